@@ -1,0 +1,20 @@
+/// How a search runs: order, limits, and whether it stops at the first violation.
+public struct SearchOptions: Sendable, Equatable {
+    /// The order states are expanded in.
+    public enum Order: String, Sendable { case breadthFirst = "bfs", depthFirst = "dfs" }
+
+    public var order: Order
+    /// Keep going after a violation, counting violating steps per property.
+    public var findAll: Bool
+    /// Stop (incomplete) once this many distinct states are stored.
+    public var maxStates: Int?
+    /// Do not expand states deeper than this (incomplete if anything new lay beyond).
+    public var maxDepth: Int?
+
+    public init(order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil) {
+        self.order = order
+        self.findAll = findAll
+        self.maxStates = maxStates
+        self.maxDepth = maxDepth
+    }
+}

@@ -1,0 +1,76 @@
+/// A reusable buffer of successor states written by a `TransitionSystem`.
+///
+/// The system asks for the next slot with `nextState()`, fills in the words, then calls
+/// `commit(label:violation:)`. Storage grows by doubling and is kept across `reset()`, so a
+/// search allocates only while the buffer warms up.
+public final class SuccessorBuffer {
+    /// Marks a step that violated nothing.
+    public static let noViolation: Int32 = -1
+
+    public let stateWords: Int
+    public private(set) var count = 0
+    private var capacity: Int
+    private var words: UnsafeMutablePointer<UInt64>
+    private var labels: UnsafeMutablePointer<UInt32>
+    private var outcomes: UnsafeMutablePointer<Int32>
+
+    public init(stateWords: Int, capacity: Int = 64) {
+        self.stateWords = stateWords
+        self.capacity = max(capacity, 1)
+        words = .allocate(capacity: self.capacity * stateWords)
+        labels = .allocate(capacity: self.capacity)
+        outcomes = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        words.deallocate()
+        labels.deallocate()
+        outcomes.deallocate()
+    }
+
+    /// Forgets the contents, keeps the storage.
+    @inline(__always)
+    public func reset() { count = 0 }
+
+    /// The zeroed words of the next successor; it becomes part of the buffer on `commit`.
+    @inline(__always)
+    public func nextState() -> UnsafeMutablePointer<UInt64> {
+        if count == capacity { grow() }
+        let p = words + count * stateWords
+        p.update(repeating: 0, count: stateWords)
+        return p
+    }
+
+    /// Keeps the successor written into `nextState()`.
+    @inline(__always)
+    public func commit(label: UInt32, violation: Int32 = SuccessorBuffer.noViolation) {
+        labels[count] = label
+        outcomes[count] = violation
+        count += 1
+    }
+
+    @inline(__always)
+    public func state(_ i: Int) -> UnsafePointer<UInt64> { UnsafePointer(words + i * stateWords) }
+    @inline(__always)
+    public func label(_ i: Int) -> UInt32 { labels[i] }
+    /// The violated property's index, or `noViolation`.
+    @inline(__always)
+    public func violation(_ i: Int) -> Int32 { outcomes[i] }
+
+    private func grow() {
+        let newCapacity = capacity * 2
+        let w = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity * stateWords)
+        w.moveInitialize(from: words, count: capacity * stateWords)
+        words.deallocate()
+        words = w
+        let l = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+        l.moveInitialize(from: labels, count: capacity)
+        labels.deallocate()
+        labels = l
+        let o = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
+        o.moveInitialize(from: outcomes, count: capacity)
+        outcomes.deallocate()
+        outcomes = o
+        capacity = newCapacity
+    }
+}

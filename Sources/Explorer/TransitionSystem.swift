@@ -1,0 +1,17 @@
+/// A finite transition system over fixed-width packed states, as the explorer sees it.
+///
+/// The explorer knows nothing of what a state means: a state is `stateWords` 64-bit words,
+/// an action is an opaque 32-bit label, and a violation is an index into `propertyNames`.
+/// Two states are the same state exactly when their words are equal, so a conforming
+/// system must pack canonically (unused bits zero).
+public protocol TransitionSystem: AnyObject {
+    /// Width of one packed state in 64-bit words.
+    var stateWords: Int { get }
+    /// Names of the outcomes a step can report, indexed by the outcome code in `SuccessorBuffer`.
+    var propertyNames: [String] { get }
+    /// Writes the initial states (each checked: an initial state may already violate a property).
+    func initialStates(into buffer: SuccessorBuffer)
+    /// Writes every enabled step from `state`: the successor, the step's label, and whether
+    /// the step violated a property. Must not allocate per call once `buffer` has grown.
+    func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer)
+}

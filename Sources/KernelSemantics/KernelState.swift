@@ -1,0 +1,88 @@
+/// A readable kernel state: what a packed state means, for traces and tests.
+///
+/// Task ids: slot tasks 0..<T, then the idle task of CPU c at T + c. mm references:
+/// 0 none, 1 `init_mm`, 2 + i mm slot i (`Ref`). `mms[0]` is `init_mm`, `mms[1 + i]` slot i.
+public struct KernelState: Sendable, Equatable {
+    public struct Task: Sendable, Equatable {
+        /// `StateLayout.unused/runnable/running/exiting`; idle tasks: running when current,
+        /// else runnable.
+        public var status: Int32
+        public var mm: Int32
+        public var activeMM: Int32
+    }
+    public struct CPU: Sendable, Equatable {
+        /// Task id of the current task.
+        public var curr: Int32
+        public var prevMM: Int32
+    }
+    public struct MM: Sendable, Equatable {
+        public var live: Bool
+        public var users: Int32
+        public var count: Int32
+    }
+
+    public var tasks: [Task]
+    public var cpus: [CPU]
+    public var mms: [MM]
+
+    /// Reads an unpacked state.
+    public init(layout: StateLayout, fields w: UnsafePointer<Int32>) {
+        let b = layout.bounds
+        cpus = (0..<b.cpus).map { c in
+            let e = w[layout.curr + c]
+            return CPU(curr: e == 0 ? Int32(b.tasks + c) : e - 1, prevMM: w[layout.prevMM + c])
+        }
+        tasks = (0..<(b.tasks + b.cpus)).map { t in
+            let status: Int32
+            if t < b.tasks {
+                status = w[layout.status + t]
+            } else {
+                status = w[layout.curr + t - b.tasks] == 0 ? StateLayout.running : StateLayout.runnable
+            }
+            return Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t])
+        }
+        mms = (0...b.mms).map { k in
+            MM(live: w[layout.mmLive + k] != 0, users: w[layout.users + k], count: w[layout.count + k])
+        }
+    }
+
+    /// Reads a packed state.
+    public init(layout: StateLayout, packed: UnsafePointer<UInt64>) {
+        let w = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
+        defer { w.deallocate() }
+        layout.initializeConstants(w)
+        layout.unpack(packed, into: w)
+        self.init(layout: layout, fields: w)
+    }
+
+    /// Writes this state into an unpacked buffer (for tests and hand-made states).
+    public func write(layout: StateLayout, into w: UnsafeMutablePointer<Int32>) {
+        let b = layout.bounds
+        layout.initializeConstants(w)
+        for (c, cpu) in cpus.enumerated() {
+            w[layout.curr + c] = cpu.curr >= Int32(b.tasks) ? 0 : cpu.curr + 1
+            w[layout.prevMM + c] = cpu.prevMM
+        }
+        for (t, task) in tasks.enumerated() {
+            if t < b.tasks { w[layout.status + t] = task.status }
+            w[layout.mm + t] = task.mm
+            w[layout.activeMM + t] = task.activeMM
+        }
+        for (k, mm) in mms.enumerated() where k > 0 {
+            w[layout.mmLive + k] = mm.live ? 1 : 0
+            w[layout.users + k] = mm.users
+            w[layout.count + k] = mm.count
+        }
+        w[layout.count] = mms[0].count
+    }
+
+    /// The packed form of this state.
+    public func packed(layout: StateLayout) -> [UInt64] {
+        let w = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
+        defer { w.deallocate() }
+        write(layout: layout, into: w)
+        var words = [UInt64](repeating: 0, count: layout.words)
+        words.withUnsafeMutableBufferPointer { layout.pack(w, into: $0.baseAddress!) }
+        return words
+    }
+}

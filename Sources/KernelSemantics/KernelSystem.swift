@@ -1,0 +1,99 @@
+import Explorer
+import ModelLanguage
+
+/// A model at given bounds as a transition system for the explorer: it enumerates the
+/// enabled actions of a packed state, runs each on the `Machine`, and packs the result.
+public final class KernelSystem: TransitionSystem {
+    public let machine: Machine
+    public let layout: StateLayout
+    public let bounds: Bounds
+    public var stateWords: Int { layout.words }
+    public let propertyNames = Property.outcomeNames
+
+    private let actions: ActionSet
+    private let T: Int32, C: Int
+
+    public init(model: CompiledModel, bounds: Bounds) {
+        machine = Machine(model: model, bounds: bounds)
+        layout = machine.layout
+        self.bounds = bounds
+        actions = model.actions
+        T = Int32(bounds.tasks)
+        C = bounds.cpus
+    }
+
+    public func initialStates(into buffer: SuccessorBuffer) {
+        let ok = machine.loadInitialState()
+        emit(ok, label: 0, into: buffer)
+    }
+
+    /// Makes `state` the machine's base state.
+    public func load(_ state: UnsafePointer<UInt64>) {
+        layout.unpack(state, into: machine.base)
+    }
+
+    public func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) {
+        layout.unpack(state, into: machine.base)
+        let base = machine.base
+        let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive
+        var freeTask: Int32 = -1
+        for t in 0..<Int(T) where base[oStatus + t] == StateLayout.unused {
+            freeTask = Int32(t)
+            break
+        }
+        var freeMM = false
+        for k in 1...bounds.mms where base[oLive + k] == 0 {
+            freeMM = true
+            break
+        }
+        for c in 0..<C {
+            let curr = machine.current(c)
+            if actions.contains(.schedule) {
+                for t in 0..<T where base[oStatus + Int(t)] == StateLayout.runnable {
+                    emit(machine.schedule(cpu: c, next: t), label: Step.schedule(cpu: c, next: t), into: buffer)
+                }
+                let idle = T + Int32(c)
+                if curr != idle {
+                    emit(machine.schedule(cpu: c, next: idle), label: Step.schedule(cpu: c, next: idle), into: buffer)
+                }
+            }
+            guard curr < T, base[oStatus + Int(curr)] == StateLayout.running else { continue }
+            if actions.contains(.exit) {
+                emit(machine.exit(cpu: c, task: curr), label: Step.exit(cpu: c, task: curr), into: buffer)
+            }
+            guard freeTask >= 0 else { continue }
+            if base[oMM + Int(curr)] == Ref.none {
+                if actions.contains(.cloneKthread) { clone(c, curr, freeTask, .kthread, buffer) }
+            } else {
+                if actions.contains(.cloneThread) { clone(c, curr, freeTask, .thread, buffer) }
+                if actions.contains(.cloneFork) && freeMM { clone(c, curr, freeTask, .fork, buffer) }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func clone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind, _ buffer: SuccessorBuffer) {
+        emit(machine.clone(cpu: c, parent: parent, child: child, how: how),
+             label: Step.clone(cpu: c, parent: parent, child: child, how: how), into: buffer)
+    }
+
+    @inline(__always)
+    private func emit(_ ok: Bool, label: UInt32, into buffer: SuccessorBuffer) {
+        let out = buffer.nextState()
+        if ok {
+            layout.pack(machine.work, into: out)
+            buffer.commit(label: label)
+        } else {
+            buffer.commit(label: label, violation: machine.breach?.code ?? Property.modelErrorCode)
+        }
+    }
+
+    /// Runs one step on the machine's base state (for replay). Returns false on a violation.
+    public func run(_ step: Step) -> Bool {
+        switch step.kind {
+        case .schedule: return machine.schedule(cpu: step.cpu, next: step.task)
+        case .exit: return machine.exit(cpu: step.cpu, task: step.task)
+        case .clone: return machine.clone(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
+        }
+    }
+}

@@ -1,0 +1,350 @@
+import ModelLanguage
+
+/// Runs a compiled model's actions on one unpacked kernel state, checking every property
+/// at the exact statement where it can first fail.
+///
+/// `base` holds the state being expanded; each action starts from a copy of it in `work`,
+/// runs the model's code there, and leaves either the successor or, after a violation, the
+/// state as it was at the failing statement (with `breach` set). Nothing is allocated per
+/// action: all buffers are made once, in `init`.
+public final class Machine {
+    public let model: CompiledModel
+    public let layout: StateLayout
+    /// The state being expanded (unpacked).
+    public let base: UnsafeMutablePointer<Int32>
+    /// The state an action works on (unpacked).
+    public let work: UnsafeMutablePointer<Int32>
+    /// What the last failed action violated.
+    public private(set) var breach: Breach?
+
+    private let code: UnsafeMutablePointer<Instruction>
+    private let registers: UnsafeMutablePointer<Int32>
+    private let T: Int32, C: Int32, M: Int32, cap: Int32
+    private let oMM: Int, oActive: Int, oStatus: Int, oCurr: Int, oPrev: Int, oLive: Int, oUsers: Int, oCount: Int
+    private let scheduleSite: Int32, exitSite: Int32
+    /// The acting CPU.
+    private var cpu: Int32 = 0
+    /// The mm loaded on the acting CPU during the action.
+    private var loaded: Int32 = 0
+
+    public init(model: CompiledModel, bounds: Bounds) {
+        self.model = model
+        layout = StateLayout(bounds: bounds)
+        T = Int32(bounds.tasks)
+        C = Int32(bounds.cpus)
+        M = Int32(bounds.mms)
+        cap = Int32(bounds.cap)
+        oMM = layout.mm
+        oActive = layout.activeMM
+        oStatus = layout.status
+        oCurr = layout.curr
+        oPrev = layout.prevMM
+        oLive = layout.mmLive
+        oUsers = layout.users
+        oCount = layout.count
+        base = .allocate(capacity: layout.fieldCount)
+        work = .allocate(capacity: layout.fieldCount)
+        layout.initializeConstants(base)
+        layout.initializeConstants(work)
+        code = .allocate(capacity: max(model.code.count, 1))
+        code.initialize(from: model.code, count: model.code.count)
+        registers = .allocate(capacity: max(model.registerCount, CompiledModel.inputRegisters))
+        registers.initialize(repeating: 0, count: max(model.registerCount, CompiledModel.inputRegisters))
+        scheduleSite = model.scheduleEntry.map { model.code[$0].site } ?? -1
+        exitSite = model.exitEntry.map { model.code[$0].site } ?? -1
+    }
+
+    deinit {
+        base.deallocate()
+        work.deallocate()
+        code.deallocate()
+        registers.deallocate()
+    }
+
+    // MARK: The initial state
+
+    /// Writes PROTOCOL.md's reference boot into `work` and checks it.
+    public func loadInitialState() -> Bool {
+        breach = nil
+        layout.initializeConstants(work)
+        for c in 0..<Int(C) {
+            work[oCurr + c] = 0
+            work[oActive + Int(T) + c] = Ref.initMM
+        }
+        work[oCount] = C + 1
+        work[oStatus] = StateLayout.runnable
+        work[oMM] = Ref.slot(0)
+        work[oActive] = Ref.slot(0)
+        work[oLive + 1] = 1
+        work[oUsers + 1] = 1
+        work[oCount + 1] = 1
+        if T >= 2 { work[oStatus + 1] = StateLayout.runnable }
+        return checkState()
+    }
+
+    // MARK: Actions
+
+    /// The task running on CPU `c` in `base`, as a task id.
+    @inline(__always)
+    public func current(_ c: Int) -> Int32 {
+        let e = base[oCurr + c]
+        return e == 0 ? T + Int32(c) : e - 1
+    }
+
+    @inline(__always)
+    private func begin(_ c: Int) {
+        work.update(from: base, count: layout.fieldCount)
+        cpu = Int32(c)
+        let e = work[oCurr + c]
+        loaded = work[oActive + Int(e == 0 ? T + Int32(c) : e - 1)]
+        breach = nil
+    }
+
+    /// schedule(c, next): context_switch(prev, next), finish_task_switch(prev), then the
+    /// switch itself. Returns false on a violation.
+    public func schedule(cpu c: Int, next: Int32) -> Bool {
+        begin(c)
+        let prev = current(c)
+        registers[0] = prev
+        registers[1] = next
+        if let entry = model.scheduleEntry, !execute(from: entry) { return false }
+        if prev < T {
+            let p = Int(prev)
+            if work[oStatus + p] == StateLayout.exiting {
+                // The task is dead: its slot is cleared, and it must hold nothing by now.
+                if work[oMM + p] != Ref.none {
+                    return fail(.noLeak, .deadTaskHolds(task: prev, activeMM: false), mm: work[oMM + p], site: exitSite)
+                }
+                if work[oActive + p] != Ref.none {
+                    return fail(.noLeak, .deadTaskHolds(task: prev, activeMM: true), mm: work[oActive + p], site: scheduleSite)
+                }
+                work[oStatus + p] = StateLayout.unused
+            } else {
+                work[oStatus + p] = StateLayout.runnable
+            }
+        }
+        work[oCurr + c] = next < T ? next + 1 : 0
+        if next < T { work[oStatus + Int(next)] = StateLayout.running }
+        if work[oActive + Int(next)] == Ref.none {
+            return fail(.noUseAfterFree, .runningWithoutActiveMM(task: next), mm: Ref.none, site: scheduleSite)
+        }
+        return checkState()
+    }
+
+    /// exit(t) on CPU c: exit_mm(t); t becomes exiting.
+    public func exit(cpu c: Int, task t: Int32) -> Bool {
+        begin(c)
+        registers[0] = t
+        if let entry = model.exitEntry, !execute(from: entry) { return false }
+        work[oStatus + Int(t)] = StateLayout.exiting
+        return checkState()
+    }
+
+    /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how).
+    public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
+        begin(c)
+        work[oStatus + Int(child)] = StateLayout.runnable
+        registers[0] = parent
+        registers[1] = child
+        registers[2] = how.rawValue
+        if let entry = model.cloneEntry, !execute(from: entry) { return false }
+        return checkState()
+    }
+
+    // MARK: The code
+
+    @inline(__always)
+    private func isLive(_ m: Int32) -> Bool { work[oLive + Int(m) - 1] != 0 }
+
+    /// Runs code from `entry` to its `end`. Returns false on a violation.
+    private func execute(from entry: Int) -> Bool {
+        var pc = entry
+        let r = registers
+        let w = work
+        while true {
+            let i = code[pc]
+            pc += 1
+            switch i.operation {
+            case .constant:
+                r[Int(i.a)] = i.b
+            case .move:
+                r[Int(i.a)] = r[Int(i.b)]
+            case .loadMM:
+                r[Int(i.a)] = w[oMM + Int(r[Int(i.b)])]
+            case .loadActiveMM:
+                r[Int(i.a)] = w[oActive + Int(r[Int(i.b)])]
+            case .storeMM:
+                let t = r[Int(i.a)], v = r[Int(i.b)]
+                if v == Ref.initMM { return fail(.initMMImmortal, .initMMAsMM, mm: v, site: i.site) }
+                if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
+                if t >= T && v != Ref.none { return failModel(.idleTaskMM(task: t), site: i.site) }
+                w[oMM + Int(t)] = v
+            case .storeActiveMM:
+                let v = r[Int(i.b)]
+                if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
+                w[oActive + Int(r[Int(i.a)])] = v
+            case .loadPrevMM:
+                r[Int(i.a)] = w[oPrev + Int(cpu)]
+            case .storePrevMM:
+                let v = r[Int(i.a)]
+                if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
+                w[oPrev + Int(cpu)] = v
+            case .loadCurr:
+                let e = w[oCurr + Int(cpu)]
+                r[Int(i.a)] = e == 0 ? T + cpu : e - 1
+            case .loadUsers, .loadCount:
+                let m = r[Int(i.b)]
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.readCounter), mm: m, site: i.site) }
+                r[Int(i.a)] = w[(i.operation == .loadUsers ? oUsers : oCount) + Int(m) - 1]
+            case .addUsers, .addCount:
+                let m = r[Int(i.a)]
+                let users = i.operation == .addUsers
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.changeCounter), mm: m, site: i.site) }
+                if users && m == Ref.initMM { return fail(.initMMImmortal, .initMMUsersChanged, mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.changeCounter), mm: m, site: i.site) }
+                let slot = (users ? oUsers : oCount) + Int(m) - 1
+                let value = w[slot] + i.b
+                if value < 0 {
+                    return fail(.noUnderflow, .underflow(counter: users ? .users : .count, value: value), mm: m, site: i.site)
+                }
+                if value > cap {
+                    return fail(.noUnderflow, .overCap(counter: users ? .users : .count, cap: cap), mm: m, site: i.site)
+                }
+                w[slot] = value
+            case .newMM:
+                var k = 1
+                while k <= Int(M) && w[oLive + k] != 0 { k += 1 }
+                if k > Int(M) { return failModel(.noFreeMMSlot, site: i.site) }
+                w[oLive + k] = 1
+                w[oUsers + k] = 1
+                w[oCount + k] = 1
+                r[Int(i.a)] = Int32(k + 1)
+            case .free:
+                if !free(r[Int(i.a)], site: i.site) { return false }
+            case .exitMmap:
+                let m = r[Int(i.a)]
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.exitMmap), mm: m, site: i.site) }
+                if m == Ref.initMM { return fail(.initMMImmortal, .exitMmapInitMM, mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.exitMmap), mm: m, site: i.site) }
+                for t in 0..<Int(T + C) where w[oMM + t] == m {
+                    return fail(.noTeardownInUse, .teardownInUse(task: Int32(t)), mm: m, site: i.site)
+                }
+            case .switchMM:
+                let m = r[Int(i.a)]
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.switchMM), mm: m, site: i.site) }
+                if m > Ref.initMM && !isLive(m) { return fail(.noUseAfterFree, .notLive(.switchMM), mm: m, site: i.site) }
+                loaded = m
+            case .jump:
+                pc = Int(i.c)
+            case .jumpIfEqual:
+                if r[Int(i.a)] == r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfNotEqual:
+                if r[Int(i.a)] != r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfLess:
+                if r[Int(i.a)] < r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfLessOrEqual:
+                if r[Int(i.a)] <= r[Int(i.b)] { pc = Int(i.c) }
+            case .end:
+                return true
+            }
+        }
+    }
+
+    /// free(m), with PROTOCOL.md's checks in its order: use-after-free, then
+    /// no-free-while-borrowed, then free-at-zero.
+    private func free(_ m: Int32, site: Int32) -> Bool {
+        let w = work
+        if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.free), mm: m, site: site) }
+        if m == Ref.initMM { return fail(.initMMImmortal, .freeInitMM, mm: m, site: site) }
+        if !isLive(m) { return fail(.noUseAfterFree, .notLive(.free), mm: m, site: site) }
+        let k = Int(m) - 1
+        if w[oUsers + k] != 0 {
+            return fail(.noFreeWhileBorrowed, .freeWithUsers(w[oUsers + k]), mm: m, site: site)
+        }
+        for t in 0..<Int(T + C) {
+            if w[oMM + t] == m {
+                return fail(.noFreeWhileBorrowed, .freeHeldByTask(task: Int32(t), activeMM: false), mm: m, site: site)
+            }
+            if w[oActive + t] == m {
+                return fail(.noFreeWhileBorrowed, .freeHeldByTask(task: Int32(t), activeMM: true), mm: m, site: site)
+            }
+        }
+        for c in 0..<Int(C) where w[oPrev + c] == m {
+            return fail(.noFreeWhileBorrowed, .freePendingInPrevMM(cpu: Int32(c)), mm: m, site: site)
+        }
+        if loaded == m {
+            return fail(.noFreeWhileBorrowed, .freeLoaded(cpu: cpu), mm: m, site: site)
+        }
+        if w[oCount + k] != 0 {
+            return fail(.freeAtZero, .freeAtCount(w[oCount + k]), mm: m, site: site)
+        }
+        w[oLive + k] = 0
+        w[oUsers + k] = 0
+        w[oCount + k] = 0
+        return true
+    }
+
+    // MARK: State-level properties
+
+    /// The properties that hold between steps: live mms have count > 0 and a holder;
+    /// active_mm is consistent with mm.
+    private func checkState() -> Bool {
+        let w = work
+        for k in 1...Int(M) where w[oLive + k] != 0 && w[oCount + k] == 0 {
+            return fail(.freeAtZero, .liveAtZeroCount, mm: Int32(k + 1), site: -1)
+        }
+        for k in 1...Int(M) where w[oLive + k] != 0 {
+            let m = Int32(k + 1)
+            var held = false
+            for t in 0..<Int(T + C) where w[oMM + t] == m || w[oActive + t] == m {
+                held = true
+                break
+            }
+            if !held {
+                for c in 0..<Int(C) where w[oPrev + c] == m {
+                    held = true
+                    break
+                }
+            }
+            if !held { return fail(.noLeak, .noHolder, mm: m, site: -1) }
+        }
+        for t in 0..<Int(T + C) {
+            let mm = w[oMM + t], active = w[oActive + t]
+            let running: Bool
+            if t < Int(T) {
+                let s = w[oStatus + t]
+                if s == StateLayout.unused { continue }
+                running = s == StateLayout.running || s == StateLayout.exiting
+            } else {
+                running = w[oCurr + t - Int(T)] == 0
+            }
+            if mm != Ref.none && active != mm {
+                return fail(.activeMMConsistent, .activeMMDiffers(task: Int32(t)), mm: active, site: -1)
+            }
+            if !running && mm == Ref.none && active != Ref.none {
+                return fail(.activeMMConsistent, .staleActiveMM(task: Int32(t)), mm: active, site: -1)
+            }
+        }
+        return true
+    }
+
+    @inline(__always)
+    private func fail(_ property: Property, _ reason: Breach.Reason, mm: Int32, site: Int32) -> Bool {
+        breach = Breach(code: Int32(property.rawValue), reason: reason, mm: mm, site: site)
+        return false
+    }
+
+    private func failModel(_ reason: Breach.Reason, site: Int32) -> Bool {
+        breach = Breach(code: Property.modelErrorCode, reason: reason, mm: Ref.none, site: site)
+        return false
+    }
+}
+
+/// The encoding of mm references in states and registers.
+public enum Ref {
+    public static let none: Int32 = 0
+    public static let initMM: Int32 = 1
+    /// The reference to mm slot `i`.
+    public static func slot(_ i: Int) -> Int32 { Int32(i + 2) }
+}

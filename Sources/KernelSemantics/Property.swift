@@ -1,0 +1,30 @@
+/// The eight properties of PROTOCOL.md, in its order.
+public enum Property: Int, Sendable, CaseIterable {
+    case freeAtZero, noFreeWhileBorrowed, noUseAfterFree, noUnderflow, noLeak, noTeardownInUse,
+         activeMMConsistent, initMMImmortal
+
+    /// The name used in model files (`expect violation <name>`) and in reports.
+    public var name: String {
+        switch self {
+        case .freeAtZero: return "free-at-zero"
+        case .noFreeWhileBorrowed: return "no-free-while-borrowed"
+        case .noUseAfterFree: return "no-use-after-free"
+        case .noUnderflow: return "no-underflow"
+        case .noLeak: return "no-leak"
+        case .noTeardownInUse: return "no-teardown-in-use"
+        case .activeMMConsistent: return "active-mm-consistent"
+        case .initMMImmortal: return "init-mm-immortal"
+        }
+    }
+
+    public init?(name: String) {
+        guard let p = Property.allCases.first(where: { $0.name == name }) else { return nil }
+        self = p
+    }
+
+    /// Property names followed by the pseudo-outcome for a model that fails at run time.
+    public static let outcomeNames = Property.allCases.map(\.name) + [modelErrorName]
+    /// Outcome reported when a model's code cannot run (for example no free mm slot).
+    public static let modelErrorName = "model-error"
+    public static let modelErrorCode = Int32(Property.allCases.count)
+}

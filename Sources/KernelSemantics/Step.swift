@@ -1,0 +1,49 @@
+import ModelLanguage
+
+/// One action with its parameters: the label of a transition, packed into 32 bits for the
+/// explorer (kind: 2 bits, cpu: 4, task: 6, child: 6, how: 2).
+public struct Step: Sendable, Hashable {
+    public enum Kind: UInt32, Sendable { case schedule = 0, exit = 1, clone = 2 }
+
+    public var kind: Kind
+    public var cpu: Int
+    /// schedule: the next task; exit: the exiting task; clone: the parent.
+    public var task: Int32
+    /// clone: the child's slot.
+    public var child: Int32
+    /// clone: how the child shares memory.
+    public var how: CloneKind
+
+    public init(kind: Kind, cpu: Int, task: Int32, child: Int32 = 0, how: CloneKind = .thread) {
+        self.kind = kind
+        self.cpu = cpu
+        self.task = task
+        self.child = child
+        self.how = how
+    }
+
+    @inline(__always)
+    public static func schedule(cpu: Int, next: Int32) -> UInt32 {
+        Kind.schedule.rawValue | UInt32(cpu) << 2 | UInt32(next) << 6
+    }
+
+    @inline(__always)
+    public static func exit(cpu: Int, task: Int32) -> UInt32 {
+        Kind.exit.rawValue | UInt32(cpu) << 2 | UInt32(task) << 6
+    }
+
+    @inline(__always)
+    public static func clone(cpu: Int, parent: Int32, child: Int32, how: CloneKind) -> UInt32 {
+        Kind.clone.rawValue | UInt32(cpu) << 2 | UInt32(parent) << 6 | UInt32(child) << 12 | UInt32(how.rawValue) << 18
+    }
+
+    public var label: UInt32 {
+        kind.rawValue | UInt32(cpu) << 2 | UInt32(task) << 6 | UInt32(child) << 12 | UInt32(how.rawValue) << 18
+    }
+
+    public init?(label: UInt32) {
+        guard let kind = Kind(rawValue: label & 3), let how = CloneKind(rawValue: Int32(label >> 18 & 3)) else { return nil }
+        self.init(kind: kind, cpu: Int(label >> 2 & 15), task: Int32(label >> 6 & 63),
+                  child: Int32(label >> 12 & 63), how: how)
+    }
+}

@@ -1,0 +1,197 @@
+import Explorer
+import KernelSemantics
+import ModelLanguage
+
+/// `mmcheck check`: load a model, search its state space, print the summary and, on a
+/// violation, the counterexample.
+enum CheckCommand {
+    static func run(_ arguments: [String], console: Console) -> Int32 {
+        let options: CheckOptions
+        do {
+            options = try CheckOptions.parse(arguments)
+        } catch {
+            console.err("mmcheck: error: \(error.message)")
+            return CommandLineTool.ExitCode.usage
+        }
+        let path = options.file ?? CheckOptions.defaultModel
+        let loaded: ModelLoader.Loaded
+        do {
+            loaded = try ModelLoader.load(path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms)
+        } catch {
+            if options.file == nil, error.lines.first?.contains("no such file") == true {
+                console.err("mmcheck: error: no model file given and \(CheckOptions.defaultModel) not found from this directory")
+            } else {
+                error.lines.forEach(console.err)
+            }
+            return CommandLineTool.ExitCode.usage
+        }
+        let check = Check(model: loaded.model, bounds: loaded.bounds, options: options.search)
+        let outcome = check.run()
+        outcome.report().forEach(console.out)
+        return outcome.exitCode
+    }
+}
+
+/// One run of the checker on a model at given bounds, and what it found.
+struct Check {
+    let model: CompiledModel
+    let bounds: Bounds
+    let options: SearchOptions
+
+    func run() -> CheckOutcome {
+        let system = KernelSystem(model: model, bounds: bounds)
+        let result = Search(system: system, options: options).run()
+        var traces: [(SearchResult.Counterexample, Replay)] = []
+        for counterexample in result.counterexamples {
+            // Every counterexample is re-executed from the initial state before it is shown.
+            let replaySystem = KernelSystem(model: model, bounds: bounds)
+            if let replay = try? Replay(system: replaySystem, path: counterexample.path) {
+                traces.append((counterexample, replay))
+            }
+        }
+        return CheckOutcome(model: model, bounds: bounds, options: options, layout: system.layout,
+                            result: result, traces: traces)
+    }
+}
+
+/// The result of a `Check` with its report and exit code.
+struct CheckOutcome {
+    let model: CompiledModel
+    let bounds: Bounds
+    let options: SearchOptions
+    let layout: StateLayout
+    let result: SearchResult
+    let traces: [(SearchResult.Counterexample, Replay)]
+
+    /// The first violation found, with its replay.
+    var firstViolation: (property: String, replay: Replay)? {
+        guard let (c, r) = traces.first else { return nil }
+        return (Property.outcomeNames[c.property], r)
+    }
+
+    var modelError: Bool { traces.contains { $0.0.property == Int(Property.modelErrorCode) } }
+
+    var exitCode: Int32 {
+        if modelError { return CommandLineTool.ExitCode.usage }
+        if !result.counterexamples.isEmpty { return CommandLineTool.ExitCode.violation }
+        if case .limit = result.ending { return CommandLineTool.ExitCode.incomplete }
+        return CommandLineTool.ExitCode.pass
+    }
+
+    /// `pass`, `violation <property>`, `incomplete` or `model-error`.
+    var verdictWord: String {
+        if modelError { return "model-error" }
+        if let first = firstViolation { return "violation \(first.property)" }
+        if case .limit = result.ending { return "incomplete" }
+        return "pass"
+    }
+
+    func report() -> [String] {
+        var lines: [String] = []
+        let order = options.order == .breadthFirst ? "breadth-first" : "depth-first"
+        lines.append("mmcheck \(CommandLineTool.version)  model \(model.path) (\"\(model.name)\")")
+        lines.append("bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
+        lines.append("search    \(order), coarse steps; \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state")
+        lines.append("")
+        lines.append("verdict   \(verdictLine())")
+        lines.append("")
+        let states = result.states
+        let seconds = max(result.seconds, 1e-9)
+        lines.append("  distinct states   \(grouped(states))")
+        lines.append("  transitions       \(grouped(result.transitions))")
+        lines.append("  search depth      \(result.depth)")
+        lines.append("  wall time         \(fixed(result.seconds, 3)) s")
+        lines.append("  states/s          \(grouped(Int((Double(states) / seconds).rounded())))")
+        if let peak = ResourceUsage.peakResidentBytes() {
+            lines.append("  peak memory       \(fixed(Double(peak) / 1_048_576, 1)) MiB")
+        }
+        let perState = states > 0 ? Double(result.searchBytes) / Double(states) : 0
+        lines.append("  bytes/state       \(fixed(perState, 1)) (state array, hash table, parent links; \(layout.words * 8) of them the packed state)")
+        if options.findAll {
+            lines.append("")
+            lines.append("violating steps per property (violating steps are not explored further):")
+            for (p, name) in Property.outcomeNames.enumerated() where result.violationCounts[p] > 0 {
+                let shortest = traces.first { $0.0.property == p }.map { " (first trace: \($0.0.path.count) steps)" } ?? ""
+                lines.append("  \(name.padding(22)) \(grouped(result.violationCounts[p]))\(shortest)")
+            }
+        }
+        lines.append("")
+        lines.append("expected  \(expectationLine())")
+        if let (counterexample, replay) = traces.first {
+            lines.append("")
+            let kind = options.order == .breadthFirst ? "a shortest trace" : "depth-first: not necessarily shortest"
+            lines.append("Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(kind))")
+            lines.append("")
+            lines += TraceRenderer(model: model, bounds: bounds).render(replay)
+        } else if !result.counterexamples.isEmpty {
+            lines.append("")
+            lines.append("internal error: the counterexample did not replay")
+        }
+        return lines
+    }
+
+    private func verdictLine() -> String {
+        if modelError, let (_, replay) = traces.first(where: { $0.0.property == Int(Property.modelErrorCode) }),
+           let breach = replay.finalBreach {
+            let names = TraceNames(bounds: bounds)
+            let renderer = TraceRenderer(model: model, bounds: bounds)
+            let place = breach.site >= 0 ? "\(model.path):\(model.sites[Int(breach.site)].location): " : ""
+            return "MODEL ERROR  \(place)\(renderer.message(breach, names))"
+        }
+        if let first = firstViolation {
+            let count = result.counterexamples.count
+            let more = count > 1 ? " (and \(count - 1) more propert\(count == 2 ? "y" : "ies"))" : ""
+            return "VIOLATION of \(first.property)\(more)"
+        }
+        if case .limit(let reason) = result.ending {
+            return "INCOMPLETE: \(reason); no violation in the states explored, but this is not a proof"
+        }
+        return "PASS  all \(Property.allCases.count) properties hold in every reachable state at these bounds"
+    }
+
+    private func expectationLine() -> String {
+        let expected: String
+        switch model.expectation {
+        case .pass: expected = "pass"
+        case .violation(let p): expected = "violation \(p)"
+        }
+        let met = verdictWord == expected || (options.findAll && expectedViolationFound)
+        return "\(expected): \(met ? "met" : "NOT met (found \(verdictWord))")"
+    }
+
+    private var expectedViolationFound: Bool {
+        guard case .violation(let p) = model.expectation, let i = Property.outcomeNames.firstIndex(of: p) else { return false }
+        return result.violationCounts[i] > 0
+    }
+
+    /// Whether the run found what the model's `expect` line says.
+    var expectationMet: Bool { expectationLine().hasSuffix(": met") }
+}
+
+func grouped(_ n: Int) -> String {
+    let digits = String(n)
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 && ch != "-" { out.append(",") }
+        out.append(ch)
+    }
+    return out
+}
+
+func fixed(_ x: Double, _ places: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<places { scale *= 10 }
+    let v = (x * scale).rounded() / scale
+    var s = String(v)
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < places { s += String(repeating: "0", count: places - decimals) }
+    } else if places > 0 {
+        s += "." + String(repeating: "0", count: places)
+    }
+    return s
+}
+
+extension String {
+    func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+}

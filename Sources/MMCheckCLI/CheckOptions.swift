@@ -1,0 +1,67 @@
+import Explorer
+
+/// The parsed arguments of `mmcheck check`.
+struct CheckOptions: Equatable {
+    var file: String?
+    var cpus: Int?
+    var tasks: Int?
+    var mms: Int?
+    var search = SearchOptions()
+
+    /// A usage error: one line naming the offending argument.
+    struct UsageError: Error, Equatable {
+        var message: String
+    }
+
+    static let defaultModel = "models/linux-6.mmc"
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> CheckOptions {
+        var options = CheckOptions()
+        var seen: Set<String> = []
+        var i = 0
+        func number(_ name: String, _ inline: String?, minimum: Int) throws(UsageError) -> Int {
+            let text: String
+            if let inline {
+                text = inline
+            } else {
+                i += 1
+                guard i < arguments.count else { throw UsageError(message: "option '\(name)' needs a number") }
+                text = arguments[i]
+            }
+            guard let value = Int(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
+            guard value >= minimum else { throw UsageError(message: "option '\(name)' must be at least \(minimum), got \(value)") }
+            return value
+        }
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument.hasPrefix("-") {
+                var name = argument
+                var inline: String?
+                if let eq = argument.firstIndex(of: "=") {
+                    name = String(argument[..<eq])
+                    inline = String(argument[argument.index(after: eq)...])
+                }
+                guard seen.insert(name).inserted else { throw UsageError(message: "option '\(name)' is given twice") }
+                switch name {
+                case "--cpus": options.cpus = try number(name, inline, minimum: 1)
+                case "--tasks": options.tasks = try number(name, inline, minimum: 1)
+                case "--mms": options.mms = try number(name, inline, minimum: 1)
+                case "--max-states": options.search.maxStates = try number(name, inline, minimum: 1)
+                case "--max-depth": options.search.maxDepth = try number(name, inline, minimum: 0)
+                case "--dfs", "--all":
+                    if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
+                    if name == "--dfs" { options.search.order = .depthFirst } else { options.search.findAll = true }
+                default:
+                    throw UsageError(message: "unknown option '\(name)' (see 'mmcheck help check')")
+                }
+            } else {
+                guard options.file == nil else {
+                    throw UsageError(message: "unexpected argument '\(argument)': check takes one model file")
+                }
+                options.file = argument
+            }
+            i += 1
+        }
+        return options
+    }
+}

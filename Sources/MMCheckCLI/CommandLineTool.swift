@@ -1,0 +1,103 @@
+import Foundation
+
+/// The `mmcheck` command line: parses the command, runs it, and returns the exit code.
+///
+/// Exit codes: 0 every property holds at the bounds; 1 a property is violated; 2 usage or
+/// model error; 3 incomplete (a limit was hit before the state space was exhausted).
+public enum CommandLineTool {
+    public static let version = "0.1.0"
+
+    public enum ExitCode {
+        public static let pass: Int32 = 0
+        public static let violation: Int32 = 1
+        public static let usage: Int32 = 2
+        public static let incomplete: Int32 = 3
+    }
+
+    /// Runs with the process's standard output and error.
+    public static func main(_ arguments: [String]) -> Int32 {
+        let console = Console(
+            out: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
+            err: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        return run(arguments, console: console)
+    }
+
+    /// Runs `arguments` (without the program name), writing through `console`.
+    public static func run(_ arguments: [String], console: Console) -> Int32 {
+        guard let command = arguments.first else {
+            console.out(Help.overview)
+            return ExitCode.usage
+        }
+        let rest = Array(arguments.dropFirst())
+        switch command {
+        case "check":
+            if rest.contains("--help") || rest.contains("-h") {
+                console.out(Help.check)
+                return ExitCode.pass
+            }
+            return CheckCommand.run(rest, console: console)
+        case "help", "--help", "-h":
+            switch rest.first {
+            case nil: console.out(Help.overview)
+            case "check": console.out(Help.check)
+            case let other?:
+                console.err("mmcheck: error: no help for unknown command '\(other)' (commands: check, help)")
+                return ExitCode.usage
+            }
+            return ExitCode.pass
+        case "--version", "version":
+            console.out("mmcheck \(version)")
+            return ExitCode.pass
+        default:
+            if command.hasPrefix("-") {
+                console.err("mmcheck: error: unknown option '\(command)' (try 'mmcheck help')")
+            } else {
+                console.err("mmcheck: error: unknown command '\(command)' (commands: check, help; try 'mmcheck help')")
+            }
+            return ExitCode.usage
+        }
+    }
+}
+
+/// Where a command writes: standard output and standard error, one line per call.
+public struct Console: Sendable {
+    public var out: @Sendable (String) -> Void
+    public var err: @Sendable (String) -> Void
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
+        self.out = out
+        self.err = err
+    }
+}
+
+enum Help {
+    static let overview = """
+        mmcheck \(CommandLineTool.version): an explicit-state model checker for the Linux kernel's \
+        mm / active_mm lazy-TLB reference counting
+
+        usage:
+          mmcheck check [FILE] [options]   check a model (default: models/linux-6.mmc)
+          mmcheck help [check]             show help
+          mmcheck --version                show the version
+
+        exit codes: 0 all properties hold at the bounds, 1 a property is violated,
+                    2 usage or model error, 3 incomplete (a limit was hit)
+        """
+
+    static let check = """
+        usage: mmcheck check [FILE] [options]
+
+        Explores every interleaving of the model's actions at the given bounds and reports
+        either that all properties hold or the shortest sequence of steps that breaks one.
+        FILE defaults to models/linux-6.mmc.
+
+        options:
+          --cpus N          number of CPUs (default: the model's `cpus`, else \(2))
+          --tasks N         task slots besides the idle tasks (default: the model's `tasks`, else 3)
+          --mms N           mm slots besides init_mm (default: the model's `mms`, else 3)
+          --dfs             depth-first search (default breadth-first, which finds a shortest trace)
+          --all             do not stop at the first violation; count violating steps per property
+          --max-states N    stop, incomplete, once N distinct states are stored
+          --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
+          -h, --help        show this help
+        """
+}

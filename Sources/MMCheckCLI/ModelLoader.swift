@@ -1,0 +1,64 @@
+import Foundation
+import KernelSemantics
+import ModelLanguage
+
+/// Reads and compiles a model file and settles the bounds it is checked at
+/// (command line first, then the file, then the defaults).
+enum ModelLoader {
+    struct Loaded {
+        var model: CompiledModel
+        var bounds: Bounds
+    }
+
+    /// Error lines, each ready to print.
+    struct Failure: Error {
+        var lines: [String]
+    }
+
+    static func load(path: String, cpus: Int?, tasks: Int?, mms: Int?) throws(Failure) -> Loaded {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw Failure(lines: ["mmcheck: error: '\(path)' is not UTF-8 text"])
+            }
+            text = decoded
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let reason = !exists ? "no such file" : isDirectory.boolValue ? "it is a directory" : "it cannot be read"
+            throw Failure(lines: ["mmcheck: error: cannot read model file '\(path)': \(reason)"])
+        }
+        let model: CompiledModel
+        switch ModelCompiler.compile(path: path, text: text, properties: Property.allCases.map(\.name)) {
+        case .success(let m): model = m
+        case .failure(let errors): throw Failure(lines: errors.lines)
+        }
+        let bounds = Bounds(
+            cpus: cpus ?? model.cpus?.value ?? Bounds.defaultCPUs,
+            tasks: tasks ?? model.tasks?.value ?? Bounds.defaultTasks,
+            mms: mms ?? model.mms?.value ?? Bounds.defaultMMs,
+            cap: model.cap?.value)
+        if let (setting, message) = bounds.problem() {
+            let fromCommandLine: Bool
+            let fileSetting: CompiledModel.Setting?
+            switch setting {
+            case "cpus": fromCommandLine = cpus != nil; fileSetting = model.cpus
+            case "tasks": fromCommandLine = tasks != nil; fileSetting = model.tasks
+            case "mms": fromCommandLine = mms != nil; fileSetting = model.mms
+            default: fromCommandLine = false; fileSetting = model.cap
+            }
+            if !fromCommandLine, let fileSetting {
+                throw Failure(lines: ["\(path):\(fileSetting.location): error: \(message)"])
+            }
+            throw Failure(lines: ["mmcheck: error: option '--\(setting)': \(message)"])
+        }
+        let layout = StateLayout(bounds: bounds)
+        if layout.words > StateLayout.maxWords {
+            throw Failure(lines: ["mmcheck: error: bounds \(bounds) need \(layout.words) words per state; at most \(StateLayout.maxWords) are supported"])
+        }
+        return Loaded(model: model, bounds: bounds)
+    }
+}

@@ -1,0 +1,177 @@
+import KernelSemantics
+import ModelLanguage
+
+/// Prints a replayed counterexample for people: the initial state once in full, then each
+/// step as one line (`cpu1: schedule  init -> kthreadd`) followed by what that step changed,
+/// and at the end the property, the mm, and the model line of the failing statement.
+struct TraceRenderer {
+    let model: CompiledModel
+    let bounds: Bounds
+
+    func render(_ replay: Replay) -> [String] {
+        var names = TraceNames(bounds: bounds)
+        var lines = ["Initial state"]
+        lines += describe(replay.initial, names)
+        if let breach = replay.initialBreach {
+            lines += describe(breach, names, indent: "  ")
+        }
+        let width = String(replay.entries.count).count
+        for (i, entry) in replay.entries.enumerated() {
+            let oldNames = names
+            names.update(before: entry.before, after: entry.after)
+            let number = String(repeating: " ", count: width - String(i + 1).count) + String(i + 1)
+            lines.append("")
+            lines.append("\(number)  \(headline(entry, names))")
+            let indent = String(repeating: " ", count: width + 4)
+            lines += changes(entry.before, entry.after, oldNames, names).map { indent + $0 }
+            if let breach = entry.breach {
+                lines += describe(breach, names, indent: indent)
+            }
+        }
+        return lines
+    }
+
+    /// `cpu0: schedule  idle0 -> init`, `cpu0: exit  init`, `cpu0: clone  init -> t2 (thread)`.
+    func headline(_ entry: Replay.Entry, _ names: TraceNames) -> String {
+        let s = entry.step
+        switch s.kind {
+        case .schedule: return "cpu\(s.cpu): schedule  \(names.task(entry.prev)) -> \(names.task(s.task))"
+        case .exit: return "cpu\(s.cpu): exit  \(names.task(s.task))"
+        case .clone: return "cpu\(s.cpu): clone  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
+        }
+    }
+
+    func describe(_ state: KernelState, _ names: TraceNames) -> [String] {
+        var lines: [String] = []
+        for (c, cpu) in state.cpus.enumerated() {
+            lines.append("  cpu\(c)      curr \(names.task(cpu.curr))  prev_mm \(names.mm(cpu.prevMM))")
+        }
+        for (t, task) in state.tasks.enumerated() {
+            let idle = t >= bounds.tasks
+            if !idle && task.status == StateLayout.unused { continue }
+            let status = idle ? (task.status == StateLayout.running ? "running" : "idle") : statusName(task.status)
+            lines.append("  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))")
+        }
+        lines.append("  \(pad("init_mm", 9)) count \(state.mms[0].count)")
+        for k in 1..<state.mms.count where state.mms[k].live {
+            lines.append("  \(pad(names.mm(Int32(k + 1)), 9)) users \(state.mms[k].users)  count \(state.mms[k].count)")
+        }
+        return lines
+    }
+
+    /// The fields that differ between `a` and `b`, as `field  old -> new` lines.
+    func changes(_ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames) -> [String] {
+        var lines: [String] = []
+        func line(_ field: String, _ old: String, _ new: String) {
+            lines.append("\(pad(field, 22)) \(old) -> \(new)")
+        }
+        for c in a.cpus.indices where a.cpus[c] != b.cpus[c] {
+            if a.cpus[c].curr != b.cpus[c].curr {
+                line("cpu\(c).curr", oldNames.task(a.cpus[c].curr), names.task(b.cpus[c].curr))
+            }
+            if a.cpus[c].prevMM != b.cpus[c].prevMM {
+                line("cpu\(c).prev_mm", oldNames.mm(a.cpus[c].prevMM), names.mm(b.cpus[c].prevMM))
+            }
+        }
+        for t in a.tasks.indices where a.tasks[t] != b.tasks[t] {
+            let x = a.tasks[t], y = b.tasks[t], idle = t >= bounds.tasks
+            if !idle && x.status == StateLayout.unused {
+                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(statusName(y.status)), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))")
+                continue
+            }
+            let name = oldNames.task(Int32(t))
+            if !idle && x.status != y.status {
+                line("\(name).status", statusName(x.status), y.status == StateLayout.unused ? "dead (slot cleared)" : statusName(y.status))
+            }
+            if x.mm != y.mm { line("\(name).mm", oldNames.mm(x.mm), names.mm(y.mm)) }
+            if x.activeMM != y.activeMM { line("\(name).active_mm", oldNames.mm(x.activeMM), names.mm(y.activeMM)) }
+        }
+        for k in a.mms.indices where a.mms[k] != b.mms[k] {
+            let x = a.mms[k], y = b.mms[k]
+            let ref = Int32(k + 1)
+            if !x.live && y.live {
+                lines.append("\(pad(names.mm(ref), 22)) new: users \(y.users), count \(y.count)")
+                continue
+            }
+            let name = oldNames.mm(ref)
+            if x.live && !y.live {
+                lines.append("\(pad(name, 22)) freed (users \(x.users), count \(x.count) before this step)")
+                continue
+            }
+            if x.users != y.users { line("\(name).users", "\(x.users)", "\(y.users)") }
+            if x.count != y.count { line("\(name).count", "\(x.count)", "\(y.count)") }
+        }
+        return lines
+    }
+
+    func describe(_ breach: Breach, _ names: TraceNames, indent: String) -> [String] {
+        let title = breach.property?.name ?? Property.modelErrorName
+        var lines = ["", "\(indent)VIOLATION  \(title): \(message(breach, names))"]
+        lines += whereItFailed(breach).map { indent + "  " + $0 }
+        return lines
+    }
+
+    /// Where the failing statement is, with its source line.
+    func whereItFailed(_ breach: Breach) -> [String] {
+        guard breach.site >= 0, Int(breach.site) < model.sites.count else {
+            return ["checked after the step: a property of the state between steps"]
+        }
+        let site = model.sites[Int(breach.site)]
+        let chain = site.chain == site.routine ? site.routine : "\(site.routine) (via \(site.chain))"
+        return ["at \(model.path):\(site.location) in \(chain):", "    \(model.sourceLine(site.location.line))"]
+    }
+
+    func message(_ b: Breach, _ names: TraceNames) -> String {
+        let mm = names.mm(b.mm)
+        switch b.reason {
+        case .notLive(let use):
+            switch use {
+            case .free: return "\(mm) is freed again: it is no longer live"
+            case .exitMmap: return "exit_mmap(\(mm)) on an mm that is already freed"
+            case .switchMM: return "switch_mm loads \(mm), which is already freed"
+            case .readCounter: return "reads a counter of \(mm), which is already freed"
+            case .changeCounter: return "changes a counter of \(mm), which is already freed"
+            case .assign: return "assigns \(mm), which is already freed"
+            }
+        case .noneUsed(let use):
+            switch use {
+            case .free, .exitMmap, .switchMM: return "\(use.rawValue)(none): none used as an mm"
+            case .readCounter, .changeCounter, .assign: return "\(use.rawValue) none: none used as an mm"
+            }
+        case .freeInitMM: return "init_mm is freed"
+        case .exitMmapInitMM: return "exit_mmap(init_mm): init_mm's mappings are torn down"
+        case .initMMUsersChanged: return "init_mm.users changes: nobody holds a real reference on init_mm"
+        case .initMMAsMM: return "init_mm becomes a task's mm"
+        case .freeWithUsers(let users): return "\(mm) is freed while its users is still \(users)"
+        case .freeHeldByTask(let t, let active):
+            return "\(mm) is freed while \(names.task(t)).\(active ? "active_mm" : "mm") still points to it"
+        case .freePendingInPrevMM(let c): return "\(mm) is freed while cpu\(c).prev_mm still holds it for a later drop"
+        case .freeLoaded(let c): return "\(mm) is freed while cpu\(c) still has it loaded (before switch_mm)"
+        case .freeAtCount(let count): return "\(mm) is freed at count \(count), not 0"
+        case .underflow(let counter, let value): return "\(mm).\(counter.rawValue) drops to \(value)"
+        case .overCap(let counter, let cap):
+            return "\(mm).\(counter.rawValue) passes the cap of \(cap): a reference leaks each time round"
+        case .liveAtZeroCount: return "\(mm) is live with count 0: nothing will ever free it"
+        case .noHolder: return "\(mm) is live but no task or CPU holds it: it can never be freed"
+        case .deadTaskHolds(let t, let active):
+            return "\(names.task(t)) dies still holding \(mm) as its \(active ? "active_mm" : "mm")"
+        case .teardownInUse(let t): return "exit_mmap(\(mm)) while \(names.task(t)).mm is still \(mm)"
+        case .activeMMDiffers(let t): return "\(names.task(t)) has an mm but its active_mm is \(mm)"
+        case .staleActiveMM(let t): return "\(names.task(t)) is not running and has no mm, but its active_mm is still \(mm)"
+        case .runningWithoutActiveMM(let t): return "\(names.task(t)) runs with no active_mm: the CPU has none loaded"
+        case .noFreeMMSlot: return "new_mm() finds no free mm slot at these bounds (raise --mms)"
+        case .idleTaskMM(let t): return "the model gives \(names.task(t)) an mm; idle tasks never have one"
+        }
+    }
+
+    private func statusName(_ s: Int32) -> String {
+        switch s {
+        case StateLayout.runnable: return "runnable"
+        case StateLayout.running: return "running"
+        case StateLayout.exiting: return "exiting"
+        default: return "unused"
+        }
+    }
+
+    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+}

@@ -1,0 +1,52 @@
+/// A checked model file, compiled for execution.
+///
+/// Each enabled action has an entry point into `code`; the action's inputs are in the
+/// first registers (schedule: r0 = prev, r1 = next; exit: r0 = t; clone: r0 = parent,
+/// r1 = child, r2 = how).
+public struct CompiledModel: Sendable {
+    /// What the model's author says a run finds.
+    public enum Expectation: Sendable, Equatable {
+        case pass
+        case violation(String)
+    }
+
+    /// A number set in the file, with where it was set (for error messages).
+    public struct Setting: Sendable, Equatable {
+        public var value: Int
+        public var location: SourceLocation
+    }
+
+    public var path: String
+    public var name: String
+    public var sourceLines: [String]
+    public var expectation: Expectation
+    public var cpus: Setting?
+    public var tasks: Setting?
+    public var mms: Setting?
+    public var cap: Setting?
+    public var actions: ActionSet
+    public var code: [Instruction]
+    public var scheduleEntry: Int?
+    public var exitEntry: Int?
+    public var cloneEntry: Int?
+    public var registerCount: Int
+    public var sites: [Site]
+
+    /// Registers holding an action's inputs.
+    public static let inputRegisters = 3
+
+    /// The trimmed source text of a line (1-based), for messages.
+    public func sourceLine(_ line: Int) -> String {
+        guard line >= 1, line <= sourceLines.count else { return "" }
+        return sourceLines[line - 1].trimmingWhitespace()
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

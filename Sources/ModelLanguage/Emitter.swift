@@ -1,0 +1,421 @@
+/// Type-checks routine bodies and emits their instructions.
+///
+/// In checking mode (`reporting`), each routine is checked on its own and calls are only
+/// checked against the callee's signature. In emitting mode, calls are inlined: each
+/// inlined instance gets its own registers, and `return` jumps to the instance's end.
+final class Emitter {
+    private unowned let checker: Checker
+    private let reporting: Bool
+    private(set) var code: [Instruction] = []
+    private(set) var sites: [Site] = []
+    private var siteIndex: [Site: Int32] = [:]
+    private var site: Int32 = 0
+    private var nextRegister = Int32(CompiledModel.inputRegisters)
+    private(set) var registerHighWater = Int32(CompiledModel.inputRegisters)
+    private var labelTargets: [Int] = []
+    private var fixups: [(pc: Int, label: Int)] = []
+    private var frames: [Frame] = []
+    /// Calls seen while checking: (callee, call site).
+    private(set) var calls: [(callee: String, at: SourceLocation)] = []
+
+    struct Value {
+        var register: Int32
+        var type: ValueType
+        /// A fresh register holding an intermediate result, free to be bound to a name.
+        var isTemporary: Bool
+    }
+
+    private struct Frame {
+        var routine: String
+        var returnLabel: Int
+    }
+
+    private typealias Scope = [String: Value]
+
+    init(checker: Checker, reporting: Bool) {
+        self.checker = checker
+        self.reporting = reporting
+    }
+
+    // MARK: Entry points
+
+    /// Checks one routine on its own, its parameters bound to fresh registers.
+    func checkRoutine(_ info: RoutineInfo) {
+        var scope: Scope = [:]
+        for (parameter, type) in zip(info.syntax.parameters, info.parameterTypes) {
+            scope[parameter.name] = Value(register: newRegister(), type: type, isTemporary: false)
+        }
+        let end = newLabel()
+        frames.append(Frame(routine: info.syntax.name, returnLabel: end))
+        emitBlock(info.syntax.body, scope)
+        frames.removeLast()
+        place(end)
+    }
+
+    /// Emits one action: the given entry routines called in order on input registers.
+    /// Returns the action's first instruction.
+    func emitAction(_ calls: [(EntryRoutine, [Int32])]) -> Int {
+        let start = code.count
+        nextRegister = Int32(CompiledModel.inputRegisters)
+        for (entry, inputs) in calls {
+            guard let info = checker.routines[entry.name] else { continue }
+            setSite(info.syntax.at, routine: entry.name)
+            let arguments = zip(inputs, entry.parameterTypes).map { Value(register: $0, type: $1, isTemporary: false) }
+            inline(info, arguments)
+        }
+        emit(.end)
+        for (pc, label) in fixups { code[pc].c = Int32(labelTargets[label]) }
+        fixups.removeAll()
+        return start
+    }
+
+    // MARK: Statements
+
+    private func emitBlock(_ statements: [StatementSyntax], _ outer: Scope) {
+        var scope = outer
+        for statement in statements { emitStatement(statement, &scope) }
+    }
+
+    private func emitStatement(_ statement: StatementSyntax, _ scope: inout Scope) {
+        setSite(statement.location, routine: frames.last?.routine ?? "")
+        switch statement {
+        case .binding(let name, let value, let at):
+            if Constant.reserved.contains(name) {
+                return error(at, "'\(name)' is a reserved word")
+            }
+            if scope[name] != nil {
+                return error(at, "'\(name)' is already defined in this routine")
+            }
+            guard let v = expression(value, scope), requireValue(v, value.location) else { return }
+            if v.isTemporary {
+                scope[name] = Value(register: v.register, type: v.type, isTemporary: false)
+            } else {
+                let r = newRegister()
+                emit(.move, r, v.register)
+                scope[name] = Value(register: r, type: v.type, isTemporary: false)
+            }
+
+        case .assignment(let target, let value, let at):
+            assignment(target, value, at, scope)
+
+        case .adjustment(let target, let delta, _):
+            guard case .member(let base, let field, let fieldAt) = target,
+                  field == "count" || field == "users" else {
+                return error(target.location, "only an mm's count or users can be changed with += or -=")
+            }
+            guard let b = expression(base, scope) else { return }
+            guard b.type == .mm else {
+                return error(fieldAt, "\(article(b.type)) has no field '\(field)'")
+            }
+            guard abs(delta) <= 1000 else { return error(target.location, "a counter changes by at most 1000 in one statement") }
+            emit(field == "count" ? .addCount : .addUsers, b.register, Int32(delta))
+
+        case .conditional(let condition, let then, let otherwise, _):
+            let elseLabel = newLabel()
+            emitCondition(condition, jumpWhen: false, to: elseLabel, scope)
+            emitBlock(then, scope)
+            if let otherwise {
+                let end = newLabel()
+                emitJump(.jump, 0, 0, to: end)
+                place(elseLabel)
+                emitBlock(otherwise, scope)
+                place(end)
+            } else {
+                place(elseLabel)
+            }
+
+        case .call(let name, let arguments, let at):
+            call(name, arguments, at, scope)
+
+        case .return:
+            if let frame = frames.last { emitJump(.jump, 0, 0, to: frame.returnLabel) }
+        }
+    }
+
+    private func assignment(_ target: ExpressionSyntax, _ value: ExpressionSyntax, _ at: SourceLocation, _ scope: Scope) {
+        switch target {
+        case .name(let name, let nameAt):
+            guard let local = scope[name] else {
+                if Constant.value(of: name) != nil || name == "cpu" {
+                    return error(nameAt, "cannot assign to '\(name)'")
+                }
+                return error(nameAt, "unknown name '\(name)'")
+            }
+            guard let v = expression(value, scope), requireValue(v, value.location) else { return }
+            guard v.type == local.type else {
+                return error(value.location, "cannot assign \(article(v.type)) to '\(name)', which holds \(article(local.type))")
+            }
+            emit(.move, local.register, v.register)
+        case .member(let base, let field, let fieldAt):
+            guard let b = expression(base, scope) else { return }
+            let store: Instruction.Operation
+            switch (b.type, field) {
+            case (.task, "mm"): store = .storeMM
+            case (.task, "active_mm"): store = .storeActiveMM
+            case (.cpu, "prev_mm"): store = .storePrevMM
+            case (.cpu, "curr"): return error(fieldAt, "cpu.curr is changed by the schedule action, not by routines")
+            case (.mm, "count"), (.mm, "users"):
+                return error(fieldAt, "counters change only with += and -=")
+            default:
+                return error(fieldAt, fieldError(b.type, field))
+            }
+            guard let v = expression(value, scope), requireValue(v, value.location) else { return }
+            guard v.type == .mm else {
+                return error(value.location, "cannot assign \(article(v.type)) to '\(field)', which holds an mm")
+            }
+            if store == .storePrevMM {
+                emit(.storePrevMM, v.register)
+            } else {
+                emit(store, b.register, v.register)
+            }
+        default:
+            error(target.location, "cannot assign to this expression")
+        }
+    }
+
+    private func call(_ name: String, _ arguments: [ExpressionSyntax], _ at: SourceLocation, _ scope: Scope) {
+        if let primitive = Primitive(rawValue: name) {
+            if primitive == .newMM {
+                return error(at, "new_mm() makes a new mm: bind it, as in 'let m = new_mm()'")
+            }
+            guard arguments.count == 1 else {
+                return error(at, "\(name)() takes 1 argument (an mm), got \(arguments.count)")
+            }
+            guard let v = expression(arguments[0], scope), requireValue(v, arguments[0].location) else { return }
+            guard v.type == .mm else {
+                return error(arguments[0].location, "\(name)() takes an mm, got \(article(v.type))")
+            }
+            let op: Instruction.Operation = primitive == .free ? .free : primitive == .exitMmap ? .exitMmap : .switchMM
+            emit(op, v.register)
+            return
+        }
+        guard let info = checker.routines[name] else {
+            return error(at, "unknown routine '\(name)'")
+        }
+        let expected = info.parameterTypes
+        guard arguments.count == expected.count else {
+            return error(at, "routine '\(name)' takes \(expected.count) argument\(expected.count == 1 ? "" : "s"), got \(arguments.count)")
+        }
+        var values: [Value] = []
+        for (argument, type) in zip(arguments, expected) {
+            guard let v = expression(argument, scope), requireValue(v, argument.location) else { return }
+            guard v.type == type else {
+                return error(argument.location, "argument of '\(name)' must be \(article(type)), got \(article(v.type))")
+            }
+            values.append(v)
+        }
+        if reporting {
+            calls.append((name, at))
+        } else {
+            inline(info, values)
+        }
+    }
+
+    private func inline(_ info: RoutineInfo, _ arguments: [Value]) {
+        if frames.contains(where: { $0.routine == info.syntax.name }) { return }  // reported as recursion
+        var scope: Scope = [:]
+        for (parameter, argument) in zip(info.syntax.parameters, arguments) {
+            if argument.isTemporary {
+                scope[parameter.name] = Value(register: argument.register, type: argument.type, isTemporary: false)
+            } else {
+                let r = newRegister()
+                emit(.move, r, argument.register)
+                scope[parameter.name] = Value(register: r, type: argument.type, isTemporary: false)
+            }
+        }
+        let end = newLabel()
+        frames.append(Frame(routine: info.syntax.name, returnLabel: end))
+        emitBlock(info.syntax.body, scope)
+        frames.removeLast()
+        place(end)
+    }
+
+    // MARK: Conditions
+
+    /// Emits a jump to `label` taken exactly when `condition` evaluates to `jumpWhen`.
+    private func emitCondition(_ condition: ConditionSyntax, jumpWhen: Bool, to label: Int, _ scope: Scope) {
+        switch condition {
+        case .not(let inner):
+            emitCondition(inner, jumpWhen: !jumpWhen, to: label, scope)
+        case .and(let l, let r):
+            if jumpWhen {
+                let skip = newLabel()
+                emitCondition(l, jumpWhen: false, to: skip, scope)
+                emitCondition(r, jumpWhen: true, to: label, scope)
+                place(skip)
+            } else {
+                emitCondition(l, jumpWhen: false, to: label, scope)
+                emitCondition(r, jumpWhen: false, to: label, scope)
+            }
+        case .or(let l, let r):
+            if jumpWhen {
+                emitCondition(l, jumpWhen: true, to: label, scope)
+                emitCondition(r, jumpWhen: true, to: label, scope)
+            } else {
+                let skip = newLabel()
+                emitCondition(l, jumpWhen: true, to: skip, scope)
+                emitCondition(r, jumpWhen: false, to: label, scope)
+                place(skip)
+            }
+        case .isNone(let e, let negated, let at):
+            guard let v = expression(e, scope), requireValue(v, e.location) else { return }
+            guard v.type == .mm else {
+                return error(at, "'is none' tests an mm, got \(article(v.type))")
+            }
+            let none = newRegister()
+            emit(.constant, none, Constant.none)
+            let isNone = !negated
+            emitJump(isNone == jumpWhen ? .jumpIfEqual : .jumpIfNotEqual, v.register, none, to: label)
+        case .comparison(let lhs, let op, let rhs, let at):
+            guard let l = expression(lhs, scope), requireValue(l, lhs.location),
+                  let r = expression(rhs, scope), requireValue(r, rhs.location) else { return }
+            guard l.type == r.type else {
+                return error(at, "cannot compare \(article(l.type)) with \(article(r.type))")
+            }
+            if op != .equal, op != .notEqual, l.type != .int {
+                return error(at, "'\(op.rawValue)' compares numbers; \(article(l.type)) can only be compared with == or !=")
+            }
+            // Reduce every comparison to ==, !=, < or <= (swapping operands for > and >=).
+            var (a, b) = (l.register, r.register)
+            var holds: Instruction.Operation
+            var negation: Instruction.Operation
+            switch op {
+            case .equal: (holds, negation) = (.jumpIfEqual, .jumpIfNotEqual)
+            case .notEqual: (holds, negation) = (.jumpIfNotEqual, .jumpIfEqual)
+            case .less: (holds, negation) = (.jumpIfLess, .jumpIfLessOrEqual); if !jumpWhen { swap(&a, &b) }
+            case .lessOrEqual: (holds, negation) = (.jumpIfLessOrEqual, .jumpIfLess); if !jumpWhen { swap(&a, &b) }
+            case .greater: (holds, negation) = (.jumpIfLess, .jumpIfLessOrEqual); if jumpWhen { swap(&a, &b) }
+            case .greaterOrEqual: (holds, negation) = (.jumpIfLessOrEqual, .jumpIfLess); if jumpWhen { swap(&a, &b) }
+            }
+            // For < and <=: "not (a < b)" is "b <= a"; the swap above already turned the
+            // operands round, so the negated operation applies to (b, a).
+            emitJump(jumpWhen ? holds : negation, a, b, to: label)
+        }
+    }
+
+    // MARK: Expressions
+
+    private func expression(_ e: ExpressionSyntax, _ scope: Scope) -> Value? {
+        switch e {
+        case .name(let name, let at):
+            if let v = scope[name] { return v }
+            if let (value, type) = Constant.value(of: name) {
+                let r = newRegister()
+                emit(.constant, r, value)
+                return Value(register: r, type: type, isTemporary: true)
+            }
+            if name == "cpu" { return Value(register: -1, type: .cpu, isTemporary: false) }
+            error(at, "unknown name '\(name)'")
+            return nil
+        case .integer(let value, let at):
+            guard value <= 1000 else {
+                error(at, "number \(value) is too large (counters are small: at most 1000)")
+                return nil
+            }
+            let r = newRegister()
+            emit(.constant, r, Int32(value))
+            return Value(register: r, type: .int, isTemporary: true)
+        case .member(let base, let field, let at):
+            guard let b = expression(base, scope) else { return nil }
+            let r: Int32
+            let type: ValueType
+            switch (b.type, field) {
+            case (.task, "mm"): r = newRegister(); emit(.loadMM, r, b.register); type = .mm
+            case (.task, "active_mm"): r = newRegister(); emit(.loadActiveMM, r, b.register); type = .mm
+            case (.mm, "count"): r = newRegister(); emit(.loadCount, r, b.register); type = .int
+            case (.mm, "users"): r = newRegister(); emit(.loadUsers, r, b.register); type = .int
+            case (.cpu, "prev_mm"): r = newRegister(); emit(.loadPrevMM, r); type = .mm
+            case (.cpu, "curr"): r = newRegister(); emit(.loadCurr, r); type = .task
+            default:
+                error(at, fieldError(b.type, field))
+                return nil
+            }
+            return Value(register: r, type: type, isTemporary: true)
+        case .call(let name, let arguments, let at):
+            if name == Primitive.newMM.rawValue {
+                guard arguments.isEmpty else {
+                    error(at, "new_mm() takes no arguments, got \(arguments.count)")
+                    return nil
+                }
+                let r = newRegister()
+                emit(.newMM, r)
+                return Value(register: r, type: .mm, isTemporary: true)
+            }
+            if Primitive(rawValue: name) != nil || checker.routines[name] != nil {
+                error(at, "'\(name)' does not return a value")
+            } else {
+                error(at, "unknown routine '\(name)'")
+            }
+            return nil
+        }
+    }
+
+    /// `cpu` alone is not a value.
+    private func requireValue(_ v: Value, _ at: SourceLocation) -> Bool {
+        if v.type == .cpu {
+            error(at, "'cpu' is not a value: use cpu.prev_mm or cpu.curr")
+            return false
+        }
+        return true
+    }
+
+    private func fieldError(_ type: ValueType, _ field: String) -> String {
+        switch type {
+        case .task: return "a task has no field '\(field)' (fields: mm, active_mm)"
+        case .mm: return "an mm has no field '\(field)' (fields: count, users)"
+        case .cpu: return "cpu has no field '\(field)' (fields: prev_mm, curr)"
+        case .how, .int: return "\(article(type)) has no fields"
+        }
+    }
+
+    private func article(_ type: ValueType) -> String {
+        switch type {
+        case .task: return "a task"
+        case .mm: return "an mm"
+        case .how: return "a how"
+        case .int: return "a number"
+        case .cpu: return "the cpu"
+        }
+    }
+
+    // MARK: Code
+
+    private func error(_ at: SourceLocation, _ message: String) {
+        if reporting { checker.error(at, message) }
+    }
+
+    private func setSite(_ at: SourceLocation, routine: String) {
+        let chain = frames.isEmpty ? routine : frames.map(\.routine).joined(separator: " > ")
+        let s = Site(location: at, routine: routine, chain: chain)
+        if let i = siteIndex[s] {
+            site = i
+        } else {
+            site = Int32(sites.count)
+            siteIndex[s] = site
+            sites.append(s)
+        }
+    }
+
+    private func newRegister() -> Int32 {
+        let r = nextRegister
+        nextRegister += 1
+        registerHighWater = max(registerHighWater, nextRegister)
+        return r
+    }
+
+    private func newLabel() -> Int {
+        labelTargets.append(-1)
+        return labelTargets.count - 1
+    }
+
+    private func place(_ label: Int) { labelTargets[label] = code.count }
+
+    private func emit(_ op: Instruction.Operation, _ a: Int32 = 0, _ b: Int32 = 0) {
+        code.append(Instruction(op, a, b, 0, site: site))
+    }
+
+    private func emitJump(_ op: Instruction.Operation, _ a: Int32, _ b: Int32, to label: Int) {
+        fixups.append((code.count, label))
+        code.append(Instruction(op, a, b, 0, site: site))
+    }
+}

@@ -1,0 +1,79 @@
+/// One operation of compiled model code: a register machine over small integers.
+///
+/// Registers hold task ids, mm references, `how` values or counter values, as the
+/// kernel semantics encodes them. Every routine call is inlined at compile time, so an
+/// action is one straight run of instructions with forward and backward jumps, fixed
+/// registers, and no call stack.
+public struct Instruction: Sendable, Equatable {
+    public enum Operation: UInt8, Sendable {
+        /// r[a] = b
+        case constant
+        /// r[a] = r[b]
+        case move
+        /// r[a] = task(r[b]).mm
+        case loadMM
+        /// r[a] = task(r[b]).active_mm
+        case loadActiveMM
+        /// task(r[a]).mm = r[b]
+        case storeMM
+        /// task(r[a]).active_mm = r[b]
+        case storeActiveMM
+        /// r[a] = cpu.prev_mm
+        case loadPrevMM
+        /// cpu.prev_mm = r[a]
+        case storePrevMM
+        /// r[a] = cpu.curr
+        case loadCurr
+        /// r[a] = mm(r[b]).users
+        case loadUsers
+        /// r[a] = mm(r[b]).count
+        case loadCount
+        /// mm(r[a]).users += b
+        case addUsers
+        /// mm(r[a]).count += b
+        case addCount
+        /// r[a] = a new mm (lowest free slot, users = count = 1)
+        case newMM
+        /// free(r[a])
+        case free
+        /// exit_mmap(r[a])
+        case exitMmap
+        /// switch_mm(r[a]) on the acting CPU
+        case switchMM
+        /// pc = c
+        case jump
+        /// if r[a] == r[b] { pc = c }
+        case jumpIfEqual
+        /// if r[a] != r[b] { pc = c }
+        case jumpIfNotEqual
+        /// if r[a] < r[b] { pc = c }
+        case jumpIfLess
+        /// if r[a] <= r[b] { pc = c }
+        case jumpIfLessOrEqual
+        /// end of the action's code
+        case end
+    }
+
+    public var operation: Operation
+    public var a: Int32
+    public var b: Int32
+    public var c: Int32
+    /// Index into `CompiledModel.sites`: the statement this instruction belongs to.
+    public var site: Int32
+
+    public init(_ operation: Operation, _ a: Int32 = 0, _ b: Int32 = 0, _ c: Int32 = 0, site: Int32) {
+        self.operation = operation
+        self.a = a
+        self.b = b
+        self.c = c
+        self.site = site
+    }
+}
+
+/// The statement an instruction came from: its place in the file and the chain of inlined
+/// routine calls it was reached through (for example `finish_task_switch > mmdrop`).
+public struct Site: Sendable, Equatable, Hashable {
+    public var location: SourceLocation
+    public var routine: String
+    public var chain: String
+}

@@ -1,0 +1,217 @@
+/// Checks a model file and compiles it into `CompiledModel` code.
+///
+/// Every error is reported (in source order) as a `Diagnostic`: syntax errors from the
+/// parser, then names, types, arities, settings, expectations and required routines from
+/// the checker. Code is produced only for an error-free file.
+public enum ModelCompiler {
+    /// Compiles `text` (the contents of `path`). `properties` are the property names that
+    /// `expect violation <property>` may name.
+    public static func compile(path: String, text: String, properties: [String]) -> Result<CompiledModel, ModelErrors> {
+        var lexer = Lexer(text)
+        let tokens = lexer.tokenize()
+        var parser = Parser(tokens: tokens)
+        let syntax = parser.parseModel()
+        let checker = Checker(syntax: syntax, properties: properties)
+        checker.check()
+        var diagnostics = lexer.diagnostics + parser.diagnostics + checker.diagnostics
+        if diagnostics.isEmpty, checker.expectation == nil {
+            diagnostics.append(Diagnostic(SourceLocation(line: 1, column: 1),
+                                          "model states no expectation: add 'expect pass' or 'expect violation <property>'"))
+        }
+        if !diagnostics.isEmpty {
+            let sorted = diagnostics.enumerated().sorted {
+                ($0.element.location, $0.offset) < ($1.element.location, $1.offset)
+            }.map(\.element)
+            return .failure(ModelErrors(path: path, diagnostics: sorted))
+        }
+        return .success(checker.emitModel(path: path, text: text))
+    }
+}
+
+/// A routine as declared: its syntax and its checked parameter types.
+struct RoutineInfo {
+    var syntax: RoutineSyntax
+    var parameterTypes: [ValueType]
+}
+
+/// Resolves declarations, type-checks every routine, and emits the inlined action code.
+final class Checker {
+    let syntax: ModelSyntax
+    let properties: [String]
+    var diagnostics: [Diagnostic] = []
+
+    var name: String?
+    var expectation: CompiledModel.Expectation?
+    var settings: [String: CompiledModel.Setting] = [:]
+    var actions: ActionSet = []
+    var actionsAt: SourceLocation?
+    var routines: [String: RoutineInfo] = [:]
+    var routineOrder: [String] = []
+    private var seenDeclarations: [String: SourceLocation] = [:]
+
+    init(syntax: ModelSyntax, properties: [String]) {
+        self.syntax = syntax
+        self.properties = properties
+    }
+
+    func error(_ at: SourceLocation, _ message: String) { diagnostics.append(Diagnostic(at, message)) }
+
+    func check() {
+        for declaration in syntax.declarations { declare(declaration) }
+        if actionsAt == nil {
+            error(SourceLocation(line: 1, column: 1), "model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
+        }
+        for entry in EntryRoutine.allCases {
+            if let info = routines[entry.name] {
+                if info.parameterTypes != entry.parameterTypes {
+                    error(info.syntax.at, "routine \(entry.name) must be declared as \(entry.signature)")
+                }
+            } else if entry.isRequired(by: actions), let at = actionsAt {
+                error(at, "the enabled actions need routine \(entry.signature), which the model does not define")
+            }
+        }
+        // Type-check every routine once on its own, and collect the call graph.
+        var edges: [String: [(callee: String, at: SourceLocation)]] = [:]
+        for name in routineOrder {
+            guard let info = routines[name] else { continue }
+            let emitter = Emitter(checker: self, reporting: true)
+            emitter.checkRoutine(info)
+            edges[name] = emitter.calls
+        }
+        reportRecursion(edges)
+    }
+
+    private func declare(_ declaration: DeclarationSyntax) {
+        switch declaration {
+        case .model(let name, let at):
+            guard once("model", at) else { return }
+            self.name = name
+        case .expect(let expectation, let at):
+            guard once("expect", at) else { return }
+            switch expectation {
+            case .pass:
+                self.expectation = .pass
+            case .violation(let property, let propertyAt):
+                if properties.contains(property) {
+                    self.expectation = .violation(property)
+                } else {
+                    error(propertyAt, "unknown property '\(property)' (properties: \(properties.joined(separator: ", ")))")
+                    self.expectation = .pass
+                }
+            }
+        case .setting(let name, let value, let at, let valueAt):
+            guard once(name, at) else { return }
+            settings[name] = CompiledModel.Setting(value: value, location: valueAt)
+        case .actions(let names, let at):
+            guard once("actions", at) else { return }
+            actionsAt = at
+            for (name, nameAt) in names {
+                if let action = ActionSet.names.first(where: { $0.0 == name })?.1 {
+                    if actions.contains(action) {
+                        error(nameAt, "action '\(name)' is listed twice")
+                    }
+                    actions.insert(action)
+                } else if ActionSet.planned.contains(name) {
+                    error(nameAt, "action '\(name)' is not supported by this version of mmcheck")
+                } else {
+                    error(nameAt, "unknown action '\(name)' (actions: \(ActionSet.names.map(\.0).joined(separator: ", ")))")
+                }
+            }
+        case .routine(let routine):
+            if Primitive(rawValue: routine.name) != nil {
+                error(routine.at, "'\(routine.name)' is a primitive and cannot be redefined")
+                return
+            }
+            if Constant.reserved.contains(routine.name) {
+                error(routine.at, "'\(routine.name)' is a reserved word")
+                return
+            }
+            if let previous = routines[routine.name] {
+                error(routine.at, "routine '\(routine.name)' is already defined at line \(previous.syntax.at.line)")
+                return
+            }
+            var types: [ValueType] = []
+            var names: Set<String> = []
+            for parameter in routine.parameters {
+                if !names.insert(parameter.name).inserted {
+                    error(parameter.at, "parameter '\(parameter.name)' is declared twice")
+                }
+                if Constant.reserved.contains(parameter.name) {
+                    error(parameter.at, "'\(parameter.name)' is a reserved word")
+                }
+                switch parameter.type {
+                case "task": types.append(.task)
+                case "mm": types.append(.mm)
+                case "how": types.append(.how)
+                default:
+                    error(parameter.typeAt, "unknown type '\(parameter.type)' (types: task, mm, how)")
+                    types.append(.int)
+                }
+            }
+            routines[routine.name] = RoutineInfo(syntax: routine, parameterTypes: types)
+            routineOrder.append(routine.name)
+        }
+    }
+
+    private func once(_ word: String, _ at: SourceLocation) -> Bool {
+        if let previous = seenDeclarations[word] {
+            error(at, "'\(word)' is already set at line \(previous.line)")
+            return false
+        }
+        seenDeclarations[word] = at
+        return true
+    }
+
+    private func reportRecursion(_ edges: [String: [(callee: String, at: SourceLocation)]]) {
+        // Depth-first search for a cycle; report each back edge once, at its call site.
+        var state: [String: Int] = [:]  // 1 = on the stack, 2 = done
+        var stack: [String] = []
+        func visit(_ r: String) {
+            state[r] = 1
+            stack.append(r)
+            for (callee, at) in edges[r] ?? [] {
+                switch state[callee] {
+                case 1:
+                    let cycle = stack[(stack.firstIndex(of: callee) ?? 0)...] + [callee]
+                    error(at, "recursive call \(cycle.joined(separator: " -> ")): routines are inlined, so recursion is not allowed")
+                case nil where routines[callee] != nil:
+                    visit(callee)
+                default:
+                    break
+                }
+            }
+            stack.removeLast()
+            state[r] = 2
+        }
+        for r in routineOrder where state[r] == nil { visit(r) }
+    }
+
+    /// Emits the code of each enabled action (only called on an error-free model).
+    func emitModel(path: String, text: String) -> CompiledModel {
+        let emitter = Emitter(checker: self, reporting: false)
+        var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?
+        if actions.contains(.schedule) {
+            scheduleEntry = emitter.emitAction([(.contextSwitch, [0, 1]), (.finishTaskSwitch, [0])])
+        }
+        if actions.contains(.exit) {
+            exitEntry = emitter.emitAction([(.exitMM, [0])])
+        }
+        if !actions.isDisjoint(with: .anyClone) {
+            cloneEntry = emitter.emitAction([(.copyMM, [0, 1, 2])])
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return CompiledModel(
+            path: path, name: name ?? defaultName(path), sourceLines: lines,
+            expectation: expectation ?? .pass,
+            cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
+            actions: actions, code: emitter.code,
+            scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry,
+            registerCount: Int(emitter.registerHighWater), sites: emitter.sites)
+    }
+
+    private func defaultName(_ path: String) -> String {
+        var base = path.split(separator: "/").last.map(String.init) ?? path
+        if base.hasSuffix(".mmc") { base.removeLast(4) }
+        return base
+    }
+}

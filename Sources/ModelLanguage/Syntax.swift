@@ -1,0 +1,79 @@
+/// The parsed form of a model file, before names and types are checked.
+struct ModelSyntax {
+    var declarations: [DeclarationSyntax] = []
+}
+
+enum DeclarationSyntax {
+    case model(name: String, at: SourceLocation)
+    case expect(ExpectationSyntax, at: SourceLocation)
+    /// `cpus N`, `tasks N`, `mms N`, `cap N`.
+    case setting(name: String, value: Int, at: SourceLocation, valueAt: SourceLocation)
+    case actions([(name: String, at: SourceLocation)], at: SourceLocation)
+    case routine(RoutineSyntax)
+}
+
+enum ExpectationSyntax {
+    case pass
+    case violation(property: String, at: SourceLocation)
+}
+
+struct RoutineSyntax {
+    var name: String
+    var at: SourceLocation
+    var parameters: [ParameterSyntax]
+    var body: [StatementSyntax]
+}
+
+struct ParameterSyntax {
+    var name: String
+    var at: SourceLocation
+    var type: String
+    var typeAt: SourceLocation
+}
+
+indirect enum StatementSyntax {
+    case binding(name: String, value: ExpressionSyntax, at: SourceLocation)
+    case assignment(target: ExpressionSyntax, value: ExpressionSyntax, at: SourceLocation)
+    /// `target += n` (positive delta) or `target -= n` (negative delta).
+    case adjustment(target: ExpressionSyntax, delta: Int, at: SourceLocation)
+    case conditional(ConditionSyntax, then: [StatementSyntax], otherwise: [StatementSyntax]?, at: SourceLocation)
+    case call(name: String, arguments: [ExpressionSyntax], at: SourceLocation)
+    case `return`(at: SourceLocation)
+
+    var location: SourceLocation {
+        switch self {
+        case .binding(_, _, let at), .assignment(_, _, let at), .adjustment(_, _, let at),
+             .conditional(_, _, _, let at), .call(_, _, let at), .return(let at):
+            return at
+        }
+    }
+}
+
+indirect enum ExpressionSyntax {
+    /// A name: a parameter or local, or one of the constants (`none`, `init_mm`, `thread`, ...).
+    case name(String, at: SourceLocation)
+    case integer(Int, at: SourceLocation)
+    /// `base.field`; `at` is the field name's location.
+    case member(ExpressionSyntax, field: String, at: SourceLocation)
+    case call(name: String, arguments: [ExpressionSyntax], at: SourceLocation)
+
+    var location: SourceLocation {
+        switch self {
+        case .name(_, let at), .integer(_, let at), .call(_, _, let at): return at
+        case .member(let base, _, _): return base.location
+        }
+    }
+}
+
+enum ComparisonSyntax: String {
+    case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+}
+
+indirect enum ConditionSyntax {
+    case comparison(ExpressionSyntax, ComparisonSyntax, ExpressionSyntax, at: SourceLocation)
+    /// `e is none` / `e is not none`.
+    case isNone(ExpressionSyntax, negated: Bool, at: SourceLocation)
+    case and(ConditionSyntax, ConditionSyntax)
+    case or(ConditionSyntax, ConditionSyntax)
+    case not(ConditionSyntax)
+}
