@@ -20,7 +20,7 @@ let package = Package(
         .executableTarget(name: "mmcheck", dependencies: ["MMCheckCLI"]),
         .testTarget(
             name: "MMCheckTests",
-            dependencies: ["ModelLanguage", "KernelSemantics", "Explorer", "MMCheckCLI"]
+            dependencies: ["ModelLanguage", "KernelSemantics", "Explorer", "MMCheckCLI", "mmcheck"]
         ),
     ]
 )

@@ -25,6 +25,12 @@ public struct KernelState: Sendable, Equatable {
     public var cpus: [CPU]
     public var mms: [MM]
 
+    public init(tasks: [Task], cpus: [CPU], mms: [MM]) {
+        self.tasks = tasks
+        self.cpus = cpus
+        self.mms = mms
+    }
+
     /// Reads an unpacked state.
     public init(layout: StateLayout, fields w: UnsafePointer<Int32>) {
         let b = layout.bounds

@@ -1,0 +1,269 @@
+import Testing
+@testable import KernelSemantics
+@testable import ModelLanguage
+
+/// Runs hand-written routine bodies on a hand-made state: 1 CPU, 2 task slots, 2 mm slots
+/// (cap 8). cpu0 runs init (task 0, mm = active_mm = mm slot 0, users 1, count 1);
+/// kthreadd (task 1) is a runnable kernel thread; idle0 (task 2) is switched out;
+/// init_mm.count is 1; mm slot 1 is free. `exit(init)` runs the body as `exit_mm(t)`.
+struct Harness {
+    let machine: Machine
+    var state: KernelState
+    static let bounds = Bounds(cpus: 1, tasks: 2, mms: 2)
+    static let mm0 = Ref.slot(0), mm1 = Ref.slot(1)
+    static let initTask: Int32 = 0, kthreadd: Int32 = 1, idle0: Int32 = 2
+
+    init(exitMM body: String, contextSwitch: String = "") throws {
+        let text = """
+            expect pass
+            actions schedule, exit
+            routine context_switch(prev: task, next: task) {
+            \(contextSwitch)
+            }
+            routine exit_mm(t: task) {
+            \(body)
+            }
+            """
+        machine = Machine(model: try Fixture.compile(text), bounds: Harness.bounds)
+        state = KernelState(
+            tasks: [.init(status: StateLayout.running, mm: Harness.mm0, activeMM: Harness.mm0),
+                    .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none),
+                    .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none)],
+            cpus: [.init(curr: Harness.initTask, prevMM: Ref.none)],
+            mms: [.init(live: true, users: StateLayout.initMMUsers, count: 1),
+                  .init(live: true, users: 1, count: 1),
+                  .init(live: false, users: 0, count: 0)])
+    }
+
+    /// Runs exit(init) on cpu0; returns the breach (nil if the step completed).
+    func exit() -> Breach? {
+        state.write(layout: machine.layout, into: machine.base)
+        return machine.exit(cpu: 0, task: Harness.initTask) ? nil : machine.breach
+    }
+
+    /// Runs schedule(cpu0, next); returns the breach (nil if the step completed).
+    func schedule(_ next: Int32) -> Breach? {
+        state.write(layout: machine.layout, into: machine.base)
+        return machine.schedule(cpu: 0, next: next) ? nil : machine.breach
+    }
+
+    var after: KernelState { KernelState(layout: machine.layout, fields: machine.work) }
+
+    /// The model line of the failing statement.
+    func line(_ b: Breach?) -> Int? {
+        guard let b, b.site >= 0 else { return nil }
+        return machine.model.sites[Int(b.site)].location.line
+    }
+}
+
+@Suite struct PrimitiveTests {
+    @Test func counterIncrementAndDecrement() throws {
+        let h = try Harness(exitMM: "t.mm.count += 2\nt.mm.users -= 1")
+        #expect(h.exit() == nil)
+        #expect(h.after.mms[1] == .init(live: true, users: 0, count: 3))
+        #expect(h.after.tasks[0].status == StateLayout.exiting)
+    }
+
+    @Test func counterPastTheCapIsNoUnderflow() throws {
+        let h = try Harness(exitMM: "t.mm.count += 7\nt.mm.count += 1")
+        let b = h.exit()
+        #expect(b?.property == .noUnderflow)
+        #expect(b?.reason == .overCap(counter: .count, cap: 8))
+        #expect(h.line(b) == 8)
+    }
+
+    @Test func counterBelowZeroIsNoUnderflow() throws {
+        let h = try Harness(exitMM: "t.mm.users -= 2")
+        let b = h.exit()
+        #expect(b?.property == .noUnderflow)
+        #expect(b?.reason == .underflow(counter: .users, value: -1))
+        #expect(b?.mm == Harness.mm0)
+    }
+
+    @Test func freeAtZeroWithNoHolderClearsTheSlot() throws {
+        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nm.count -= 1\nfree(m)")
+        #expect(h.exit() == nil)
+        #expect(h.after.mms[1] == .init(live: false, users: 0, count: 0))
+    }
+
+    @Test func freeWithUsersIsBorrowed() throws {
+        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nm.count -= 1\nfree(m)")
+        let b = h.exit()
+        #expect(b?.property == .noFreeWhileBorrowed)
+        #expect(b?.reason == .freeWithUsers(1))
+    }
+
+    @Test func freeWhileATaskStillPointsToItIsBorrowed() throws {
+        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nm.users -= 1\nm.count -= 1\nfree(m)")
+        let b = h.exit()
+        #expect(b?.property == .noFreeWhileBorrowed)
+        #expect(b?.reason == .freeHeldByTask(task: Harness.initTask, activeMM: true))
+        #expect(h.line(b) == 11)
+    }
+
+    @Test func freeWhilePendingInPrevMMIsBorrowed() throws {
+        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\ncpu.prev_mm = m\nm.users -= 1\nm.count -= 1\nfree(m)")
+        #expect(h.exit()?.reason == .freePendingInPrevMM(cpu: 0))
+    }
+
+    @Test func freeWhileLoadedOnTheActingCPUIsBorrowed() throws {
+        // init's mm is loaded on cpu0 from the start of the step; no switch_mm moves it away.
+        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nm.users -= 1\nm.count -= 1\nfree(m)")
+        let loadedElsewhere = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nm.count -= 1\nfree(m)")
+        // First model: free while still loaded. (Its users reach 0 and no task holds it.)
+        let b = h.exit()
+        #expect(b?.property == .noFreeWhileBorrowed)
+        #expect(b?.reason == .freeLoaded(cpu: 0))
+        #expect(loadedElsewhere.exit() == nil)
+    }
+
+    @Test func freeAtNonZeroCountIsFreeAtZero() throws {
+        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nfree(m)")
+        let b = h.exit()
+        #expect(b?.property == .freeAtZero)
+        #expect(b?.reason == .freeAtCount(1))
+    }
+
+    @Test func freeOfNoneOfAFreedSlotAndOfInitMM() throws {
+        #expect(try Harness(exitMM: "free(none)").exit()?.reason == .noneUsed(.free))
+        #expect(try Harness(exitMM: "free(init_mm)").exit()?.property == .initMMImmortal)
+        // mm slot 1 is not live in the hand-made state: reach it through a fresh mm freed twice.
+        let twice = try Harness(exitMM: "let m = new_mm()\nm.users -= 1\nm.count -= 1\nfree(m)\nfree(m)")
+        let b = twice.exit()
+        #expect(b?.property == .noUseAfterFree)
+        #expect(b?.reason == .notLive(.free))
+        #expect(twice.line(b) == 11)
+    }
+
+    @Test func exitMmapChecksNoTaskHasTheMMAsItsMM() throws {
+        let inUse = try Harness(exitMM: "exit_mmap(t.mm)")
+        #expect(inUse.exit()?.reason == .teardownInUse(task: Harness.initTask))
+        #expect(inUse.exit()?.property == .noTeardownInUse)
+        let lazy = try Harness(exitMM: "let m = t.mm\nt.mm = none\nexit_mmap(m)")
+        #expect(lazy.exit() == nil)  // running lazily on a torn-down mm is legal
+        #expect(try Harness(exitMM: "exit_mmap(init_mm)").exit()?.property == .initMMImmortal)
+    }
+
+    @Test func switchMMOfNoneIsUseAfterFree() throws {
+        let b = try Harness(exitMM: "switch_mm(t.active_mm)\nswitch_mm(none)").exit()
+        #expect(b?.property == .noUseAfterFree)
+        #expect(b?.reason == .noneUsed(.switchMM))
+    }
+
+    @Test func newMMTakesTheLowestFreeSlotOrIsAModelError() throws {
+        let one = try Harness(exitMM: "let m = new_mm()\nt.mm = m\nt.active_mm = m\nt.mm.users += 0")
+        // The new mm replaces init's; mm0 is then held by nobody: a leak, but mm1 is as expected.
+        let b = one.exit()
+        #expect(one.after.mms[2] == .init(live: true, users: 1, count: 1))
+        #expect(b?.property == .noLeak)
+        #expect(b?.mm == Harness.mm0)
+        let none = try Harness(exitMM: "let a = new_mm()\nlet b = new_mm()")
+        #expect(none.exit()?.code == Property.modelErrorCode)
+        #expect(none.exit()?.reason == .noFreeMMSlot)
+    }
+
+    @Test func assigningAFreedMMOrInitMMAsAnMM() throws {
+        let freed = try Harness(exitMM: "let m = new_mm()\nm.users -= 1\nm.count -= 1\nfree(m)\nt.active_mm = m")
+        #expect(freed.exit()?.reason == .notLive(.assign))
+        let initMM = try Harness(exitMM: "t.mm = init_mm")
+        #expect(initMM.exit()?.property == .initMMImmortal)
+        #expect(initMM.exit()?.reason == .initMMAsMM)
+        #expect(try Harness(exitMM: "init_mm.users += 1").exit()?.reason == .initMMUsersChanged)
+    }
+
+    @Test func readingACounterOfNone() throws {
+        let b = try Harness(exitMM: "if none.count == 0 { return }").exit()
+        #expect(b?.property == .noUseAfterFree)
+        #expect(b?.reason == .noneUsed(.readCounter))
+    }
+}
+
+@Suite struct StatePropertyTests {
+    @Test func liveMMAtCountZeroIsFreeAtZero() throws {
+        let b = try Harness(exitMM: "t.mm.count -= 1").exit()
+        #expect(b?.property == .freeAtZero)
+        #expect(b?.reason == .liveAtZeroCount)
+        #expect(b?.site == -1)
+    }
+
+    @Test func liveMMWithNoHolderIsALeak() throws {
+        let b = try Harness(exitMM: "t.mm = none\nt.active_mm = init_mm").exit()
+        #expect(b?.property == .noLeak)
+        #expect(b?.reason == .noHolder)
+        #expect(b?.mm == Harness.mm0)
+    }
+
+    @Test func aPendingPrevMMIsAHolder() throws {
+        #expect(try Harness(exitMM: "cpu.prev_mm = t.mm\nt.mm = none\nt.active_mm = init_mm").exit() == nil)
+    }
+
+    @Test func mmWithADifferentActiveMMIsInconsistent() throws {
+        let b = try Harness(exitMM: "cpu.prev_mm = t.active_mm\nt.active_mm = init_mm").exit()
+        #expect(b?.property == .activeMMConsistent)
+        #expect(b?.reason == .activeMMDiffers(task: Harness.initTask))
+    }
+
+    @Test func aSwitchedOutKernelThreadWithAnActiveMMIsInconsistent() throws {
+        // Switching init -> kthreadd without clearing anything leaves idle0 untouched but
+        // gives kthreadd a borrow; switching back to init leaves kthreadd's active_mm stale.
+        var h = try Harness(exitMM: "", contextSwitch: "next.active_mm = prev.active_mm")
+        h.state.tasks[1] = .init(status: StateLayout.running, mm: Ref.none, activeMM: Harness.mm0)
+        h.state.tasks[0].status = StateLayout.runnable
+        h.state.cpus[0].curr = Harness.kthreadd
+        h.state.mms[1].count = 2
+        let b = h.schedule(Harness.initTask)
+        #expect(b?.property == .activeMMConsistent)
+        #expect(b?.reason == .staleActiveMM(task: Harness.kthreadd))
+    }
+
+    @Test func aDeadTaskStillHoldingItsActiveMMLeaks() throws {
+        var h = try Harness(exitMM: "", contextSwitch: "next.active_mm = init_mm")
+        h.state.tasks[0] = .init(status: StateLayout.exiting, mm: Ref.none, activeMM: Harness.mm0)
+        let b = h.schedule(Harness.idle0)
+        #expect(b?.property == .noLeak)
+        #expect(b?.reason == .deadTaskHolds(task: Harness.initTask, activeMM: true))
+    }
+
+    @Test func switchingToATaskWithNoActiveMMIsUseOfNone() throws {
+        let b = try Harness(exitMM: "", contextSwitch: "").schedule(Harness.kthreadd)
+        #expect(b?.property == .noUseAfterFree)
+        #expect(b?.reason == .runningWithoutActiveMM(task: Harness.kthreadd))
+    }
+
+    @Test func scheduleMovesPrevAndNext() throws {
+        let h = try Harness(exitMM: "", contextSwitch: "next.active_mm = prev.active_mm\nprev.active_mm.count += 1")
+        #expect(h.schedule(Harness.kthreadd) == nil)
+        let a = h.after
+        #expect(a.cpus[0].curr == Harness.kthreadd)
+        #expect(a.tasks[0].status == StateLayout.runnable)
+        #expect(a.tasks[1] == .init(status: StateLayout.running, mm: Ref.none, activeMM: Harness.mm0))
+        #expect(a.mms[1].count == 2)
+    }
+
+    @Test func theInitialStateIsTheReferenceBoot() throws {
+        let model = try Fixture.load("models/linux-6.mmc")
+        let machine = Machine(model: model, bounds: Bounds(cpus: 2, tasks: 3, mms: 2))
+        #expect(machine.loadInitialState())
+        let s = KernelState(layout: machine.layout, fields: machine.work)
+        #expect(s.cpus == [.init(curr: 3, prevMM: Ref.none), .init(curr: 4, prevMM: Ref.none)])
+        #expect(s.tasks[0] == .init(status: StateLayout.runnable, mm: Ref.slot(0), activeMM: Ref.slot(0)))
+        #expect(s.tasks[1] == .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none))
+        #expect(s.tasks[2].status == StateLayout.unused)
+        #expect(s.tasks[3] == .init(status: StateLayout.running, mm: Ref.none, activeMM: Ref.initMM))
+        #expect(s.mms[0].count == 3)
+        #expect(s.mms[1] == .init(live: true, users: 1, count: 1))
+        #expect(s.mms[2] == .init(live: false, users: 0, count: 0))
+    }
+
+    @Test func packingRoundTripsAndIsCanonical() throws {
+        let h = try Harness(exitMM: "")
+        let layout = h.machine.layout
+        let words = h.state.packed(layout: layout)
+        let back = words.withUnsafeBufferPointer { KernelState(layout: layout, packed: $0.baseAddress!) }
+        #expect(back == h.state)
+        #expect(back.packed(layout: layout) == words)
+        var other = h.state
+        other.mms[1].count = 2
+        #expect(other.packed(layout: layout) != words)
+    }
+}
