@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+/// The `mmcheck` executable run as a process: exit codes and the key lines of its output.
+@Suite struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    static var executable: URL {
+        // The test bundle sits beside the products of the same build.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("mmcheck").path), dir.path != "/" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("mmcheck")
+    }
+
+    static func mmcheck(_ arguments: String..., in directory: String = Repository.root.path) throws -> Run {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+                   err: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func passExitsZeroWithTheSummary() throws {
+        let r = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "1", "--tasks=1", "--mms", "1")
+        #expect(r.status == 0)
+        #expect(r.out.contains("bounds    1 cpus, 1 tasks, 1 mms; counter cap 6"))
+        #expect(r.out.contains("verdict   PASS"))
+        #expect(r.out.contains("distinct states   5\n"))
+        #expect(r.out.contains("transitions       5\n"))
+        #expect(r.out.contains("search depth      3\n"))
+        #expect(r.out.contains("states/s"))
+        #expect(r.out.contains("bytes/state"))
+        #expect(r.out.contains("expected  pass: met"))
+        #expect(r.err.isEmpty)
+    }
+
+    @Test func checkWithNoFileChecksTheDefaultModel() throws {
+        let r = try Self.mmcheck("check", "--cpus", "1", "--tasks", "1", "--mms", "1")
+        #expect(r.status == 0)
+        #expect(r.out.contains("model models/linux-6.mmc (\"linux-6\")"))
+        let elsewhere = try Self.mmcheck("check", in: "/")
+        #expect(elsewhere.status == 2)
+        #expect(elsewhere.err == "mmcheck: error: no model file given and models/linux-6.mmc not found from this directory\n")
+    }
+
+    @Test func violationExitsOneWithAReadableTrace() throws {
+        let r = try Self.mmcheck("check", "models/bugs/exit-mm-without-grab.mmc")
+        #expect(r.status == 1)
+        #expect(r.out.contains("verdict   VIOLATION of no-free-while-borrowed"))
+        #expect(r.out.contains("Counterexample: 2 steps (a shortest trace)"))
+        #expect(r.out.contains("1  cpu0: schedule  idle0 -> init"))
+        #expect(r.out.contains("2  cpu0: exit  init"))
+        #expect(r.out.contains("init.mm                mm0 -> none"))
+        #expect(r.out.contains("VIOLATION  no-free-while-borrowed: mm0 is freed while init.active_mm still points to it"))
+        #expect(r.out.contains("at models/bugs/exit-mm-without-grab.mmc:26:9 in mmdrop (via exit_mm > mmput > mmdrop):"))
+        #expect(r.out.contains("expected  violation no-free-while-borrowed: met"))
+    }
+
+    @Test func modelErrorsExitTwoWithOneLineEach() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmcheck-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("bad.mmc")
+        try """
+            expect violation no-such-thing
+            actions schedule
+            routine context_switch(prev: task, next: task) {
+                mmgrab(prev.active_mm)
+            }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try Self.mmcheck("check", "bad.mmc", in: dir.path)
+        #expect(r.status == 2)
+        #expect(r.out.isEmpty)
+        #expect(r.err == """
+            bad.mmc:1:18: error: unknown property 'no-such-thing' (properties: free-at-zero, no-free-while-borrowed, no-use-after-free, no-underflow, no-leak, no-teardown-in-use, active-mm-consistent, init-mm-immortal)
+            bad.mmc:4:5: error: unknown routine 'mmgrab'
+
+            """)
+    }
+
+    @Test func usageErrorsExitTwoNamingTheOption() throws {
+        let cases: [([String], String)] = [
+            (["check", "--bogus"], "mmcheck: error: unknown option '--bogus' (see 'mmcheck help check')\n"),
+            (["check", "--cpus"], "mmcheck: error: option '--cpus' needs a number\n"),
+            (["check", "--cpus", "two"], "mmcheck: error: option '--cpus' needs a number, got 'two'\n"),
+            (["check", "--cpus", "0"], "mmcheck: error: option '--cpus' must be at least 1, got 0\n"),
+            (["check", "--cpus", "9"], "mmcheck: error: option '--cpus': cpus must be between 1 and 8, got 9\n"),
+            (["check", "a.mmc", "b.mmc"], "mmcheck: error: unexpected argument 'b.mmc': check takes one model file\n"),
+            (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
+            (["frobnicate"], "mmcheck: error: unknown command 'frobnicate' (commands: check, help; try 'mmcheck help')\n"),
+        ]
+        for (arguments, message) in cases {
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = arguments
+            process.currentDirectoryURL = Repository.root
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = Pipe()
+            try process.run()
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 2, "\(arguments)")
+            #expect(String(decoding: data, as: UTF8.self) == message, "\(arguments)")
+        }
+    }
+
+    @Test func limitsGiveIncompleteAndExitThree() throws {
+        let states = try Self.mmcheck("check", "models/linux-6.mmc", "--max-states", "100")
+        #expect(states.status == 3)
+        #expect(states.out.contains("verdict   INCOMPLETE: state limit 100 reached"))
+        #expect(states.out.contains("distinct states   100\n"))
+        let depth = try Self.mmcheck("check", "models/linux-6.mmc", "--max-depth", "4", "--dfs")
+        #expect(depth.status == 3)
+        #expect(depth.out.contains("INCOMPLETE: search depth limit 4 reached"))
+        // A limit the search never reaches does not make the run incomplete.
+        let roomy = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "1", "--tasks", "1", "--mms", "1", "--max-depth", "3")
+        #expect(roomy.status == 0)
+    }
+
+    @Test func findAllCountsViolatingStepsPerProperty() throws {
+        let r = try Self.mmcheck("check", "models/bugs/exit-mm-without-grab.mmc", "--all", "--cpus", "1", "--tasks", "1", "--mms", "1")
+        #expect(r.status == 1)
+        #expect(r.out.contains("violating steps per property"))
+        #expect(r.out.contains("no-free-while-borrowed"))
+        #expect(r.out.contains("expected  violation no-free-while-borrowed: met"))
+    }
+
+    @Test func helpAndVersion() throws {
+        let version = try Self.mmcheck("--version")
+        #expect(version.status == 0)
+        #expect(version.out == "mmcheck 0.1.0\n")
+        let help = try Self.mmcheck("help", "check")
+        #expect(help.status == 0)
+        #expect(help.out.contains("usage: mmcheck check [FILE] [options]"))
+        let checkHelp = try Self.mmcheck("check", "--help")
+        #expect(checkHelp.out == help.out)
+        let none = try Self.mmcheck()
+        #expect(none.status == 2)
+        #expect(none.out.contains("mmcheck check [FILE] [options]"))
+    }
+}
