@@ -23,6 +23,9 @@ struct TraceRenderer {
             lines.append("")
             lines.append("\(number)  \(headline(entry, names))")
             let indent = String(repeating: " ", count: width + 4)
+            if let breach = entry.breach, breach.site >= 0 {
+                lines.append(indent + "(stopped at the failing statement; the changes up to it:)")
+            }
             lines += changes(entry.before, entry.after, oldNames, names).map { indent + $0 }
             if let breach = entry.breach {
                 lines += describe(breach, names, indent: indent)
