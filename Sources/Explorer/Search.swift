@@ -6,13 +6,13 @@ public final class Search {
     public let options: SearchOptions
 
     private let store: StateStore
-    private var parents: ContiguousArray<UInt32> = []
+    @exclusivity(unchecked) private var parents: ContiguousArray<UInt32> = []
     private let buffer: SuccessorBuffer
     private let initial: SuccessorBuffer
-    private var violationCounts: [Int]
+    @exclusivity(unchecked) private var violationCounts: [Int]
     private var counterexamples: [SearchResult.Counterexample] = []
-    private var transitions = 0
-    private var depth = 0
+    @exclusivity(unchecked) private var transitions = 0
+    @exclusivity(unchecked) private var depth = 0
     private var stopReason: SearchResult.Ending?
     private static let root = UInt32.max
 

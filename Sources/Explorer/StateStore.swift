@@ -9,14 +9,14 @@ public final class StateStore {
     /// Words per state.
     public let stateWords: Int
     /// Number of distinct states stored.
-    public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var count = 0
     /// Most states a store can hold (indices are 32-bit).
     public static let maximumCount = Int(UInt32.max - 1)
 
-    private var states: UnsafeMutablePointer<UInt64>
-    private var stateCapacity: Int
-    private var table: UnsafeMutablePointer<UInt64>
-    private var tableMask: Int
+    @exclusivity(unchecked) private var states: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var stateCapacity: Int
+    @exclusivity(unchecked) private var table: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var tableMask: Int
 
     public init(stateWords: Int, initialCapacity: Int = 1 << 12) {
         precondition(stateWords > 0)

@@ -8,11 +8,11 @@ public final class SuccessorBuffer {
     public static let noViolation: Int32 = -1
 
     public let stateWords: Int
-    public private(set) var count = 0
-    private var capacity: Int
-    private var words: UnsafeMutablePointer<UInt64>
-    private var labels: UnsafeMutablePointer<UInt32>
-    private var outcomes: UnsafeMutablePointer<Int32>
+    @exclusivity(unchecked) public private(set) var count = 0
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var words: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var labels: UnsafeMutablePointer<UInt32>
+    @exclusivity(unchecked) private var outcomes: UnsafeMutablePointer<Int32>
 
     public init(stateWords: Int, capacity: Int = 64) {
         self.stateWords = stateWords

@@ -15,7 +15,7 @@ public final class Machine {
     /// The state an action works on (unpacked).
     public let work: UnsafeMutablePointer<Int32>
     /// What the last failed action violated.
-    public private(set) var breach: Breach?
+    @exclusivity(unchecked) public private(set) var breach: Breach?
 
     private let code: UnsafeMutablePointer<Instruction>
     private let registers: UnsafeMutablePointer<Int32>
@@ -23,9 +23,9 @@ public final class Machine {
     private let oMM: Int, oActive: Int, oStatus: Int, oCurr: Int, oPrev: Int, oLive: Int, oUsers: Int, oCount: Int
     private let scheduleSite: Int32, exitSite: Int32
     /// The acting CPU.
-    private var cpu: Int32 = 0
+    @exclusivity(unchecked) private var cpu: Int32 = 0
     /// The mm loaded on the acting CPU during the action.
-    private var loaded: Int32 = 0
+    @exclusivity(unchecked) private var loaded: Int32 = 0
 
     public init(model: CompiledModel, bounds: Bounds) {
         self.model = model
@@ -291,30 +291,22 @@ public final class Machine {
     /// active_mm is consistent with mm.
     private func checkState() -> Bool {
         let w = work
+        // One pass marks every mm reference some task or CPU holds (bit r for reference r).
+        var held: UInt32 = 0
+        for t in 0..<Int(T + C) { held |= 1 << UInt32(w[oMM + t]) | 1 << UInt32(w[oActive + t]) }
+        for c in 0..<Int(C) { held |= 1 << UInt32(w[oPrev + c]) }
         for k in 1...Int(M) where w[oLive + k] != 0 && w[oCount + k] == 0 {
             return fail(.freeAtZero, .liveAtZeroCount, mm: Int32(k + 1), site: -1)
         }
-        for k in 1...Int(M) where w[oLive + k] != 0 {
-            let m = Int32(k + 1)
-            var held = false
-            for t in 0..<Int(T + C) where w[oMM + t] == m || w[oActive + t] == m {
-                held = true
-                break
-            }
-            if !held {
-                for c in 0..<Int(C) where w[oPrev + c] == m {
-                    held = true
-                    break
-                }
-            }
-            if !held { return fail(.noLeak, .noHolder, mm: m, site: -1) }
+        for k in 1...Int(M) where w[oLive + k] != 0 && held & (1 << UInt32(k + 1)) == 0 {
+            return fail(.noLeak, .noHolder, mm: Int32(k + 1), site: -1)
         }
         for t in 0..<Int(T + C) {
             let mm = w[oMM + t], active = w[oActive + t]
+            if mm == Ref.none && active == Ref.none { continue }
             let running: Bool
             if t < Int(T) {
                 let s = w[oStatus + t]
-                if s == StateLayout.unused { continue }
                 running = s == StateLayout.running || s == StateLayout.exiting
             } else {
                 running = w[oCurr + t - Int(T)] == 0
@@ -322,7 +314,7 @@ public final class Machine {
             if mm != Ref.none && active != mm {
                 return fail(.activeMMConsistent, .activeMMDiffers(task: Int32(t)), mm: active, site: -1)
             }
-            if !running && mm == Ref.none && active != Ref.none {
+            if !running && mm == Ref.none {
                 return fail(.activeMMConsistent, .staleActiveMM(task: Int32(t)), mm: active, site: -1)
             }
         }

@@ -21,8 +21,14 @@ public struct StateLayout: Sendable {
     /// Packed width in bits actually used.
     public let bits: Int
 
-    /// Packed fields: unpacked offset, word, shift, width.
-    let packed: [(offset: Int, word: Int, shift: Int, width: Int)]
+    /// One packed field: where it is unpacked, and its word, shift and mask when packed.
+    struct PackedField: Sendable {
+        var offset: Int32
+        var word: Int32
+        var shift: UInt64
+        var mask: UInt64
+    }
+    let packed: [PackedField]
 
     /// Largest packed width this version accepts.
     public static let maxWords = 16
@@ -54,14 +60,14 @@ public struct StateLayout: Sendable {
         for i in 1...m { fields.append((mmLive + i, 1)); fields.append((users + i, counterBits)); fields.append((count + i, counterBits)) }
         fields.append((count, counterBits))
 
-        var placed: [(Int, Int, Int, Int)] = []
+        var placed: [PackedField] = []
         var word = 0, shift = 0, used = 0
         for (offset, w) in fields {
             if shift + w > 64 {
                 word += 1
                 shift = 0
             }
-            placed.append((offset, word, shift, w))
+            placed.append(PackedField(offset: Int32(offset), word: Int32(word), shift: UInt64(shift), mask: (1 << UInt64(w)) - 1))
             shift += w
             used += w
         }
@@ -88,7 +94,7 @@ public struct StateLayout: Sendable {
     func pack(_ w: UnsafePointer<Int32>, into out: UnsafeMutablePointer<UInt64>) {
         packed.withUnsafeBufferPointer { fields in
             for f in fields {
-                out[f.word] |= UInt64(UInt32(bitPattern: w[f.offset])) << UInt64(f.shift)
+                out[Int(f.word)] |= UInt64(UInt32(bitPattern: w[Int(f.offset)])) &<< f.shift
             }
         }
     }
@@ -97,7 +103,7 @@ public struct StateLayout: Sendable {
     func unpack(_ s: UnsafePointer<UInt64>, into w: UnsafeMutablePointer<Int32>) {
         packed.withUnsafeBufferPointer { fields in
             for f in fields {
-                w[f.offset] = Int32(truncatingIfNeeded: (s[f.word] >> UInt64(f.shift)) & ((1 << UInt64(f.width)) - 1))
+                w[Int(f.offset)] = Int32(truncatingIfNeeded: (s[Int(f.word)] &>> f.shift) & f.mask)
             }
         }
     }
