@@ -1,4 +1,5 @@
 import Explorer
+import Foundation
 import KernelSemantics
 import ModelLanguage
 
@@ -28,6 +29,21 @@ enum CheckCommand {
         let check = Check(model: loaded.model, bounds: loaded.bounds, options: options.search)
         let outcome = check.run()
         outcome.report().forEach(console.out)
+        if let file = options.traceOut {
+            if let text = outcome.traceFileText(modelPath: path) {
+                do {
+                    try text.write(toFile: file, atomically: true, encoding: .utf8)
+                    console.out("")
+                    console.out("trace written to \(file) (replay with: mmcheck replay \(path) \(file))")
+                } catch {
+                    console.err("mmcheck: error: cannot write trace file '\(file)': \(error.localizedDescription)")
+                    return CommandLineTool.ExitCode.usage
+                }
+            } else {
+                console.out("")
+                console.out("no counterexample: \(file) not written")
+            }
+        }
         return outcome.exitCode
     }
 }
@@ -162,6 +178,18 @@ struct CheckOutcome {
     private var expectedViolationFound: Bool {
         guard case .violation(let p) = model.expectation, let i = Property.outcomeNames.firstIndex(of: p) else { return false }
         return result.violationCounts[i] > 0
+    }
+
+    /// The first counterexample as a trace file (with the readable trace as comments).
+    func traceFileText(modelPath: String) -> String? {
+        guard let (counterexample, replay) = traces.first else { return nil }
+        let property = Property.outcomeNames[counterexample.property]
+        let claim = counterexample.property == Int(Property.modelErrorCode) ? property : "violation \(property)"
+        let steps = counterexample.path.compactMap(Step.init(label:))
+        let comments = ["Counterexample found by mmcheck \(CommandLineTool.version): \(claim), \(steps.count) steps.",
+                        "Re-run it with: mmcheck replay \(modelPath) <this file>", ""]
+            + TraceRenderer(model: model, bounds: bounds).render(replay) + [""]
+        return TraceFile(modelPath: modelPath, bounds: bounds, claim: claim, steps: steps).text(comments: comments)
     }
 
     /// Whether the run found what the model's `expect` line says.

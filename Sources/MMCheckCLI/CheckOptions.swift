@@ -7,6 +7,7 @@ struct CheckOptions: Equatable {
     var tasks: Int?
     var mms: Int?
     var search = SearchOptions()
+    var traceOut: String?
 
     /// A usage error: one line naming the offending argument.
     struct UsageError: Error, Equatable {
@@ -48,6 +49,14 @@ struct CheckOptions: Equatable {
                 case "--mms": options.mms = try number(name, inline, minimum: 1)
                 case "--max-states": options.search.maxStates = try number(name, inline, minimum: 1)
                 case "--max-depth": options.search.maxDepth = try number(name, inline, minimum: 0)
+                case "--trace-out":
+                    if let inline {
+                        options.traceOut = inline
+                    } else {
+                        i += 1
+                        guard i < arguments.count else { throw UsageError(message: "option '--trace-out' needs a file name") }
+                        options.traceOut = arguments[i]
+                    }
                 case "--dfs", "--all":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
                     if name == "--dfs" { options.search.order = .depthFirst } else { options.search.findAll = true }

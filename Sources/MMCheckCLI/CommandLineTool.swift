@@ -36,12 +36,26 @@ public enum CommandLineTool {
                 return ExitCode.pass
             }
             return CheckCommand.run(rest, console: console)
+        case "replay":
+            if rest.contains("--help") || rest.contains("-h") {
+                console.out(Help.replay)
+                return ExitCode.pass
+            }
+            return ReplayCommand.run(rest, console: console)
+        case "suite":
+            if rest.contains("--help") || rest.contains("-h") {
+                console.out(Help.suite)
+                return ExitCode.pass
+            }
+            return SuiteCommand.run(rest, console: console)
         case "help", "--help", "-h":
             switch rest.first {
+            case "suite": console.out(Help.suite)
             case nil: console.out(Help.overview)
             case "check": console.out(Help.check)
+            case "replay": console.out(Help.replay)
             case let other?:
-                console.err("mmcheck: error: no help for unknown command '\(other)' (commands: check, help)")
+                console.err("mmcheck: error: no help for unknown command '\(other)' (commands: check, replay, suite, help)")
                 return ExitCode.usage
             }
             return ExitCode.pass
@@ -52,7 +66,7 @@ public enum CommandLineTool {
             if command.hasPrefix("-") {
                 console.err("mmcheck: error: unknown option '\(command)' (try 'mmcheck help')")
             } else {
-                console.err("mmcheck: error: unknown command '\(command)' (commands: check, help; try 'mmcheck help')")
+                console.err("mmcheck: error: unknown command '\(command)' (commands: check, replay, suite, help; try 'mmcheck help')")
             }
             return ExitCode.usage
         }
@@ -76,7 +90,9 @@ enum Help {
 
         usage:
           mmcheck check [FILE] [options]   check a model (default: models/linux-6.mmc)
-          mmcheck help [check]             show help
+          mmcheck replay MODEL TRACE       re-execute a trace file and confirm its violation
+          mmcheck suite [--update]         run the regression suite against results/
+          mmcheck help [COMMAND]           show help
           mmcheck --version                show the version
 
         exit codes: 0 all properties hold at the bounds, 1 a property is violated,
@@ -98,6 +114,42 @@ enum Help {
           --all             do not stop at the first violation; count violating steps per property
           --max-states N    stop, incomplete, once N distinct states are stored
           --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
+          --trace-out FILE  write the counterexample to FILE as a trace (see 'mmcheck help replay')
           -h, --help        show this help
+        """
+
+    static let suite = """
+        usage: mmcheck suite [--update] [--suite FILE] [--results DIR]
+
+        Runs every (model, bounds) listed in the suite file (default models/suite: lines of
+        MODEL CPUS TASKS MMS) and compares verdict, distinct states, transitions, search
+        depth and counterexample length with the baseline in DIR/baseline.txt (default
+        results/). Any difference, or a model whose expectation is not met, is a failure
+        naming the model, the bounds and the field. --update rewrites the baseline and the
+        counterexample .trace files under DIR, and says what changed. Times are recorded
+        for information and never compared.
+
+        exit codes: 0 everything matches; 1 something differs; 2 bad suite, baseline or model
+        """
+
+    static let replay = """
+        usage: mmcheck replay MODEL TRACE
+
+        Re-executes TRACE (written by `check --trace-out` or `suite`) on MODEL from the
+        initial state at the trace's bounds, checks that every step is enabled, prints each
+        state, and confirms the violation the trace claims.
+
+        exit codes: 1 the claimed violation is reached; 2 the trace is malformed, a step is
+                    not enabled, or no violation (or another one) is reached
+
+        trace format (one item per line, '#' starts a comment):
+          mmcheck-trace 1
+          model models/bugs/exit-mm-without-grab.mmc
+          bounds cpus=2 tasks=3 mms=3 cap=12
+          claim violation no-free-while-borrowed
+          step schedule cpu=0 next=0          (next=idle: the CPU's idle task)
+          step exit cpu=0 task=0
+          step clone cpu=0 parent=0 child=2 how=fork
+        tasks are slot numbers: 0 is init's slot, 1 kthreadd's.
         """
 }

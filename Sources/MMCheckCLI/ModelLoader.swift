@@ -15,22 +15,22 @@ enum ModelLoader {
         var lines: [String]
     }
 
-    static func load(path: String, cpus: Int?, tasks: Int?, mms: Int?) throws(Failure) -> Loaded {
-        let text: String
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let decoded = String(data: data, encoding: .utf8) else {
-                throw Failure(lines: ["mmcheck: error: '\(path)' is not UTF-8 text"])
-            }
-            text = decoded
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    /// Reads a UTF-8 text file, or fails with one line saying why.
+    static func readText(_ path: String, what: String) throws(Failure) -> String {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard exists, !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
             let reason = !exists ? "no such file" : isDirectory.boolValue ? "it is a directory" : "it cannot be read"
-            throw Failure(lines: ["mmcheck: error: cannot read model file '\(path)': \(reason)"])
+            throw Failure(lines: ["mmcheck: error: cannot read \(what) '\(path)': \(reason)"])
         }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Failure(lines: ["mmcheck: error: \(what) '\(path)' is not UTF-8 text"])
+        }
+        return text
+    }
+
+    static func load(path: String, cpus: Int?, tasks: Int?, mms: Int?, cap: Int? = nil) throws(Failure) -> Loaded {
+        let text = try readText(path, what: "model file")
         let model: CompiledModel
         switch ModelCompiler.compile(path: path, text: text, properties: Property.allCases.map(\.name)) {
         case .success(let m): model = m
@@ -40,7 +40,7 @@ enum ModelLoader {
             cpus: cpus ?? model.cpus?.value ?? Bounds.defaultCPUs,
             tasks: tasks ?? model.tasks?.value ?? Bounds.defaultTasks,
             mms: mms ?? model.mms?.value ?? Bounds.defaultMMs,
-            cap: model.cap?.value)
+            cap: cap ?? model.cap?.value)
         if let (setting, message) = bounds.problem() {
             let fromCommandLine: Bool
             let fileSetting: CompiledModel.Setting?

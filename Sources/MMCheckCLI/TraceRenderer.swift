@@ -8,7 +8,8 @@ struct TraceRenderer {
     let model: CompiledModel
     let bounds: Bounds
 
-    func render(_ replay: Replay) -> [String] {
+    /// The trace as lines; with `fullStates`, each step is followed by the whole state.
+    func render(_ replay: Replay, fullStates: Bool = false) -> [String] {
         var names = TraceNames(bounds: bounds)
         var lines = ["Initial state"]
         lines += describe(replay.initial, names)
@@ -27,6 +28,10 @@ struct TraceRenderer {
                 lines.append(indent + "(stopped at the failing statement; the changes up to it:)")
             }
             lines += changes(entry.before, entry.after, oldNames, names).map { indent + $0 }
+            if fullStates && entry.breach == nil {
+                lines.append(indent + "state after step \(i + 1):")
+                lines += describe(entry.after, names).map { indent + $0 }
+            }
             if let breach = entry.breach {
                 lines += describe(breach, names, indent: indent)
             }

@@ -79,12 +79,12 @@ final class Emitter {
     private func emitStatement(_ statement: StatementSyntax, _ scope: inout Scope) {
         setSite(statement.location, routine: frames.last?.routine ?? "")
         switch statement {
-        case .binding(let name, let value, let at):
+        case .binding(let name, let value, _, let nameAt):
             if Constant.reserved.contains(name) {
-                return error(at, "'\(name)' is a reserved word")
+                return error(nameAt, "'\(name)' is a reserved word")
             }
             if scope[name] != nil {
-                return error(at, "'\(name)' is already defined in this routine")
+                return error(nameAt, "'\(name)' is already defined in this routine")
             }
             guard let v = expression(value, scope), requireValue(v, value.location) else { return }
             if v.isTemporary {
@@ -98,16 +98,16 @@ final class Emitter {
         case .assignment(let target, let value, let at):
             assignment(target, value, at, scope)
 
-        case .adjustment(let target, let delta, _):
+        case .adjustment(let target, let delta, _, let amountAt):
             guard case .member(let base, let field, let fieldAt) = target,
                   field == "count" || field == "users" else {
                 return error(target.location, "only an mm's count or users can be changed with += or -=")
             }
             guard let b = expression(base, scope) else { return }
-            guard b.type == .mm else {
-                return error(fieldAt, "\(article(b.type)) has no field '\(field)'")
+            guard b.type == .mm || b.type == .invalid else {
+                return error(fieldAt, fieldError(b.type, field))
             }
-            guard abs(delta) <= 1000 else { return error(target.location, "a counter changes by at most 1000 in one statement") }
+            guard abs(delta) <= 1000 else { return error(amountAt, "a counter changes by at most 1000 in one statement") }
             emit(field == "count" ? .addCount : .addUsers, b.register, Int32(delta))
 
         case .conditional(let condition, let then, let otherwise, _):
@@ -142,12 +142,13 @@ final class Emitter {
                 return error(nameAt, "unknown name '\(name)'")
             }
             guard let v = expression(value, scope), requireValue(v, value.location) else { return }
-            guard v.type == local.type else {
+            guard v.type == local.type || v.type == .invalid || local.type == .invalid else {
                 return error(value.location, "cannot assign \(article(v.type)) to '\(name)', which holds \(article(local.type))")
             }
             emit(.move, local.register, v.register)
         case .member(let base, let field, let fieldAt):
             guard let b = expression(base, scope) else { return }
+            if b.type == .invalid { return }
             let store: Instruction.Operation
             switch (b.type, field) {
             case (.task, "mm"): store = .storeMM
@@ -160,7 +161,7 @@ final class Emitter {
                 return error(fieldAt, fieldError(b.type, field))
             }
             guard let v = expression(value, scope), requireValue(v, value.location) else { return }
-            guard v.type == .mm else {
+            guard v.type == .mm || v.type == .invalid else {
                 return error(value.location, "cannot assign \(article(v.type)) to '\(field)', which holds an mm")
             }
             if store == .storePrevMM {
@@ -182,7 +183,7 @@ final class Emitter {
                 return error(at, "\(name)() takes 1 argument (an mm), got \(arguments.count)")
             }
             guard let v = expression(arguments[0], scope), requireValue(v, arguments[0].location) else { return }
-            guard v.type == .mm else {
+            guard v.type == .mm || v.type == .invalid else {
                 return error(arguments[0].location, "\(name)() takes an mm, got \(article(v.type))")
             }
             let op: Instruction.Operation = primitive == .free ? .free : primitive == .exitMmap ? .exitMmap : .switchMM
@@ -190,6 +191,7 @@ final class Emitter {
             return
         }
         guard let info = checker.routines[name] else {
+            if checker.brokenRoutines.contains(name) { return }  // its header error is reported
             return error(at, "unknown routine '\(name)'")
         }
         let expected = info.parameterTypes
@@ -199,7 +201,7 @@ final class Emitter {
         var values: [Value] = []
         for (argument, type) in zip(arguments, expected) {
             guard let v = expression(argument, scope), requireValue(v, argument.location) else { return }
-            guard v.type == type else {
+            guard v.type == type || v.type == .invalid || type == .invalid else {
                 return error(argument.location, "argument of '\(name)' must be \(article(type)), got \(article(v.type))")
             }
             values.append(v)
@@ -259,7 +261,7 @@ final class Emitter {
             }
         case .isNone(let e, let negated, let at):
             guard let v = expression(e, scope), requireValue(v, e.location) else { return }
-            guard v.type == .mm else {
+            guard v.type == .mm || v.type == .invalid else {
                 return error(at, "'is none' tests an mm, got \(article(v.type))")
             }
             let none = newRegister()
@@ -269,6 +271,7 @@ final class Emitter {
         case .comparison(let lhs, let op, let rhs, let at):
             guard let l = expression(lhs, scope), requireValue(l, lhs.location),
                   let r = expression(rhs, scope), requireValue(r, rhs.location) else { return }
+            if l.type == .invalid || r.type == .invalid { return }
             guard l.type == r.type else {
                 return error(at, "cannot compare \(article(l.type)) with \(article(r.type))")
             }
@@ -317,6 +320,7 @@ final class Emitter {
             return Value(register: r, type: .int, isTemporary: true)
         case .member(let base, let field, let at):
             guard let b = expression(base, scope) else { return nil }
+            if b.type == .invalid { return b }
             let r: Int32
             let type: ValueType
             switch (b.type, field) {
@@ -364,7 +368,7 @@ final class Emitter {
         case .task: return "a task has no field '\(field)' (fields: mm, active_mm)"
         case .mm: return "an mm has no field '\(field)' (fields: count, users)"
         case .cpu: return "cpu has no field '\(field)' (fields: prev_mm, curr)"
-        case .how, .int: return "\(article(type)) has no fields"
+        case .how, .int, .invalid: return "\(article(type)) has no fields"
         }
     }
 
@@ -375,6 +379,7 @@ final class Emitter {
         case .how: return "a how"
         case .int: return "a number"
         case .cpu: return "the cpu"
+        case .invalid: return "a value of unknown type"
         }
     }
 

@@ -16,7 +16,7 @@ struct Lexer {
             skipTrivia()
             let start = SourceLocation(line: line, column: column)
             guard i < bytes.count else {
-                tokens.append(Token(kind: .end, text: "", location: start))
+                tokens.append(Token(kind: .end, text: "", location: start, end: start))
                 return tokens
             }
             let c = bytes[i]
@@ -31,8 +31,9 @@ struct Lexer {
                         break
                     }
                 }
-                tokens.append(Token(kind: .identifier, text: text(i, j), location: start))
+                let word = text(i, j)
                 advance(j - i)
+                tokens.append(Token(kind: .identifier, text: word, location: start, end: here))
             } else if isDigit(c) {
                 var j = i
                 var value = 0
@@ -42,28 +43,29 @@ struct Lexer {
                     value = (o1 || o2) ? Int.max : s
                     j += 1
                 }
-                if j < bytes.count, isLetter(bytes[j]) {
-                    var k = j
-                    while k < bytes.count, isLetter(bytes[k]) || isDigit(bytes[k]) { k += 1 }
+                var k = j
+                while k < bytes.count, isLetter(bytes[k]) || isDigit(bytes[k]) { k += 1 }
+                if k > j {
+                    // Report the malformed number once, and go on as if it were its digits.
                     diagnostics.append(Diagnostic(start, "malformed number '\(text(i, k))'"))
-                    advance(k - i)
-                    continue
                 }
-                tokens.append(Token(kind: .integer, text: text(i, j), location: start, value: value))
-                advance(j - i)
+                let digits = text(i, j)
+                advance(k - i)
+                tokens.append(Token(kind: .integer, text: digits, location: start, end: here, value: value))
             } else if c == UInt8(ascii: "\"") {
                 var j = i + 1
                 while j < bytes.count, bytes[j] != UInt8(ascii: "\""), bytes[j] != 10 { j += 1 }
-                if j >= bytes.count || bytes[j] == 10 {
+                let closed = j < bytes.count && bytes[j] == UInt8(ascii: "\"")
+                if !closed {
+                    // Report it once, and go on as if the string ended with the line.
                     diagnostics.append(Diagnostic(start, "unterminated string"))
-                    advance(j - i)
-                    continue
                 }
-                tokens.append(Token(kind: .string, text: text(i + 1, j), location: start))
-                advance(j + 1 - i)
+                let content = text(i + 1, j)
+                advance(j - i + (closed ? 1 : 0))
+                tokens.append(Token(kind: .string, text: content, location: start, end: here))
             } else if let symbol = symbol(at: i) {
-                tokens.append(Token(kind: .symbol, text: symbol, location: start))
                 advance(symbol.utf8.count)
+                tokens.append(Token(kind: .symbol, text: symbol, location: start, end: here))
             } else {
                 let scalar = String(decoding: bytes[i..<min(i + utf8Length(c), bytes.count)], as: UTF8.self)
                 diagnostics.append(Diagnostic(start, "unexpected character '\(scalar)'"))
@@ -104,6 +106,8 @@ struct Lexer {
             }
         }
     }
+
+    private var here: SourceLocation { SourceLocation(line: line, column: column) }
 
     private func peek(_ k: Int) -> UInt8? { i + k < bytes.count ? bytes[i + k] : nil }
 

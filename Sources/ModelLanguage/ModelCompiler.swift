@@ -11,13 +11,14 @@ public enum ModelCompiler {
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens)
         let syntax = parser.parseModel()
-        let checker = Checker(syntax: syntax, properties: properties)
+        // What a malformed part of the file may have hidden is not reported missing: a
+        // routine whose header broke, a declaration that did not parse, or anything after
+        // an unterminated comment.
+        let truncated = lexer.diagnostics.contains { $0.message == "unterminated comment" }
+        let checker = Checker(syntax: syntax, properties: properties, brokenRoutines: parser.brokenRoutines,
+                              declarationsSeen: parser.declarationsSeen, truncated: truncated)
         checker.check()
-        var diagnostics = lexer.diagnostics + parser.diagnostics + checker.diagnostics
-        if diagnostics.isEmpty, checker.expectation == nil {
-            diagnostics.append(Diagnostic(SourceLocation(line: 1, column: 1),
-                                          "model states no expectation: add 'expect pass' or 'expect violation <property>'"))
-        }
+        let diagnostics = lexer.diagnostics + parser.diagnostics + checker.diagnostics
         if !diagnostics.isEmpty {
             let sorted = diagnostics.enumerated().sorted {
                 ($0.element.location, $0.offset) < ($1.element.location, $1.offset)
@@ -32,12 +33,17 @@ public enum ModelCompiler {
 struct RoutineInfo {
     var syntax: RoutineSyntax
     var parameterTypes: [ValueType]
+    /// A parameter's type is not a type (already reported).
+    var hasUnknownType: Bool { parameterTypes.contains(.invalid) }
 }
 
 /// Resolves declarations, type-checks every routine, and emits the inlined action code.
 final class Checker {
     let syntax: ModelSyntax
     let properties: [String]
+    let brokenRoutines: Set<String>
+    let declarationsSeen: Set<String>
+    let truncated: Bool
     var diagnostics: [Diagnostic] = []
 
     var name: String?
@@ -45,29 +51,41 @@ final class Checker {
     var settings: [String: CompiledModel.Setting] = [:]
     var actions: ActionSet = []
     var actionsAt: SourceLocation?
+    /// Where each enabled action is named.
+    var actionLocations: [(ActionSet, SourceLocation)] = []
+    private var seenExpect = false
     var routines: [String: RoutineInfo] = [:]
     var routineOrder: [String] = []
     private var seenDeclarations: [String: SourceLocation] = [:]
 
-    init(syntax: ModelSyntax, properties: [String]) {
+    init(syntax: ModelSyntax, properties: [String], brokenRoutines: Set<String> = [],
+         declarationsSeen: Set<String> = [], truncated: Bool = false) {
         self.syntax = syntax
         self.properties = properties
+        self.brokenRoutines = brokenRoutines
+        self.declarationsSeen = declarationsSeen
+        self.truncated = truncated
     }
 
     func error(_ at: SourceLocation, _ message: String) { diagnostics.append(Diagnostic(at, message)) }
 
     func check() {
         for declaration in syntax.declarations { declare(declaration) }
-        if actionsAt == nil {
+        if !seenExpect && !declarationsSeen.contains("expect") && !truncated {
+            error(SourceLocation(line: 1, column: 1), "model states no expectation: add 'expect pass' or 'expect violation <property>'")
+        }
+        if actionsAt == nil && !declarationsSeen.contains("actions") && !truncated {
             error(SourceLocation(line: 1, column: 1), "model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
         }
         for entry in EntryRoutine.allCases {
             if let info = routines[entry.name] {
-                if info.parameterTypes != entry.parameterTypes {
+                if info.parameterTypes != entry.parameterTypes && !info.hasUnknownType {
                     error(info.syntax.at, "routine \(entry.name) must be declared as \(entry.signature)")
                 }
-            } else if entry.isRequired(by: actions), let at = actionsAt {
-                error(at, "the enabled actions need routine \(entry.signature), which the model does not define")
+            } else if !brokenRoutines.contains(entry.name), !truncated,
+                      let (action, at) = actionLocations.first(where: { entry.isRequired(by: $0.0) }) {
+                let name = ActionSet.names.first { $0.1 == action }?.0 ?? "the action"
+                error(at, "action '\(name)' needs routine \(entry.signature), which the model does not define")
             }
         }
         // Type-check every routine once on its own, and collect the call graph.
@@ -88,6 +106,7 @@ final class Checker {
             self.name = name
         case .expect(let expectation, let at):
             guard once("expect", at) else { return }
+            seenExpect = true
             switch expectation {
             case .pass:
                 self.expectation = .pass
@@ -111,6 +130,7 @@ final class Checker {
                         error(nameAt, "action '\(name)' is listed twice")
                     }
                     actions.insert(action)
+                    actionLocations.append((action, nameAt))
                 } else if ActionSet.planned.contains(name) {
                     error(nameAt, "action '\(name)' is not supported by this version of mmcheck")
                 } else {
@@ -145,7 +165,7 @@ final class Checker {
                 case "how": types.append(.how)
                 default:
                     error(parameter.typeAt, "unknown type '\(parameter.type)' (types: task, mm, how)")
-                    types.append(.int)
+                    types.append(.invalid)
                 }
             }
             routines[routine.name] = RoutineInfo(syntax: routine, parameterTypes: types)

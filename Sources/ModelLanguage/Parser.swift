@@ -4,6 +4,13 @@ struct Parser {
     private var tokens: [Token]
     private var p = 0
     private(set) var diagnostics: [Diagnostic] = []
+    /// Routines whose header could not be parsed: the checker says nothing more about them.
+    private(set) var brokenRoutines: Set<String> = []
+    /// Set when a block ran into the next `routine` or the end of the file: the enclosing
+    /// blocks end there too, without another error.
+    private var abandonedBlock = false
+    /// Declaration words seen, even where the declaration itself was malformed.
+    private(set) var declarationsSeen: Set<String> = []
 
     /// Words that start a top-level declaration.
     static let declarationWords: Set<String> = ["model", "expect", "cpus", "tasks", "mms", "cap", "actions", "routine"]
@@ -32,10 +39,11 @@ struct Parser {
             throw fail(t.location, "expected a declaration (model, expect, cpus, tasks, mms, cap, actions or routine), found \(t.quoted)")
         }
         advance()
+        declarationsSeen.insert(t.text)
         switch t.text {
         case "model":
             let name = current
-            guard name.kind == .string else { throw fail(name.location, "expected a quoted model name after 'model', found \(name.quoted)") }
+            guard name.kind == .string else { throw expected("a quoted model name after 'model'") }
             advance()
             return .model(name: name.text, at: t.location)
         case "expect":
@@ -47,18 +55,16 @@ struct Parser {
             if word.isWord("violation") {
                 advance()
                 let property = current
-                guard property.kind == .identifier else {
-                    throw fail(property.location, "expected a property name after 'expect violation', found \(property.quoted)")
+                guard property.kind == .identifier, !Parser.declarationWords.contains(property.text) else {
+                    throw expected("a property name after 'expect violation'")
                 }
                 advance()
                 return .expect(.violation(property: property.text, at: property.location), at: t.location)
             }
-            throw fail(word.location, "expected 'pass' or 'violation <property>' after 'expect', found \(word.quoted)")
+            throw expected("'pass' or 'violation <property>' after 'expect'")
         case "cpus", "tasks", "mms", "cap":
             let value = current
-            guard value.kind == .integer else {
-                throw fail(value.location, "expected a number after '\(t.text)', found \(value.quoted)")
-            }
+            guard value.kind == .integer else { throw expected("a number after '\(t.text)'") }
             advance()
             return .setting(name: t.text, value: value.value, at: t.location, valueAt: value.location)
         case "actions":
@@ -66,7 +72,7 @@ struct Parser {
             repeat {
                 let name = current
                 guard name.kind == .identifier, !Parser.declarationWords.contains(name.text) else {
-                    throw fail(name.location, "expected an action name, found \(name.quoted)")
+                    throw expected("an action name")
                 }
                 advance()
                 names.append((name.text, name.location))
@@ -79,19 +85,25 @@ struct Parser {
 
     private mutating func routine(at: SourceLocation) throws -> RoutineSyntax {
         let name = try identifier("a routine name after 'routine'")
-        try expect("(", "after the routine name")
-        var parameters: [ParameterSyntax] = []
-        if !current.isSymbol(")") {
-            repeat {
-                let param = try identifier("a parameter name")
-                try expect(":", "after parameter '\(param.text)' (parameters are written 'name: type')")
-                let type = try identifier("a parameter type (task, mm or how)")
-                parameters.append(ParameterSyntax(name: param.text, at: param.location, type: type.text, typeAt: type.location))
-            } while accept(",")
+        do {
+            try expect("(", "after the routine name")
+            var parameters: [ParameterSyntax] = []
+            if !current.isSymbol(")") {
+                repeat {
+                    let param = try identifier("a parameter name")
+                    try expect(":", "after parameter '\(param.text)' (parameters are written 'name: type')")
+                    let type = try identifier("a parameter type (task, mm or how)")
+                    parameters.append(ParameterSyntax(name: param.text, at: param.location, type: type.text, typeAt: type.location))
+                } while accept(",")
+            }
+            try expect(")", "to close the parameter list")
+            abandonedBlock = false
+            let body = try block()
+            return RoutineSyntax(name: name.text, at: name.location, parameters: parameters, body: body)
+        } catch {
+            brokenRoutines.insert(name.text)
+            throw error
         }
-        try expect(")", "to close the parameter list")
-        let body = try block()
-        return RoutineSyntax(name: name.text, at: name.location, parameters: parameters, body: body)
     }
 
     // MARK: Statements
@@ -100,9 +112,18 @@ struct Parser {
         try expect("{", "to open a block")
         var statements: [StatementSyntax] = []
         while !current.isSymbol("}") {
-            if current.isEnd { throw fail(current.location, "expected '}' to close the block, found end of file") }
-            if current.kind == .identifier, current.text == "routine" {
-                throw fail(current.location, "expected '}' to close the block before 'routine'")
+            // A block that runs into the end of the file or the next routine ends there:
+            // one error, and the statements read so far are kept and checked.
+            if abandonedBlock { return statements }
+            if current.isEnd {
+                _ = fail(current.location, "expected '}' to close the block, found end of file")
+                abandonedBlock = true
+                return statements
+            }
+            if current.isWord("routine") {
+                _ = fail(current.location, "expected '}' to close the block before 'routine'")
+                abandonedBlock = true
+                return statements
             }
             do {
                 statements.append(try statement())
@@ -121,7 +142,10 @@ struct Parser {
             advance()
             let name = try identifier("a name after 'let'")
             try expect("=", "after 'let \(name.text)'")
-            return .binding(name: name.text, value: try expression(), at: t.location)
+            return .binding(name: name.text, value: try expression(), at: t.location, nameAt: name.location)
+        }
+        if t.isWord("else") {
+            throw fail(t.location, "'else' without a matching 'if'")
         }
         if t.isWord("if") {
             return try conditional()
@@ -140,16 +164,15 @@ struct Parser {
         if op.isSymbol("+=") || op.isSymbol("-=") {
             advance()
             let amount = current
-            guard amount.kind == .integer else {
-                throw fail(amount.location, "expected a number after '\(op.text)', found \(amount.quoted)")
-            }
+            guard amount.kind == .integer else { throw expected("a number after '\(op.text)'") }
             advance()
-            return .adjustment(target: target, delta: op.text == "+=" ? amount.value : -amount.value, at: t.location)
+            return .adjustment(target: target, delta: op.text == "+=" ? amount.value : -amount.value, at: t.location,
+                               amountAt: amount.location)
         }
         if case .call(let name, let arguments, _) = target {
             return .call(name: name, arguments: arguments, at: t.location)
         }
-        throw fail(op.location, "expected '=', '+=', '-=' or a call, found \(op.quoted)")
+        throw expected("'=', '+=', '-=' or a call after '\(t.text)...'")
     }
 
     private mutating func conditional() throws -> StatementSyntax {
@@ -201,14 +224,12 @@ struct Parser {
             advance()
             let negated = current.isWord("not")
             if negated { advance() }
-            guard current.isWord("none") else {
-                throw fail(current.location, "expected 'none' after '\(negated ? "is not" : "is")', found \(current.quoted)")
-            }
+            guard current.isWord("none") else { throw expected("'none' after '\(negated ? "is not" : "is")'") }
             advance()
             return .isNone(lhs, negated: negated, at: op.location)
         }
         guard op.kind == .symbol, let comparison = ComparisonSyntax(rawValue: op.text) else {
-            throw fail(op.location, "expected a comparison (==, !=, <, <=, >, >=, is none, is not none), found \(op.quoted)")
+            throw expected("a comparison (==, !=, <, <=, >, >=, is none, is not none)")
         }
         advance()
         return .comparison(lhs, comparison, try expression(), at: op.location)
@@ -234,7 +255,7 @@ struct Parser {
                 e = .name(t.text, at: t.location)
             }
         default:
-            throw fail(t.location, "expected an expression, found \(t.quoted)")
+            throw expected("an expression")
         }
         while accept(".") {
             let field = try identifier("a field name after '.'")
@@ -260,14 +281,24 @@ struct Parser {
     }
 
     private mutating func expect(_ symbol: String, _ purpose: String) throws {
-        guard accept(symbol) else { throw fail(current.location, "expected '\(symbol)' \(purpose), found \(current.quoted)") }
+        guard accept(symbol) else { throw expected("'\(symbol)' \(purpose)") }
     }
 
     private mutating func identifier(_ what: String) throws -> Token {
         let t = current
-        guard t.kind == .identifier else { throw fail(t.location, "expected \(what), found \(t.quoted)") }
+        guard t.kind == .identifier else { throw expected(what) }
         advance()
         return t
+    }
+
+    /// "expected X, found Y" at the offending token — or, when that token is already on a
+    /// later line, at the end of the line where something was missing.
+    private mutating func expected(_ what: String) -> Failure {
+        let t = current
+        if p > 0, t.location.line > tokens[p - 1].location.line {
+            return fail(tokens[p - 1].end, "expected \(what), found end of \(t.isEnd ? "file" : "line")")
+        }
+        return fail(t.location, "expected \(what), found \(t.quoted)")
     }
 
     private mutating func fail(_ at: SourceLocation, _ message: String) -> Failure {

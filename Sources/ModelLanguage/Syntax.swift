@@ -32,17 +32,17 @@ struct ParameterSyntax {
 }
 
 indirect enum StatementSyntax {
-    case binding(name: String, value: ExpressionSyntax, at: SourceLocation)
+    case binding(name: String, value: ExpressionSyntax, at: SourceLocation, nameAt: SourceLocation)
     case assignment(target: ExpressionSyntax, value: ExpressionSyntax, at: SourceLocation)
     /// `target += n` (positive delta) or `target -= n` (negative delta).
-    case adjustment(target: ExpressionSyntax, delta: Int, at: SourceLocation)
+    case adjustment(target: ExpressionSyntax, delta: Int, at: SourceLocation, amountAt: SourceLocation)
     case conditional(ConditionSyntax, then: [StatementSyntax], otherwise: [StatementSyntax]?, at: SourceLocation)
     case call(name: String, arguments: [ExpressionSyntax], at: SourceLocation)
     case `return`(at: SourceLocation)
 
     var location: SourceLocation {
         switch self {
-        case .binding(_, _, let at), .assignment(_, _, let at), .adjustment(_, _, let at),
+        case .binding(_, _, let at, _), .assignment(_, _, let at), .adjustment(_, _, let at, _),
              .conditional(_, _, _, let at), .call(_, _, let at), .return(let at):
             return at
         }

@@ -11,6 +11,8 @@ struct Token: Sendable, Equatable {
     /// The token's text (a string literal without its quotes).
     var text: String
     var location: SourceLocation
+    /// The position just after the token.
+    var end: SourceLocation
     /// Value of an integer literal (saturated at Int.max).
     var value: Int = 0
 

@@ -5,6 +5,9 @@ public enum ValueType: String, Sendable, Equatable {
     case int = "number"
     /// The acting CPU (`cpu`), usable only as `cpu.prev_mm` / `cpu.curr`.
     case cpu
+    /// The type of a parameter declared with an unknown type: already reported, so
+    /// anything done with it is accepted without further errors.
+    case invalid
 }
 
 /// The kinds of a `clone`: the `how` argument of `copy_mm`.

@@ -111,7 +111,7 @@ import Testing
     @Test func adjustingANonCounter() {
         #expect(Self.errors([11: "    prev.mm += 1"]) == ["bad.mmc:11:5: error: only an mm's count or users can be changed with += or -="])
         #expect(Self.errors([11: "    prev.active_mm -= 1"]) == ["bad.mmc:11:5: error: only an mm's count or users can be changed with += or -="])
-        #expect(Self.errors([11: "    prev.count += 1"]) == ["bad.mmc:11:10: error: a task has no field 'count'"])
+        #expect(Self.errors([11: "    prev.count += 1"]) == ["bad.mmc:11:10: error: a task has no field 'count' (fields: mm, active_mm)"])
     }
 
     // MARK: Names, types and conditions
@@ -151,11 +151,11 @@ import Testing
 
     @Test func missingRequiredRoutine() {
         #expect(Self.errors([10: "routine other(prev: task, next: task) {"]) == [
-            "bad.mmc:6:1: error: the enabled actions need routine context_switch(prev: task, next: task), which the model does not define",
+            "bad.mmc:6:9: error: action 'schedule' needs routine context_switch(prev: task, next: task), which the model does not define",
         ])
         #expect(Self.errors([6: "actions schedule, exit, clone_fork"]) == [
-            "bad.mmc:6:1: error: the enabled actions need routine exit_mm(t: task), which the model does not define",
-            "bad.mmc:6:1: error: the enabled actions need routine copy_mm(parent: task, child: task, how: how), which the model does not define",
+            "bad.mmc:6:19: error: action 'exit' needs routine exit_mm(t: task), which the model does not define",
+            "bad.mmc:6:25: error: action 'clone_fork' needs routine copy_mm(parent: task, child: task, how: how), which the model does not define",
         ])
     }
 
@@ -242,6 +242,67 @@ import Testing
             "bad.mmc:11:19: error: expected 'none' after 'is', found 'nothing'",
             "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how)",
             "bad.mmc:14:5: error: unknown routine 'foo'",
+        ])
+    }
+
+    // MARK: One mistake, one error (no errors that follow from another)
+
+    @Test func aBrokenRoutineHeaderDoesNotMakeTheRoutineMissing() {
+        #expect(Self.errors([10: "routine context_switch(prev: task next: task) {"]) == [
+            "bad.mmc:10:35: error: expected ')' to close the parameter list, found 'next'",
+        ])
+        #expect(Self.errors([7: "routine mmgrab(m mm) {"]) == [
+            "bad.mmc:7:18: error: expected ':' after parameter 'm' (parameters are written 'name: type'), found 'mm'",
+        ])
+    }
+
+    @Test func anUnclosedBlockKeepsItsRoutine() {
+        // mmgrab's `if` never closes: one error, and mmgrab still exists for its callers.
+        #expect(Self.errors([8: "    if m.count == 0 {"]) == [
+            "bad.mmc:10:1: error: expected '}' to close the block before 'routine'",
+        ])
+        #expect(Self.errors([8: "    /* never closed"]) == ["bad.mmc:8:5: error: unterminated comment"].map { $0 }
+            + ["bad.mmc:13:1: error: expected '}' to close the block, found end of file"])
+    }
+
+    @Test func expectViolationWithoutAPropertyDoesNotEatTheNextLine() {
+        #expect(Self.errors([2: "expect violation", 3: "cpus x"]) == [
+            "bad.mmc:2:17: error: expected a property name after 'expect violation', found end of line",
+            "bad.mmc:3:6: error: expected a number after 'cpus', found 'x'",
+        ])
+    }
+
+    @Test func anUnknownParameterTypeIsReportedOnce() {
+        #expect(Self.errors(append: "routine f(x: page) {\n    x.mm = none\n    mmgrab(x)\n}\n") == [
+            "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how)",
+        ])
+        #expect(Self.errors([10: "routine context_switch(prev: task, next: tsk) {"]) == [
+            "bad.mmc:10:42: error: unknown type 'tsk' (types: task, mm, how)",
+        ])
+    }
+
+    @Test func unterminatedStringsAndMalformedNumbersAreReportedOnce() {
+        #expect(Self.errors([1: "model \"errors"]) == ["bad.mmc:1:7: error: unterminated string"])
+        #expect(Self.errors([3: "cpus 1x"]) == ["bad.mmc:3:6: error: malformed number '1x'"])
+    }
+
+    @Test func missingPiecesAreReportedWhereTheyAreMissing() {
+        #expect(Self.errors([11: "    prev.mm"]) == [
+            "bad.mmc:11:12: error: expected '=', '+=', '-=' or a call after 'prev...', found end of line",
+        ])
+        #expect(Self.errors([3: "cpus"]) == ["bad.mmc:3:5: error: expected a number after 'cpus', found end of line"])
+        #expect(Self.errors([11: "    mmgrab(prev.active_mm", 12: "}"]) == [
+            "bad.mmc:11:26: error: expected ')' to close the arguments of 'mmgrab', found end of line",
+        ])
+        #expect(Self.errors([11: "    let none = prev.mm"]) == ["bad.mmc:11:9: error: 'none' is a reserved word"])
+        #expect(Self.errors([8: "    m.count += 5000"]) == ["bad.mmc:8:16: error: a counter changes by at most 1000 in one statement"])
+        #expect(Self.errors([11: "    else { return }"]) == ["bad.mmc:11:5: error: 'else' without a matching 'if'"])
+    }
+
+    @Test func aMissingExpectationIsReportedWithTheOtherErrors() {
+        #expect(Self.errors([2: "", 11: "    foo()"]) == [
+            "bad.mmc:1:1: error: model states no expectation: add 'expect pass' or 'expect violation <property>'",
+            "bad.mmc:11:5: error: unknown routine 'foo'",
         ])
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import KernelSemantics
+import ModelLanguage
+
+/// `mmcheck replay MODEL TRACE`: re-executes a trace file step by step from the initial
+/// state, printing each state, and confirms the violation it claims.
+///
+/// Exit 1 when the claimed violation is reached; 2 when the trace is malformed, a step is
+/// not enabled, the trace goes on after a violation, or it reaches no violation or another
+/// one than it claims.
+enum ReplayCommand {
+    static func run(_ arguments: [String], console: Console) -> Int32 {
+        let positional = arguments.filter { !$0.hasPrefix("-") }
+        if let option = arguments.first(where: { $0.hasPrefix("-") }) {
+            console.err("mmcheck: error: unknown option '\(option)' (replay takes MODEL TRACE)")
+            return CommandLineTool.ExitCode.usage
+        }
+        guard positional.count == 2 else {
+            console.err("mmcheck: error: replay takes two arguments, MODEL and TRACE (got \(positional.count))")
+            return CommandLineTool.ExitCode.usage
+        }
+        let (modelPath, tracePath) = (positional[0], positional[1])
+        let traceText: String
+        do {
+            traceText = try ModelLoader.readText(tracePath, what: "trace file")
+        } catch {
+            error.lines.forEach(console.err)
+            return CommandLineTool.ExitCode.usage
+        }
+        let trace: TraceFile
+        switch TraceFile.parse(traceText, path: tracePath) {
+        case .success(let t): trace = t
+        case .failure(let errors):
+            errors.lines.forEach(console.err)
+            return CommandLineTool.ExitCode.usage
+        }
+        let loaded: ModelLoader.Loaded
+        do {
+            loaded = try ModelLoader.load(path: modelPath, cpus: trace.bounds.cpus, tasks: trace.bounds.tasks,
+                                          mms: trace.bounds.mms, cap: trace.bounds.cap)
+        } catch {
+            error.lines.forEach(console.err)
+            return CommandLineTool.ExitCode.usage
+        }
+        let system = KernelSystem(model: loaded.model, bounds: trace.bounds)
+        let replay: Replay
+        do {
+            replay = try Replay(system: system, path: trace.steps.map(\.label))
+        } catch {
+            switch error {
+            case .notEnabled(let i, _) where i < trace.steps.count, .stepsAfterViolation(let i) where i < trace.steps.count:
+                let line = trace.stepLines.indices.contains(i) ? trace.stepLines[i] : 1
+                let what = TraceFile.describe(trace.steps[i], bounds: trace.bounds)
+                let reason: String
+                if case .notEnabled = error {
+                    reason = "is not enabled in the state the steps before it reach"
+                } else {
+                    reason = "comes after the step that already violated a property"
+                }
+                console.err("\(tracePath):\(line):1: error: step \(i + 1) (\(what)) \(reason)")
+            default:
+                console.err("\(tracePath): error: \(error)")
+            }
+            return CommandLineTool.ExitCode.usage
+        }
+        console.out("mmcheck \(CommandLineTool.version)  replay \(tracePath) on \(modelPath) (\"\(loaded.model.name)\")")
+        console.out("bounds    \(trace.bounds.cpus) cpus, \(trace.bounds.tasks) tasks, \(trace.bounds.mms) mms; counter cap \(trace.bounds.cap)")
+        console.out("")
+        TraceRenderer(model: loaded.model, bounds: trace.bounds).render(replay, fullStates: true).forEach(console.out)
+        console.out("")
+        let reached: String?
+        if let breach = replay.finalBreach {
+            reached = breach.property.map { "violation \($0.name)" } ?? Property.modelErrorName
+        } else {
+            reached = nil
+        }
+        guard let reached else {
+            console.out("result    NOT CONFIRMED: no violation is reached after \(replay.entries.count) steps (the trace claims \(trace.claim))")
+            return CommandLineTool.ExitCode.usage
+        }
+        guard reached == trace.claim else {
+            console.out("result    NOT CONFIRMED: the trace reaches \(reached), but claims \(trace.claim)")
+            return CommandLineTool.ExitCode.usage
+        }
+        console.out("result    CONFIRMED: every step is enabled and step \(replay.entries.count) violates \(reached.replacingOccurrences(of: "violation ", with: ""))")
+        return CommandLineTool.ExitCode.violation
+    }
+}

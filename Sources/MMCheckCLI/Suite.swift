@@ -1,0 +1,143 @@
+import Foundation
+import KernelSemantics
+import ModelLanguage
+
+/// The regression suite: a list of (model, bounds) in `models/suite`, and the committed
+/// outcome of each in `results/baseline.txt`, with each counterexample as a `.trace` file
+/// under `results/`.
+enum Suite {
+    /// One line of the suite file.
+    struct Entry: Equatable {
+        var model: String
+        var cpus: Int, tasks: Int, mms: Int
+        var key: String { "\(model) \(cpus),\(tasks),\(mms)" }
+    }
+
+    /// One line of the baseline: what a run of an entry found. `seconds` is information only.
+    struct Row: Equatable {
+        var model: String
+        var cpus: Int, tasks: Int, mms: Int
+        var verdict: String
+        var states: Int
+        var transitions: Int
+        var depth: Int
+        /// Counterexample length, or nil when there is none.
+        var trace: Int?
+        var seconds: Double
+        var key: String { "\(model) \(cpus),\(tasks),\(mms)" }
+    }
+
+    static let defaultSuite = "models/suite"
+    static let defaultResults = "results"
+    static let baselineName = "baseline.txt"
+
+    // MARK: Files
+
+    static func parseSuite(_ text: String, path: String) -> Result<[Entry], ModelErrors> {
+        var entries: [Entry] = []
+        var errors: [Diagnostic] = []
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+            if words.isEmpty { continue }
+            let column = (content.firstIndex(where: { $0 != " " && $0 != "\t" }).map { content.distance(from: content.startIndex, to: $0) } ?? 0) + 1
+            let at = SourceLocation(line: i + 1, column: column)
+            guard words.count == 4, let c = Int(words[1]), let t = Int(words[2]), let m = Int(words[3]) else {
+                errors.append(Diagnostic(at, "expected 'MODEL CPUS TASKS MMS', found '\(words.joined(separator: " "))'"))
+                continue
+            }
+            if let problem = Bounds(cpus: c, tasks: t, mms: m).problem() {
+                errors.append(Diagnostic(at, problem.message))
+                continue
+            }
+            let entry = Entry(model: words[0], cpus: c, tasks: t, mms: m)
+            if entries.contains(entry) {
+                errors.append(Diagnostic(at, "\(entry.key) is listed twice"))
+                continue
+            }
+            entries.append(entry)
+        }
+        return errors.isEmpty ? .success(entries) : .failure(ModelErrors(path: path, diagnostics: errors))
+    }
+
+    static let baselineHeader = """
+        # mmcheck suite baseline: one line per (model, bounds) of models/suite, written by
+        # `mmcheck suite --update`. `mmcheck suite` compares verdict, states, transitions,
+        # depth and trace (counterexample length, - for none); seconds are for information.
+        # model cpus tasks mms verdict states transitions depth trace seconds
+        """
+
+    static func formatBaseline(_ rows: [Row]) -> String {
+        let width = rows.map(\.model.count).max() ?? 10
+        let verdictWidth = rows.map(\.verdict.count).max() ?? 10
+        var lines = [baselineHeader]
+        for r in rows {
+            lines.append([
+                r.model.padding(width), String(r.cpus), String(r.tasks), String(r.mms), r.verdict.padding(verdictWidth),
+                String(r.states).leftPadding(10), String(r.transitions).leftPadding(11), String(r.depth).leftPadding(3),
+                (r.trace.map(String.init) ?? "-").leftPadding(3), fixed(r.seconds, 3).leftPadding(8),
+            ].joined(separator: " "))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func parseBaseline(_ text: String, path: String) -> Result<[Row], ModelErrors> {
+        var rows: [Row] = []
+        var errors: [Diagnostic] = []
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let w = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if w.isEmpty { continue }
+            guard w.count == 10, let c = Int(w[1]), let t = Int(w[2]), let m = Int(w[3]), let states = Int(w[5]),
+                  let transitions = Int(w[6]), let depth = Int(w[7]), w[8] == "-" || Int(w[8]) != nil,
+                  let seconds = Double(w[9]) else {
+                errors.append(Diagnostic(SourceLocation(line: i + 1, column: 1), "malformed baseline line"))
+                continue
+            }
+            rows.append(Row(model: w[0], cpus: c, tasks: t, mms: m, verdict: w[4], states: states,
+                            transitions: transitions, depth: depth, trace: Int(w[8]), seconds: seconds))
+        }
+        return errors.isEmpty ? .success(rows) : .failure(ModelErrors(path: path, diagnostics: errors))
+    }
+
+    /// Where an entry's counterexample is kept: the model's path under models/, mirrored
+    /// under results/, with the bounds in the name.
+    static func tracePath(_ entry: Entry, results: String) -> String {
+        var relative = entry.model
+        if relative.hasPrefix("models/") { relative.removeFirst("models/".count) }
+        if relative.hasSuffix(".mmc") { relative.removeLast(4) }
+        return "\(results)/\(relative).\(entry.cpus)-\(entry.tasks)-\(entry.mms).trace"
+    }
+
+    // MARK: Running
+
+    /// Runs one entry (breadth-first, stopping at the first violation).
+    static func run(_ entry: Entry) throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
+        let loaded = try ModelLoader.load(path: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms)
+        let outcome = Check(model: loaded.model, bounds: loaded.bounds, options: .init()).run()
+        let r = outcome.result
+        let verdict = outcome.verdictWord.replacingOccurrences(of: " ", with: ":")
+        let row = Row(model: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, verdict: verdict,
+                      states: r.states, transitions: r.transitions, depth: r.depth,
+                      trace: r.counterexamples.first?.path.count, seconds: r.seconds)
+        return (row, outcome)
+    }
+
+    /// The fields in which `now` differs from `baseline`, as readable phrases.
+    static func differences(_ baseline: Row, _ now: Row) -> [String] {
+        var out: [String] = []
+        func compare<T: Equatable>(_ name: String, _ a: T, _ b: T, _ show: (T) -> String) {
+            if a != b { out.append("\(name): baseline \(show(a)), now \(show(b))") }
+        }
+        compare("verdict", baseline.verdict, now.verdict) { $0 }
+        compare("states", baseline.states, now.states) { String($0) }
+        compare("transitions", baseline.transitions, now.transitions) { String($0) }
+        compare("depth", baseline.depth, now.depth) { String($0) }
+        compare("trace", baseline.trace, now.trace) { $0.map(String.init) ?? "-" }
+        return out
+    }
+}
+
+extension String {
+    func leftPadding(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}

@@ -1,0 +1,205 @@
+import KernelSemantics
+import ModelLanguage
+
+/// The stable, line-oriented counterexample format written by `check --trace-out` and
+/// `suite`, and read by `replay`.
+///
+/// ```
+/// mmcheck-trace 1
+/// model models/bugs/no-grab-user-to-kernel.mmc
+/// bounds cpus=2 tasks=3 mms=3 cap=12
+/// claim violation no-free-while-borrowed
+/// step schedule cpu=0 next=0
+/// step schedule cpu=0 next=1
+/// step clone cpu=0 parent=0 child=2 how=fork
+/// step exit cpu=0 task=0
+/// step schedule cpu=1 next=idle
+/// ```
+/// Tasks are slot numbers (0 is init's slot, 1 kthreadd's); `idle` is the acting CPU's
+/// idle task. `#` starts a comment (the writer adds the readable trace as comments).
+/// `model` is informational: `replay` checks the model given on its command line.
+struct TraceFile: Equatable {
+    var modelPath: String
+    var bounds: Bounds
+    /// `violation <property>` or `model-error`.
+    var claim: String
+    var steps: [Step]
+    /// The line of each step in the file it was parsed from (empty for a written trace).
+    var stepLines: [Int] = []
+
+    static let header = "mmcheck-trace 1"
+
+    /// The file's text, with `comments` (one per line, without `#`) after the header.
+    func text(comments: [String] = []) -> String {
+        var lines = [TraceFile.header]
+        lines += comments.map { $0.isEmpty ? "#" : "# \($0)" }
+        lines.append("model \(modelPath)")
+        lines.append("bounds cpus=\(bounds.cpus) tasks=\(bounds.tasks) mms=\(bounds.mms) cap=\(bounds.cap)")
+        lines.append("claim \(claim)")
+        for step in steps { lines.append("step \(TraceFile.describe(step, bounds: bounds))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func describe(_ step: Step, bounds: Bounds) -> String {
+        func task(_ t: Int32) -> String { t >= Int32(bounds.tasks) ? "idle" : "\(t)" }
+        switch step.kind {
+        case .schedule: return "schedule cpu=\(step.cpu) next=\(task(step.task))"
+        case .exit: return "exit cpu=\(step.cpu) task=\(task(step.task))"
+        case .clone: return "clone cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
+        }
+    }
+
+    /// Parses a trace file; errors are `path:line:column: error: ...` lines.
+    static func parse(_ text: String, path: String) -> Result<TraceFile, ModelErrors> {
+        var errors: [Diagnostic] = []
+        var sawHeader = false
+        var modelPath: String?
+        var bounds: Bounds?
+        var claim: String?
+        var steps: [(words: [(String, Int)], line: Int)] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = index + 1
+            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let words = TraceFile.words(content)
+            guard let (first, column) = words.first else { continue }
+            let at = SourceLocation(line: line, column: column)
+            if !sawHeader {
+                if words.map(\.0) == ["mmcheck-trace", "1"] {
+                    sawHeader = true
+                } else {
+                    errors.append(Diagnostic(at, "expected '\(header)' as the first line"))
+                    return .failure(ModelErrors(path: path, diagnostics: errors))
+                }
+                continue
+            }
+            switch first {
+            case "model":
+                modelPath = words.dropFirst().map(\.0).joined(separator: " ")
+            case "bounds":
+                var values: [String: Int] = [:]
+                for (word, col) in words.dropFirst() {
+                    let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, ["cpus", "tasks", "mms", "cap"].contains(parts[0]), let v = Int(parts[1]) else {
+                        errors.append(Diagnostic(SourceLocation(line: line, column: col), "expected cpus=N, tasks=N, mms=N or cap=N, found '\(word)'"))
+                        continue
+                    }
+                    values[parts[0]] = v
+                }
+                guard let c = values["cpus"], let t = values["tasks"], let m = values["mms"] else {
+                    errors.append(Diagnostic(at, "bounds needs cpus=, tasks= and mms="))
+                    continue
+                }
+                let b = Bounds(cpus: c, tasks: t, mms: m, cap: values["cap"])
+                if let problem = b.problem() {
+                    errors.append(Diagnostic(at, problem.message))
+                } else {
+                    bounds = b
+                }
+            case "claim":
+                claim = words.dropFirst().map(\.0).joined(separator: " ")
+            case "step":
+                steps.append((Array(words.dropFirst()), line))
+            default:
+                errors.append(Diagnostic(at, "unknown line '\(first)' (expected model, bounds, claim or step)"))
+            }
+        }
+        if !sawHeader { errors.append(Diagnostic(SourceLocation(line: 1, column: 1), "empty trace: expected '\(header)'")) }
+        let end = SourceLocation(line: max(1, text.split(separator: "\n").count), column: 1)
+        if sawHeader && bounds == nil && !errors.contains(where: { $0.message.contains("bounds") || $0.message.contains("must be") }) {
+            errors.append(Diagnostic(end, "the trace has no 'bounds' line"))
+        }
+        if sawHeader && claim == nil { errors.append(Diagnostic(end, "the trace has no 'claim' line")) }
+        var parsed: [Step] = []
+        var lines: [Int] = []
+        if let bounds {
+            for (words, line) in steps {
+                switch step(words, line: line, bounds: bounds) {
+                case .success(let s):
+                    parsed.append(s)
+                    lines.append(line)
+                case .failure(let d): errors.append(d)
+                }
+            }
+        }
+        if !errors.isEmpty { return .failure(ModelErrors(path: path, diagnostics: errors.sorted { $0.location < $1.location })) }
+        return .success(TraceFile(modelPath: modelPath ?? "", bounds: bounds!, claim: claim!, steps: parsed, stepLines: lines))
+    }
+
+    private static func step(_ words: [(String, Int)], line: Int, bounds: Bounds) -> Result<Step, Diagnostic> {
+        guard let (action, column) = words.first else {
+            return .failure(Diagnostic(SourceLocation(line: line, column: 1), "a step needs an action"))
+        }
+        let required: [String]
+        switch action {
+        case "schedule": required = ["cpu", "next"]
+        case "exit": required = ["cpu", "task"]
+        case "clone": required = ["cpu", "parent", "child", "how"]
+        default:
+            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(action)' (actions: schedule, exit, clone)"))
+        }
+        var values: [String: (String, Int)] = [:]
+        for (word, col) in words.dropFirst() {
+            let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, required.contains(parts[0]), values[parts[0]] == nil else {
+                return .failure(Diagnostic(SourceLocation(line: line, column: col),
+                                           "unexpected '\(word)' in a \(action) step (it takes \(required.map { "\($0)=" }.joined(separator: ", ")))"))
+            }
+            values[parts[0]] = (parts[1], col)
+        }
+        for key in required where values[key] == nil {
+            return .failure(Diagnostic(SourceLocation(line: line, column: column), "\(action) step is missing \(key)="))
+        }
+        func number(_ key: String, below limit: Int, what: String) -> Result<Int, Diagnostic> {
+            let (text, col) = values[key]!
+            guard let v = Int(text), v >= 0, v < limit else {
+                return .failure(Diagnostic(SourceLocation(line: line, column: col), "\(key)=\(text): \(what) must be 0 to \(limit - 1) at these bounds"))
+            }
+            return .success(v)
+        }
+        func task(_ key: String, cpu: Int, allowIdle: Bool) -> Result<Int32, Diagnostic> {
+            if allowIdle, values[key]?.0 == "idle" { return .success(Int32(bounds.tasks + cpu)) }
+            return number(key, below: bounds.tasks, what: "a task slot").map(Int32.init)
+        }
+        let cpu: Int
+        switch number("cpu", below: bounds.cpus, what: "a cpu") {
+        case .success(let c): cpu = c
+        case .failure(let d): return .failure(d)
+        }
+        do {
+            switch action {
+            case "schedule":
+                return .success(Step(kind: .schedule, cpu: cpu, task: try task("next", cpu: cpu, allowIdle: true).get()))
+            case "exit":
+                return .success(Step(kind: .exit, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
+            default:
+                let parent = try task("parent", cpu: cpu, allowIdle: false).get()
+                let child = try task("child", cpu: cpu, allowIdle: false).get()
+                let (howText, col) = values["how"]!
+                guard let how = CloneKind.allCases.first(where: { $0.name == howText }) else {
+                    return .failure(Diagnostic(SourceLocation(line: line, column: col), "how=\(howText): expected thread, fork or kthread"))
+                }
+                return .success(Step(kind: .clone, cpu: cpu, task: parent, child: child, how: how))
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Whitespace-separated words with their 1-based columns.
+    private static func words(_ s: String) -> [(String, Int)] {
+        var out: [(String, Int)] = []
+        var current = ""
+        var start = 0
+        for (i, ch) in s.enumerated() {
+            if ch == " " || ch == "\t" || ch == "\r" {
+                if !current.isEmpty { out.append((current, start + 1)) }
+                current = ""
+            } else {
+                if current.isEmpty { start = i }
+                current.append(ch)
+            }
+        }
+        if !current.isEmpty { out.append((current, start + 1)) }
+        return out
+    }
+}
