@@ -48,6 +48,8 @@ public enum CommandLineTool {
                 return ExitCode.pass
             }
             return SuiteCommand.run(rest, console: console)
+        case "bench":
+            return BenchCommand.run(rest, console: console)
         case "help", "--help", "-h":
             switch rest.first {
             case "suite": console.out(Help.suite)
@@ -55,7 +57,7 @@ public enum CommandLineTool {
             case "check": console.out(Help.check)
             case "replay": console.out(Help.replay)
             case let other?:
-                console.err("mmcheck: error: no help for unknown command '\(other)' (commands: check, replay, suite, help)")
+                console.err("mmcheck: error: no help for unknown command '\(other)' (commands: check, replay, suite, bench, help)")
                 return ExitCode.usage
             }
             return ExitCode.pass
@@ -66,7 +68,7 @@ public enum CommandLineTool {
             if command.hasPrefix("-") {
                 console.err("mmcheck: error: unknown option '\(command)' (try 'mmcheck help')")
             } else {
-                console.err("mmcheck: error: unknown command '\(command)' (commands: check, replay, suite, help; try 'mmcheck help')")
+                console.err("mmcheck: error: unknown command '\(command)' (commands: check, replay, suite, bench, help; try 'mmcheck help')")
             }
             return ExitCode.usage
         }
@@ -92,6 +94,7 @@ enum Help {
           mmcheck check [FILE] [options]   check a model (default: models/linux-6.mmc)
           mmcheck replay MODEL TRACE       re-execute a trace file and confirm its violation
           mmcheck suite [--update]         run the regression suite against results/
+          mmcheck bench [FILE]             speed benchmark: states/s and bytes/state at fixed bounds
           mmcheck help [COMMAND]           show help
           mmcheck --version                show the version
 

@@ -111,9 +111,12 @@ enum Suite {
 
     // MARK: Running
 
-    /// Runs one entry (breadth-first, stopping at the first violation).
-    static func run(_ entry: Entry) throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
-        let loaded = try ModelLoader.load(path: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms)
+    /// Runs one entry (breadth-first, stopping at the first violation). Model paths are
+    /// relative to `root` (the current directory when empty) and reported as written.
+    static func run(_ entry: Entry, root: String = "") throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
+        var loaded = try ModelLoader.load(path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
+                                          cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms)
+        loaded.model.path = entry.model
         let outcome = Check(model: loaded.model, bounds: loaded.bounds, options: .init()).run()
         let r = outcome.result
         let verdict = outcome.verdictWord.replacingOccurrences(of: " ", with: ":")

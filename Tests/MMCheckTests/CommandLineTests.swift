@@ -101,7 +101,7 @@ import Testing
             (["check", "--cpus", "9"], "mmcheck: error: option '--cpus': cpus must be between 1 and 8, got 9\n"),
             (["check", "a.mmc", "b.mmc"], "mmcheck: error: unexpected argument 'b.mmc': check takes one model file\n"),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
-            (["frobnicate"], "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, help; try 'mmcheck help')\n"),
+            (["frobnicate"], "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, help; try 'mmcheck help')\n"),
         ]
         for (arguments, message) in cases {
             let process = Process()

@@ -1,0 +1,48 @@
+import Explorer
+import KernelSemantics
+
+/// `mmcheck bench [FILE]`: the speed benchmark. Checks the model (default linux-6) at a
+/// fixed ladder of bounds, each a fresh breadth-first search, and prints states/s,
+/// transitions/s and bytes per stored state.
+enum BenchCommand {
+    static let ladder = [(2, 3, 3), (3, 3, 3), (2, 4, 4), (3, 4, 4), (2, 5, 5)]
+
+    static func run(_ arguments: [String], console: Console) -> Int32 {
+        if let option = arguments.first(where: { $0.hasPrefix("-") }) {
+            console.err("mmcheck: error: unknown option '\(option)' (bench takes an optional model file)")
+            return CommandLineTool.ExitCode.usage
+        }
+        guard arguments.count <= 1 else {
+            console.err("mmcheck: error: unexpected argument '\(arguments[1])': bench takes one model file")
+            return CommandLineTool.ExitCode.usage
+        }
+        let path = arguments.first ?? CheckOptions.defaultModel
+        console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (breadth-first, one search per line)")
+        console.out("")
+        console.out("bounds   words       states    transitions   seconds     states/s  transitions/s  bytes/state")
+        for (c, t, m) in ladder {
+            let loaded: ModelLoader.Loaded
+            do {
+                loaded = try ModelLoader.load(path: path, cpus: c, tasks: t, mms: m)
+            } catch {
+                error.lines.forEach(console.err)
+                return CommandLineTool.ExitCode.usage
+            }
+            let system = KernelSystem(model: loaded.model, bounds: loaded.bounds)
+            let r = Search(system: system).run()
+            let seconds = max(r.seconds, 1e-9)
+            console.out([
+                "\(c),\(t),\(m)".padding(7), String(system.stateWords).leftPadding(6),
+                grouped(r.states).leftPadding(12), grouped(r.transitions).leftPadding(14),
+                fixed(r.seconds, 3).leftPadding(9), grouped(Int(Double(r.states) / seconds)).leftPadding(12),
+                grouped(Int(Double(r.transitions) / seconds)).leftPadding(14),
+                fixed(Double(r.searchBytes) / Double(max(r.states, 1)), 1).leftPadding(12),
+            ].joined(separator: " ") + (r.counterexamples.isEmpty ? "" : "  (stopped at a violation)"))
+        }
+        if let peak = ResourceUsage.peakResidentBytes() {
+            console.out("")
+            console.out("peak memory \(fixed(Double(peak) / 1_048_576, 1)) MiB")
+        }
+        return CommandLineTool.ExitCode.pass
+    }
+}
