@@ -61,6 +61,9 @@ public final class KernelSystem: TransitionSystem {
             if actions.contains(.exit) {
                 emit(machine.exit(cpu: c, task: curr), label: Step.exit(cpu: c, task: curr), into: buffer)
             }
+            if actions.contains(.exec) && freeMM {
+                emit(machine.exec(cpu: c, task: curr), label: Step.exec(cpu: c, task: curr), into: buffer)
+            }
             guard freeTask >= 0 else { continue }
             if base[oMM + Int(curr)] == Ref.none {
                 if actions.contains(.cloneKthread) { clone(c, curr, freeTask, .kthread, buffer) }
@@ -94,6 +97,7 @@ public final class KernelSystem: TransitionSystem {
         case .schedule: return machine.schedule(cpu: step.cpu, next: step.task)
         case .exit: return machine.exit(cpu: step.cpu, task: step.task)
         case .clone: return machine.clone(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
+        case .exec: return machine.exec(cpu: step.cpu, task: step.task)
         }
     }
 }

@@ -151,7 +151,32 @@ public final class Machine {
         return checkState()
     }
 
+    /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
+    /// exec_mmap(t, new). The caller guarantees a free mm slot.
+    public func exec(cpu c: Int, task t: Int32) -> Bool {
+        begin(c)
+        let m = allocateMM()
+        if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
+        registers[0] = t
+        registers[1] = m
+        if let entry = model.execEntry, !execute(from: entry) { return false }
+        return checkState()
+    }
+
     // MARK: The code
+
+    /// Makes the lowest free mm slot live with users = count = 1 and returns its reference,
+    /// or `Ref.none` when every slot is in use.
+    @inline(__always)
+    private func allocateMM() -> Int32 {
+        var k = 1
+        while k <= Int(M) && work[oLive + k] != 0 { k += 1 }
+        if k > Int(M) { return Ref.none }
+        work[oLive + k] = 1
+        work[oUsers + k] = 1
+        work[oCount + k] = 1
+        return Int32(k + 1)
+    }
 
     @inline(__always)
     private func isLive(_ m: Int32) -> Bool { work[oLive + Int(m) - 1] != 0 }
@@ -213,13 +238,9 @@ public final class Machine {
                 }
                 w[slot] = value
             case .newMM:
-                var k = 1
-                while k <= Int(M) && w[oLive + k] != 0 { k += 1 }
-                if k > Int(M) { return failModel(.noFreeMMSlot, site: i.site) }
-                w[oLive + k] = 1
-                w[oUsers + k] = 1
-                w[oCount + k] = 1
-                r[Int(i.a)] = Int32(k + 1)
+                let m = allocateMM()
+                if m == Ref.none { return failModel(.noFreeMMSlot, site: i.site) }
+                r[Int(i.a)] = m
             case .free:
                 if !free(r[Int(i.a)], site: i.site) { return false }
             case .exitMmap:

@@ -3,11 +3,11 @@ import ModelLanguage
 /// One action with its parameters: the label of a transition, packed into 32 bits for the
 /// explorer (kind: 2 bits, cpu: 4, task: 6, child: 6, how: 2).
 public struct Step: Sendable, Hashable {
-    public enum Kind: UInt32, Sendable { case schedule = 0, exit = 1, clone = 2 }
+    public enum Kind: UInt32, Sendable { case schedule = 0, exit = 1, clone = 2, exec = 3 }
 
     public var kind: Kind
     public var cpu: Int
-    /// schedule: the next task; exit: the exiting task; clone: the parent.
+    /// schedule: the next task; exit, exec: the acting task; clone: the parent.
     public var task: Int32
     /// clone: the child's slot.
     public var child: Int32
@@ -30,6 +30,11 @@ public struct Step: Sendable, Hashable {
     @inline(__always)
     public static func exit(cpu: Int, task: Int32) -> UInt32 {
         Kind.exit.rawValue | UInt32(cpu) << 2 | UInt32(task) << 6
+    }
+
+    @inline(__always)
+    public static func exec(cpu: Int, task: Int32) -> UInt32 {
+        Kind.exec.rawValue | UInt32(cpu) << 2 | UInt32(task) << 6
     }
 
     @inline(__always)

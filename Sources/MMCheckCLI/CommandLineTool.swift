@@ -153,6 +153,7 @@ enum Help {
           step schedule cpu=0 next=0          (next=idle: the CPU's idle task)
           step exit cpu=0 task=0
           step clone cpu=0 parent=0 child=2 how=fork
+          step exec cpu=0 task=0              (exec: the new mm is the lowest free slot)
         tasks are slot numbers: 0 is init's slot, 1 kthreadd's.
         """
 }

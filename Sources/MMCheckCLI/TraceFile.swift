@@ -45,6 +45,7 @@ struct TraceFile: Equatable {
         switch step.kind {
         case .schedule: return "schedule cpu=\(step.cpu) next=\(task(step.task))"
         case .exit: return "exit cpu=\(step.cpu) task=\(task(step.task))"
+        case .exec: return "exec cpu=\(step.cpu) task=\(task(step.task))"
         case .clone: return "clone cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
         }
     }
@@ -132,10 +133,10 @@ struct TraceFile: Equatable {
         let required: [String]
         switch action {
         case "schedule": required = ["cpu", "next"]
-        case "exit": required = ["cpu", "task"]
+        case "exit", "exec": required = ["cpu", "task"]
         case "clone": required = ["cpu", "parent", "child", "how"]
         default:
-            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(action)' (actions: schedule, exit, clone)"))
+            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(action)' (actions: schedule, exit, clone, exec)"))
         }
         var values: [String: (String, Int)] = [:]
         for (word, col) in words.dropFirst() {
@@ -171,6 +172,8 @@ struct TraceFile: Equatable {
                 return .success(Step(kind: .schedule, cpu: cpu, task: try task("next", cpu: cpu, allowIdle: true).get()))
             case "exit":
                 return .success(Step(kind: .exit, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
+            case "exec":
+                return .success(Step(kind: .exec, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
             default:
                 let parent = try task("parent", cpu: cpu, allowIdle: false).get()
                 let child = try task("child", cpu: cpu, allowIdle: false).get()

@@ -45,6 +45,7 @@ struct TraceRenderer {
         switch s.kind {
         case .schedule: return "cpu\(s.cpu): schedule  \(names.task(entry.prev)) -> \(names.task(s.task))"
         case .exit: return "cpu\(s.cpu): exit  \(names.task(s.task))"
+        case .exec: return "cpu\(s.cpu): exec  \(names.task(s.task))"
         case .clone: return "cpu\(s.cpu): clone  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
         }
     }

@@ -2,7 +2,7 @@
 ///
 /// Each enabled action has an entry point into `code`; the action's inputs are in the
 /// first registers (schedule: r0 = prev, r1 = next; exit: r0 = t; clone: r0 = parent,
-/// r1 = child, r2 = how).
+/// r1 = child, r2 = how; exec: r0 = t, r1 = the new mm).
 public struct CompiledModel: Sendable {
     /// What the model's author says a run finds.
     public enum Expectation: Sendable, Equatable {
@@ -29,6 +29,7 @@ public struct CompiledModel: Sendable {
     public var scheduleEntry: Int?
     public var exitEntry: Int?
     public var cloneEntry: Int?
+    public var execEntry: Int?
     public var registerCount: Int
     public var sites: [Site]
 

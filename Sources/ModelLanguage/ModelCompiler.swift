@@ -209,7 +209,7 @@ final class Checker {
     /// Emits the code of each enabled action (only called on an error-free model).
     func emitModel(path: String, text: String) -> CompiledModel {
         let emitter = Emitter(checker: self, reporting: false)
-        var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?
+        var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?, execEntry: Int?
         if actions.contains(.schedule) {
             scheduleEntry = emitter.emitAction([(.contextSwitch, [0, 1]), (.finishTaskSwitch, [0])])
         }
@@ -219,13 +219,16 @@ final class Checker {
         if !actions.isDisjoint(with: .anyClone) {
             cloneEntry = emitter.emitAction([(.copyMM, [0, 1, 2])])
         }
+        if actions.contains(.exec) {
+            execEntry = emitter.emitAction([(.execMmap, [0, 1])])
+        }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         return CompiledModel(
             path: path, name: name ?? defaultName(path), sourceLines: lines,
             expectation: expectation ?? .pass,
             cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
             actions: actions, code: emitter.code,
-            scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry,
+            scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry, execEntry: execEntry,
             registerCount: Int(emitter.registerHighWater), sites: emitter.sites)
     }
 

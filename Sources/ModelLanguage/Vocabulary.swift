@@ -31,15 +31,17 @@ public struct ActionSet: OptionSet, Sendable, Hashable {
     public static let cloneThread = ActionSet(rawValue: 4)
     public static let cloneFork = ActionSet(rawValue: 8)
     public static let cloneKthread = ActionSet(rawValue: 16)
+    public static let exec = ActionSet(rawValue: 32)
     public static let anyClone: ActionSet = [.cloneThread, .cloneFork, .cloneKthread]
 
     /// The name each action has in a model file.
     static let names: [(String, ActionSet)] = [
         ("schedule", .schedule), ("exit", .exit),
         ("clone_thread", .cloneThread), ("clone_fork", .cloneFork), ("clone_kthread", .cloneKthread),
+        ("exec", .exec),
     ]
     /// Actions of the protocol that this version does not model yet.
-    static let planned: Set<String> = ["exec", "use_mm", "unuse_mm", "shootdown"]
+    static let planned: Set<String> = ["use_mm", "unuse_mm", "shootdown"]
 
     /// The names of the actions in the set, in declaration order.
     public var names: [String] { ActionSet.names.filter { contains($0.1) }.map(\.0) }
@@ -47,7 +49,7 @@ public struct ActionSet: OptionSet, Sendable, Hashable {
 
 /// The routines the actions call, with the parameter types each must have.
 enum EntryRoutine: CaseIterable {
-    case contextSwitch, finishTaskSwitch, exitMM, copyMM
+    case contextSwitch, finishTaskSwitch, exitMM, copyMM, execMmap
 
     var name: String {
         switch self {
@@ -55,6 +57,7 @@ enum EntryRoutine: CaseIterable {
         case .finishTaskSwitch: return "finish_task_switch"
         case .exitMM: return "exit_mm"
         case .copyMM: return "copy_mm"
+        case .execMmap: return "exec_mmap"
         }
     }
 
@@ -64,6 +67,7 @@ enum EntryRoutine: CaseIterable {
         case .finishTaskSwitch: return [.task]
         case .exitMM: return [.task]
         case .copyMM: return [.task, .task, .how]
+        case .execMmap: return [.task, .mm]
         }
     }
 
@@ -73,6 +77,7 @@ enum EntryRoutine: CaseIterable {
         case .finishTaskSwitch: return "finish_task_switch(prev: task)"
         case .exitMM: return "exit_mm(t: task)"
         case .copyMM: return "copy_mm(parent: task, child: task, how: how)"
+        case .execMmap: return "exec_mmap(t: task, new: mm)"
         }
     }
 
@@ -83,6 +88,7 @@ enum EntryRoutine: CaseIterable {
         case .finishTaskSwitch: return false
         case .exitMM: return actions.contains(.exit)
         case .copyMM: return !actions.isDisjoint(with: .anyClone)
+        case .execMmap: return actions.contains(.exec)
         }
     }
 }
