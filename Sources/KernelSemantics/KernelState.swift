@@ -9,11 +9,20 @@ public struct KernelState: Sendable, Equatable {
         public var status: Int32
         public var mm: Int32
         public var activeMM: Int32
+        /// Fine mode: 1 + the yield point where the task's exit, clone or exec is paused
+        /// (0: none), and the registers saved there.
+        public var pc: Int32 = 0
+        public var frame: [Int32] = []
     }
     public struct CPU: Sendable, Equatable {
         /// Task id of the current task.
         public var curr: Int32
         public var prevMM: Int32
+        /// Fine mode: 1 + the yield point where the CPU's schedule action is paused (0:
+        /// none), the registers saved there (prev, next, ...), and the mm loaded on the CPU.
+        public var pc: Int32 = 0
+        public var frame: [Int32] = []
+        public var loaded: Int32 = 0
     }
     public struct MM: Sendable, Equatable {
         public var live: Bool
@@ -34,9 +43,17 @@ public struct KernelState: Sendable, Equatable {
     /// Reads an unpacked state.
     public init(layout: StateLayout, fields w: UnsafePointer<Int32>) {
         let b = layout.bounds
+        let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
+        let fine = layout.frames != nil
         cpus = (0..<b.cpus).map { c in
             let e = w[layout.curr + c]
-            return CPU(curr: e == 0 ? Int32(b.tasks + c) : e - 1, prevMM: w[layout.prevMM + c])
+            var cpu = CPU(curr: e == 0 ? Int32(b.tasks + c) : e - 1, prevMM: w[layout.prevMM + c])
+            if fine {
+                cpu.pc = w[layout.cpuPC + c]
+                cpu.frame = (0..<ks).map { w[layout.cpuFrame + c * ks + $0] }
+                cpu.loaded = w[layout.loaded + c]
+            }
+            return cpu
         }
         tasks = (0..<(b.tasks + b.cpus)).map { t in
             let status: Int32
@@ -45,7 +62,12 @@ public struct KernelState: Sendable, Equatable {
             } else {
                 status = w[layout.curr + t - b.tasks] == 0 ? StateLayout.running : StateLayout.runnable
             }
-            return Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t])
+            var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t])
+            if fine && t < b.tasks {
+                task.pc = w[layout.taskPC + t]
+                task.frame = (0..<kt).map { w[layout.taskFrame + t * kt + $0] }
+            }
+            return task
         }
         mms = (0...b.mms).map { k in
             MM(live: w[layout.mmLive + k] != 0, users: w[layout.users + k], count: w[layout.count + k])
@@ -65,12 +87,23 @@ public struct KernelState: Sendable, Equatable {
     public func write(layout: StateLayout, into w: UnsafeMutablePointer<Int32>) {
         let b = layout.bounds
         layout.initializeConstants(w)
+        let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
+        let fine = layout.frames != nil
         for (c, cpu) in cpus.enumerated() {
             w[layout.curr + c] = cpu.curr >= Int32(b.tasks) ? 0 : cpu.curr + 1
             w[layout.prevMM + c] = cpu.prevMM
+            if fine {
+                w[layout.cpuPC + c] = cpu.pc
+                w[layout.loaded + c] = cpu.loaded
+                for (j, v) in cpu.frame.prefix(ks).enumerated() { w[layout.cpuFrame + c * ks + j] = v }
+            }
         }
         for (t, task) in tasks.enumerated() {
             if t < b.tasks { w[layout.status + t] = task.status }
+            if fine && t < b.tasks {
+                w[layout.taskPC + t] = task.pc
+                for (j, v) in task.frame.prefix(kt).enumerated() { w[layout.taskFrame + t * kt + j] = v }
+            }
             w[layout.mm + t] = task.mm
             w[layout.activeMM + t] = task.activeMM
         }

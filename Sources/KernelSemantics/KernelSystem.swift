@@ -11,6 +11,7 @@ public final class KernelSystem: TransitionSystem {
     public let propertyNames = Property.outcomeNames
 
     private let actions: ActionSet
+    private let fine: Bool
     private let T: Int32, C: Int
 
     public init(model: CompiledModel, bounds: Bounds) {
@@ -18,6 +19,7 @@ public final class KernelSystem: TransitionSystem {
         layout = machine.layout
         self.bounds = bounds
         actions = model.actions
+        fine = model.mode == .fine
         T = Int32(bounds.tasks)
         C = bounds.cpus
     }
@@ -48,15 +50,22 @@ public final class KernelSystem: TransitionSystem {
         }
         for c in 0..<C {
             let curr = machine.current(c)
-            if actions.contains(.schedule) {
-                for t in 0..<T where base[oStatus + Int(t)] == StateLayout.runnable {
-                    emit(machine.schedule(cpu: c, next: t), label: Step.schedule(cpu: c, next: t), into: buffer)
+            if fine {
+                // Inside its schedule action the CPU can only go on with it.
+                if machine.cpuInSchedule(c) {
+                    emit(machine.proceed(cpu: c), label: Step.proceed(cpu: c), into: buffer)
+                    continue
                 }
-                let idle = T + Int32(c)
-                if curr != idle {
-                    emit(machine.schedule(cpu: c, next: idle), label: Step.schedule(cpu: c, next: idle), into: buffer)
+                // Its task inside exit, clone or exec goes on, or (at a preemption point) is
+                // switched out; it starts nothing new.
+                let paused = machine.taskPausedAt(curr)
+                if paused >= 0 {
+                    emit(machine.proceed(cpu: c), label: Step.proceed(cpu: c), into: buffer)
+                    if machine.isPreemptionPoint(paused) { schedules(c, curr, base, buffer) }
+                    continue
                 }
             }
+            schedules(c, curr, base, buffer)
             guard curr < T, base[oStatus + Int(curr)] == StateLayout.running else { continue }
             if actions.contains(.exit) {
                 emit(machine.exit(cpu: c, task: curr), label: Step.exit(cpu: c, task: curr), into: buffer)
@@ -74,14 +83,30 @@ public final class KernelSystem: TransitionSystem {
         }
     }
 
+    /// Every schedule(c, next) from a state where `curr` is current on c.
+    @inline(__always)
+    private func schedules(_ c: Int, _ curr: Int32, _ base: UnsafeMutablePointer<Int32>, _ buffer: SuccessorBuffer) {
+        guard actions.contains(.schedule) else { return }
+        let oStatus = layout.status
+        for t in 0..<T where base[oStatus + Int(t)] == StateLayout.runnable {
+            emit(machine.schedule(cpu: c, next: t), label: Step.schedule(cpu: c, next: t), into: buffer)
+        }
+        let idle = T + Int32(c)
+        if curr != idle {
+            emit(machine.schedule(cpu: c, next: idle), label: Step.schedule(cpu: c, next: idle), into: buffer)
+        }
+    }
+
     @inline(__always)
     private func clone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind, _ buffer: SuccessorBuffer) {
         emit(machine.clone(cpu: c, parent: parent, child: child, how: how),
              label: Step.clone(cpu: c, parent: parent, child: child, how: how), into: buffer)
     }
 
+    /// A step that makes a new mm while no slot is free waits (fine mode): not enabled.
     @inline(__always)
     private func emit(_ ok: Bool, label: UInt32, into buffer: SuccessorBuffer) {
+        if !ok && machine.blocked { return }
         let out = buffer.nextState()
         if ok {
             layout.pack(machine.work, into: out)
@@ -98,6 +123,7 @@ public final class KernelSystem: TransitionSystem {
         case .exit: return machine.exit(cpu: step.cpu, task: step.task)
         case .clone: return machine.clone(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
         case .exec: return machine.exec(cpu: step.cpu, task: step.task)
+        case .proceed: return machine.proceed(cpu: step.cpu)
         }
     }
 }

@@ -27,9 +27,50 @@ public final class Machine {
     /// The mm loaded on the acting CPU during the action.
     @exclusivity(unchecked) private var loaded: Int32 = 0
 
+    // Fine mode.
+    /// Each statement is a step: actions pause at yield points.
+    public let fine: Bool
+    private let yields: [CompiledModel.YieldPoint]
+    /// For each yield point, which of its saved registers hold mm references.
+    private let savedIsMM: [[Bool]]
+    private let ks: Int, kt: Int
+    private let oCPUPC: Int, oCPUFrame: Int, oLoaded: Int, oTaskPC: Int, oTaskFrame: Int
+    /// The action running (selects the mm registers to mark dangling at a free).
+    @exclusivity(unchecked) private var action: CompiledModel.ActionKind = .schedule
+    /// Where the last step paused (a yield index), or -1 when its action ran to the end.
+    @exclusivity(unchecked) public private(set) var pausedAt: Int32 = -1
+    /// The statement the last step started with (a site index), or -1.
+    @exclusivity(unchecked) public private(set) var startSite: Int32 = -1
+    /// A local that still points to freed mm slot reference m holds m + `dangling`
+    /// (past every live reference, and still saying which mm it was).
+    public let dangling: Int32
+    /// Fine mode: the last step could not run because it makes a new mm and no mm slot is
+    /// free (an allocation waits for memory): it is not enabled.
+    @exclusivity(unchecked) public private(set) var blocked = false
+
+    /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
+    public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
+        guard model.mode == .fine else { return StateLayout(bounds: bounds) }
+        let largestConstant = model.code.filter { $0.operation == .constant }.map { Int($0.b) }.max() ?? 0
+        return StateLayout(bounds: bounds, frames: StateLayout.Frames(
+            scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
+            yieldPoints: model.yields.count, largestSavedValue: largestConstant))
+    }
+
     public init(model: CompiledModel, bounds: Bounds) {
         self.model = model
-        layout = StateLayout(bounds: bounds)
+        layout = Machine.layout(model: model, bounds: bounds)
+        fine = model.mode == .fine
+        yields = model.yields
+        savedIsMM = model.yields.map { y in y.saved.map { model.mmRegisters[Int(y.action.rawValue)].contains($0) } }
+        ks = model.scheduleFrameSize
+        kt = model.taskFrameSize
+        oCPUPC = layout.cpuPC
+        oCPUFrame = layout.cpuFrame
+        oLoaded = layout.loaded
+        oTaskPC = layout.taskPC
+        oTaskFrame = layout.taskFrame
+        dangling = Int32(bounds.mms + 1)
         T = Int32(bounds.tasks)
         C = Int32(bounds.cpus)
         M = Int32(bounds.mms)
@@ -72,6 +113,9 @@ public final class Machine {
             work[oActive + Int(T) + c] = Ref.initMM
         }
         work[oCount] = C + 1
+        if fine {
+            for c in 0..<Int(C) { work[oLoaded + c] = Ref.initMM }
+        }
         work[oStatus] = StateLayout.runnable
         work[oMM] = Ref.slot(0)
         work[oActive] = Ref.slot(0)
@@ -95,19 +139,59 @@ public final class Machine {
     private func begin(_ c: Int) {
         work.update(from: base, count: layout.fieldCount)
         cpu = Int32(c)
-        let e = work[oCurr + c]
-        loaded = work[oActive + Int(e == 0 ? T + Int32(c) : e - 1)]
+        if fine {
+            loaded = work[oLoaded + c]
+        } else {
+            let e = work[oCurr + c]
+            loaded = work[oActive + Int(e == 0 ? T + Int32(c) : e - 1)]
+        }
         breach = nil
+        blocked = false
+        pausedAt = -1
+        startSite = -1
+    }
+
+    /// Runs an action's code from its entry, or on from a yield point (fine mode). Returns
+    /// false on a violation; `pausedAt` says whether it paused.
+    @inline(__always)
+    private func run(_ kind: CompiledModel.ActionKind, from entry: Int?) -> Bool {
+        action = kind
+        guard let entry else { return true }
+        return execute(from: entry)
+    }
+
+    /// The end of a step: in fine mode the CPU's loaded mm is kept, and the properties of
+    /// the state between steps are checked only when no routine is in progress anywhere.
+    @inline(__always)
+    private func endStep() -> Bool {
+        guard fine else { return checkState() }
+        work[oLoaded + Int(cpu)] = loaded
+        for c in 0..<Int(C) where work[oCPUPC + c] != 0 { return true }
+        for t in 0..<Int(T) where work[oTaskPC + t] != 0 { return true }
+        return checkState()
     }
 
     /// schedule(c, next): context_switch(prev, next), finish_task_switch(prev), then the
-    /// switch itself. Returns false on a violation.
+    /// switch itself. Returns false on a violation. In fine mode this starts the action
+    /// (a preemption when the current task is inside a routine) and runs its first step.
     public func schedule(cpu c: Int, next: Int32) -> Bool {
         begin(c)
         let prev = current(c)
         registers[0] = prev
         registers[1] = next
-        if let entry = model.scheduleEntry, !execute(from: entry) { return false }
+        registers[2] = 0
+        if fine && next < T { work[oStatus + Int(next)] = StateLayout.running }  // taken by this CPU
+        if !run(.schedule, from: model.scheduleEntry) { return false }
+        if pausedAt >= 0 {
+            saveFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
+            return endStep()
+        }
+        return completeSchedule(c, prev: prev, next: next)
+    }
+
+    /// The switch itself, after finish_task_switch: prev is runnable again (or dead, its
+    /// slot cleared), next runs on c.
+    private func completeSchedule(_ c: Int, prev: Int32, next: Int32) -> Bool {
         if prev < T {
             let p = Int(prev)
             if work[oStatus + p] == StateLayout.exiting {
@@ -128,27 +212,96 @@ public final class Machine {
         if work[oActive + Int(next)] == Ref.none {
             return fail(.noUseAfterFree, .runningWithoutActiveMM(task: next), mm: Ref.none, site: scheduleSite)
         }
-        return checkState()
+        return endStep()
     }
 
     /// exit(t) on CPU c: exit_mm(t); t becomes exiting.
     public func exit(cpu c: Int, task t: Int32) -> Bool {
         begin(c)
         registers[0] = t
-        if let entry = model.exitEntry, !execute(from: entry) { return false }
-        work[oStatus + Int(t)] = StateLayout.exiting
-        return checkState()
+        registers[1] = 0
+        registers[2] = 0
+        if !run(.exit, from: model.exitEntry) { return false }
+        return afterTaskStep(t)
     }
 
     /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how).
     public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
         begin(c)
-        work[oStatus + Int(child)] = StateLayout.runnable
+        work[oStatus + Int(child)] = fine ? StateLayout.forming : StateLayout.runnable
         registers[0] = parent
         registers[1] = child
         registers[2] = how.rawValue
-        if let entry = model.cloneEntry, !execute(from: entry) { return false }
-        return checkState()
+        if !run(.clone, from: model.cloneEntry) { return false }
+        return afterTaskStep(parent)
+    }
+
+    /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
+    /// task's frame, or finish the action.
+    private func afterTaskStep(_ t: Int32) -> Bool {
+        if pausedAt >= 0 {
+            saveFrame(pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)
+            return endStep()
+        }
+        switch action {
+        case .exit: work[oStatus + Int(registers[0])] = StateLayout.exiting
+        case .clone: if fine { work[oStatus + Int(registers[1])] = StateLayout.runnable }
+        case .exec, .schedule: break
+        }
+        return endStep()
+    }
+
+    /// Fine mode: the next step of whatever is in progress on CPU c — its schedule action,
+    /// or the current task's paused exit, clone or exec (also after the task was switched
+    /// out and back in, on this or another CPU).
+    public func proceed(cpu c: Int) -> Bool {
+        begin(c)
+        if work[oCPUPC + c] != 0 {
+            let y = restoreFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
+            action = .schedule
+            if !execute(from: yields[y].pc) { return false }
+            if pausedAt >= 0 {
+                saveFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
+                return endStep()
+            }
+            return completeSchedule(c, prev: current(c), next: registers[1])
+        }
+        let t = current(c)
+        let y = restoreFrame(pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)
+        action = yields[y].action
+        if !execute(from: yields[y].pc) { return false }
+        return afterTaskStep(t)
+    }
+
+    /// Whether CPU c is inside its schedule action (fine mode).
+    @inline(__always)
+    public func cpuInSchedule(_ c: Int) -> Bool { fine && base[oCPUPC + c] != 0 }
+
+    /// The yield point where task t is paused (fine mode), or -1.
+    @inline(__always)
+    public func taskPausedAt(_ t: Int32) -> Int32 { fine && t < T ? base[oTaskPC + Int(t)] - 1 : -1 }
+
+    /// Whether a task paused at yield point `y` may be switched out there.
+    @inline(__always)
+    public func isPreemptionPoint(_ y: Int32) -> Bool { model.preemptible && yields[Int(y)].preemptible }
+
+    private func saveFrame(pc: Int, frame: Int) {
+        let y = Int(pausedAt)
+        work[pc] = pausedAt + 1
+        for (j, r) in yields[y].saved.enumerated() { work[frame + j] = registers[Int(r)] }
+    }
+
+    /// Loads a paused frame into the registers and clears it in the state; returns its
+    /// yield point.
+    private func restoreFrame(pc: Int, frame: Int) -> Int {
+        let y = Int(work[pc] - 1)
+        work[pc] = 0
+        let saved = yields[y].saved
+        for (j, r) in saved.enumerated() {
+            registers[Int(r)] = work[frame + j]
+            work[frame + j] = 0
+        }
+        return y
     }
 
     /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
@@ -159,8 +312,9 @@ public final class Machine {
         if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
         registers[0] = t
         registers[1] = m
-        if let entry = model.execEntry, !execute(from: entry) { return false }
-        return checkState()
+        registers[2] = 0
+        if !run(.exec, from: model.execEntry) { return false }
+        return afterTaskStep(t)
     }
 
     // MARK: The code
@@ -178,10 +332,13 @@ public final class Machine {
         return Int32(k + 1)
     }
 
+    /// Whether `m` is a live mm slot (`init_mm`, none and the dangling mark are not).
     @inline(__always)
-    private func isLive(_ m: Int32) -> Bool { work[oLive + Int(m) - 1] != 0 }
+    private func isLive(_ m: Int32) -> Bool { m >= Ref.initMM && m <= dangling && work[oLive + Int(m) - 1] != 0 }
 
-    /// Runs code from `entry` to its `end`. Returns false on a violation.
+    /// Runs code from `entry` to its `end`, or in fine mode to the next yield point after
+    /// the first instruction that touches the kernel state (a step does one thing: yields
+    /// before it, where only locals moved, are passed). Returns false on a violation.
     private func execute(from entry: Int) -> Bool {
         var pc = entry
         let r = registers
@@ -189,7 +346,13 @@ public final class Machine {
         while true {
             let i = code[pc]
             pc += 1
+            if startSite < 0 && i.operation.touchesState { startSite = i.site }
             switch i.operation {
+            case .yield:
+                if startSite >= 0 {
+                    pausedAt = i.a
+                    return true
+                }
             case .constant:
                 r[Int(i.a)] = i.b
             case .move:
@@ -239,7 +402,13 @@ public final class Machine {
                 w[slot] = value
             case .newMM:
                 let m = allocateMM()
-                if m == Ref.none { return failModel(.noFreeMMSlot, site: i.site) }
+                if m == Ref.none {
+                    if fine {
+                        blocked = true
+                        return false
+                    }
+                    return failModel(.noFreeMMSlot, site: i.site)
+                }
                 r[Int(i.a)] = m
             case .free:
                 if !free(r[Int(i.a)], site: i.site) { return false }
@@ -297,13 +466,40 @@ public final class Machine {
         if loaded == m {
             return fail(.noFreeWhileBorrowed, .freeLoaded(cpu: cpu), mm: m, site: site)
         }
+        if fine {
+            for c in 0..<Int(C) where c != Int(cpu) && w[oLoaded + c] == m {
+                return fail(.noFreeWhileBorrowed, .freeLoaded(cpu: Int32(c)), mm: m, site: site)
+            }
+        }
         if w[oCount + k] != 0 {
             return fail(.freeAtZero, .freeAtCount(w[oCount + k]), mm: m, site: site)
         }
         w[oLive + k] = 0
         w[oUsers + k] = 0
         w[oCount + k] = 0
+        markDangling(m)
         return true
+    }
+
+    /// A local still pointing to a freed mm is not a holder, and using it is a use after
+    /// free even once the slot is reused: every mm register of the running action, and in
+    /// fine mode every paused frame's saved mm, that holds `m` now holds the dangling mark.
+    private func markDangling(_ m: Int32) {
+        for r in model.mmRegisters[Int(action.rawValue)] where registers[Int(r)] == m {
+            registers[Int(r)] = m + dangling
+        }
+        guard fine else { return }
+        let w = work
+        for c in 0..<Int(C) where w[oCPUPC + c] != 0 {
+            for (j, isMM) in savedIsMM[Int(w[oCPUPC + c] - 1)].enumerated() where isMM && w[oCPUFrame + c * ks + j] == m {
+                w[oCPUFrame + c * ks + j] = m + dangling
+            }
+        }
+        for t in 0..<Int(T) where w[oTaskPC + t] != 0 {
+            for (j, isMM) in savedIsMM[Int(w[oTaskPC + t] - 1)].enumerated() where isMM && w[oTaskFrame + t * kt + j] == m {
+                w[oTaskFrame + t * kt + j] = m + dangling
+            }
+        }
     }
 
     // MARK: State-level properties
@@ -344,7 +540,8 @@ public final class Machine {
 
     @inline(__always)
     private func fail(_ property: Property, _ reason: Breach.Reason, mm: Int32, site: Int32) -> Bool {
-        breach = Breach(code: Int32(property.rawValue), reason: reason, mm: mm, site: site)
+        // A dangling local names the mm it pointed to.
+        breach = Breach(code: Int32(property.rawValue), reason: reason, mm: mm > dangling ? mm - dangling : mm, site: site)
         return false
     }
 

@@ -14,6 +14,13 @@ public struct Replay: Sendable {
         public var after: KernelState
         /// The violation this step ends in, if any.
         public var breach: Breach?
+        /// Fine mode: the statement the step started with (a site index, -1 in coarse
+        /// mode), the yield point where it paused (-1: its action ran to the end), and for a
+        /// schedule, the yield point where the task it switched out was paused (-1: none,
+        /// else this step is a preemption).
+        public var site: Int32 = -1
+        public var pausedAt: Int32 = -1
+        public var preemptedAt: Int32 = -1
     }
 
     /// Why a path does not replay.
@@ -59,10 +66,13 @@ public struct Replay: Sendable {
             }
             words.withUnsafeBufferPointer { system.load($0.baseAddress!) }
             let prev = machine.current(step.cpu)
+            let preemptedAt = step.kind == .schedule ? machine.taskPausedAt(prev) : -1
             let before = KernelState(layout: layout, fields: machine.base)
             let ok = system.run(step)
             let after = KernelState(layout: layout, fields: machine.work)
-            entries.append(Entry(step: step, prev: prev, before: before, after: after, breach: ok ? nil : machine.breach))
+            entries.append(Entry(step: step, prev: prev, before: before, after: after, breach: ok ? nil : machine.breach,
+                                 site: machine.fine ? machine.startSite : -1, pausedAt: machine.pausedAt,
+                                 preemptedAt: preemptedAt))
             if ok {
                 words = [UInt64](repeating: 0, count: layout.words)
                 words.withUnsafeMutableBufferPointer { layout.pack(machine.work, into: $0.baseAddress!) }

@@ -9,11 +9,37 @@
 /// - `curr[C]`: 0 the CPU's idle task, 1 + t slot task t; `prevMM[C]`;
 /// - `mmLive[M+1]`, `users[M+1]`, `count[M+1]`: `init_mm`'s liveness and users are
 ///   constants (not packed); its count is packed.
+///
+/// Fine mode adds what a paused routine needs, and nothing in coarse mode:
+/// - `cpuPC[C]`: 0, or 1 + the yield point where the CPU's schedule action is paused;
+///   `cpuFrame[C * scheduleSlots]`: its saved registers; `loaded[C]`: the mm loaded on
+///   the CPU (inside a routine it can differ from the current task's active_mm);
+/// - `taskPC[T]`, `taskFrame[T * taskSlots]`: where a task's exit, clone or exec is
+///   paused (also while the task is switched out), and its saved registers;
+/// - `status` takes a fifth value, `forming`: a clone's child while copy_mm runs.
 public struct StateLayout: Sendable {
+    /// The extra fields of fine mode: how many registers a paused frame saves, and the
+    /// largest values a yield index and a saved register can hold.
+    public struct Frames: Sendable, Equatable {
+        public var scheduleSlots: Int
+        public var taskSlots: Int
+        public var yieldPoints: Int
+        public var largestSavedValue: Int
+        public init(scheduleSlots: Int, taskSlots: Int, yieldPoints: Int, largestSavedValue: Int) {
+            self.scheduleSlots = scheduleSlots
+            self.taskSlots = taskSlots
+            self.yieldPoints = yieldPoints
+            self.largestSavedValue = largestSavedValue
+        }
+    }
+
     public let bounds: Bounds
+    public let frames: Frames?
     public let taskIDs: Int
     public let mm: Int, activeMM: Int, status: Int, curr: Int, prevMM: Int
     public let mmLive: Int, users: Int, count: Int
+    /// Fine mode's fields (all at `fieldCount` in coarse mode: empty).
+    public let cpuPC: Int, cpuFrame: Int, loaded: Int, taskPC: Int, taskFrame: Int
     /// Number of unpacked fields.
     public let fieldCount: Int
     /// Packed width in words.
@@ -34,11 +60,14 @@ public struct StateLayout: Sendable {
     public static let maxWords = 16
 
     public static let unused: Int32 = 0, runnable: Int32 = 1, running: Int32 = 2, exiting: Int32 = 3
+    /// Fine mode: a clone's child before copy_mm has finished (not yet schedulable).
+    public static let forming: Int32 = 4
     /// `init_mm`'s constant mm_users (the kernel's static value).
     public static let initMMUsers: Int32 = 2
 
-    public init(bounds: Bounds) {
+    public init(bounds: Bounds, frames: Frames? = nil) {
         self.bounds = bounds
+        self.frames = frames
         let c = bounds.cpus, t = bounds.tasks, m = bounds.mms
         taskIDs = t + c
         mm = 0
@@ -49,16 +78,38 @@ public struct StateLayout: Sendable {
         mmLive = prevMM + c
         users = mmLive + m + 1
         count = users + m + 1
-        fieldCount = count + m + 1
+        let ks = frames?.scheduleSlots ?? 0, kt = frames?.taskSlots ?? 0, fine = frames != nil
+        cpuPC = count + m + 1
+        cpuFrame = cpuPC + (fine ? c : 0)
+        loaded = cpuFrame + c * ks
+        taskPC = loaded + (fine ? c : 0)
+        taskFrame = taskPC + (fine ? t : 0)
+        fieldCount = taskFrame + t * kt
 
         let refBits = StateLayout.width(m + 1)
         let currBits = StateLayout.width(t)
         let counterBits = StateLayout.width(bounds.cap)
         var fields: [(Int, Int)] = []  // (offset, width)
         for i in 0..<c { fields.append((curr + i, currBits)); fields.append((prevMM + i, refBits)); fields.append((activeMM + t + i, refBits)) }
-        for i in 0..<t { fields.append((status + i, 2)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits)) }
+        let statusBits = fine ? 3 : 2
+        for i in 0..<t { fields.append((status + i, statusBits)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits)) }
         for i in 1...m { fields.append((mmLive + i, 1)); fields.append((users + i, counterBits)); fields.append((count + i, counterBits)) }
         fields.append((count, counterBits))
+        if let frames {
+            let pcBits = StateLayout.width(frames.yieldPoints)
+            // A saved register holds a task id, an mm reference (or a dangling one, up to
+            // 2m + 2), a `how`, or a number.
+            let slotBits = StateLayout.width(max(frames.largestSavedValue, t + c, 2 * m + 2, bounds.cap))
+            for i in 0..<c {
+                fields.append((cpuPC + i, pcBits))
+                fields.append((loaded + i, refBits))
+                for j in 0..<ks { fields.append((cpuFrame + i * ks + j, slotBits)) }
+            }
+            for i in 0..<t {
+                fields.append((taskPC + i, pcBits))
+                for j in 0..<kt { fields.append((taskFrame + i * kt + j, slotBits)) }
+            }
+        }
 
         var placed: [PackedField] = []
         var word = 0, shift = 0, used = 0

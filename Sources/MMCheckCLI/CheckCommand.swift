@@ -17,7 +17,7 @@ enum CheckCommand {
         let path = options.file ?? CheckOptions.defaultModel
         let loaded: ModelLoader.Loaded
         do {
-            loaded = try ModelLoader.load(path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms)
+            loaded = try ModelLoader.load(path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms, mode: options.mode)
         } catch {
             if options.file == nil, error.lines.first?.contains("no such file") == true {
                 console.err("mmcheck: error: no model file given and \(CheckOptions.defaultModel) not found from this directory")
@@ -107,7 +107,8 @@ struct CheckOutcome {
         let order = options.order == .breadthFirst ? "breadth-first" : "depth-first"
         lines.append("mmcheck \(CommandLineTool.version)  model \(model.path) (\"\(model.name)\")")
         lines.append("bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
-        lines.append("search    \(order), coarse steps; \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state")
+        let steps = model.mode == .fine ? "fine steps (one statement each\(model.preemptible ? ", preemptible" : "")" + ")" : "coarse steps"
+        lines.append("search    \(order), \(steps); \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state")
         lines.append("")
         lines.append("verdict   \(verdictLine())")
         lines.append("")
@@ -189,7 +190,7 @@ struct CheckOutcome {
         let comments = ["Counterexample found by mmcheck \(CommandLineTool.version): \(claim), \(steps.count) steps.",
                         "Re-run it with: mmcheck replay \(modelPath) <this file>", ""]
             + TraceRenderer(model: model, bounds: bounds).render(replay) + [""]
-        return TraceFile(modelPath: modelPath, bounds: bounds, claim: claim, steps: steps).text(comments: comments)
+        return TraceFile(modelPath: modelPath, bounds: bounds, mode: model.mode, claim: claim, steps: steps).text(comments: comments)
     }
 
     /// Whether the run found what the model's `expect` line says.

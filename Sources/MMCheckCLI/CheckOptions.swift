@@ -1,4 +1,5 @@
 import Explorer
+import ModelLanguage
 
 /// The parsed arguments of `mmcheck check`.
 struct CheckOptions: Equatable {
@@ -8,6 +9,7 @@ struct CheckOptions: Equatable {
     var mms: Int?
     var search = SearchOptions()
     var traceOut: String?
+    var mode: CompiledModel.Mode?
 
     /// A usage error: one line naming the offending argument.
     struct UsageError: Error, Equatable {
@@ -57,6 +59,19 @@ struct CheckOptions: Equatable {
                         guard i < arguments.count else { throw UsageError(message: "option '--trace-out' needs a file name") }
                         options.traceOut = arguments[i]
                     }
+                case "--mode":
+                    let text: String
+                    if let inline {
+                        text = inline
+                    } else {
+                        i += 1
+                        guard i < arguments.count else { throw UsageError(message: "option '--mode' needs 'coarse' or 'fine'") }
+                        text = arguments[i]
+                    }
+                    guard let mode = CompiledModel.Mode(rawValue: text) else {
+                        throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
+                    }
+                    options.mode = mode
                 case "--dfs", "--all":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
                     if name == "--dfs" { options.search.order = .depthFirst } else { options.search.findAll = true }

@@ -29,10 +29,11 @@ enum ModelLoader {
         return text
     }
 
-    static func load(path: String, cpus: Int?, tasks: Int?, mms: Int?, cap: Int? = nil) throws(Failure) -> Loaded {
+    static func load(path: String, cpus: Int?, tasks: Int?, mms: Int?, cap: Int? = nil,
+                     mode: CompiledModel.Mode? = nil) throws(Failure) -> Loaded {
         let text = try readText(path, what: "model file")
         let model: CompiledModel
-        switch ModelCompiler.compile(path: path, text: text, properties: Property.allCases.map(\.name)) {
+        switch ModelCompiler.compile(path: path, text: text, properties: Property.allCases.map(\.name), mode: mode) {
         case .success(let m): model = m
         case .failure(let errors): throw Failure(lines: errors.lines)
         }
@@ -55,7 +56,7 @@ enum ModelLoader {
             }
             throw Failure(lines: ["mmcheck: error: option '--\(setting)': \(message)"])
         }
-        let layout = StateLayout(bounds: bounds)
+        let layout = Machine.layout(model: model, bounds: bounds)
         if layout.words > StateLayout.maxWords {
             throw Failure(lines: ["mmcheck: error: bounds \(bounds) need \(layout.words) words per state; at most \(StateLayout.maxWords) are supported"])
         }

@@ -37,7 +37,7 @@ enum ReplayCommand {
         let loaded: ModelLoader.Loaded
         do {
             loaded = try ModelLoader.load(path: modelPath, cpus: trace.bounds.cpus, tasks: trace.bounds.tasks,
-                                          mms: trace.bounds.mms, cap: trace.bounds.cap)
+                                          mms: trace.bounds.mms, cap: trace.bounds.cap, mode: trace.mode)
         } catch {
             error.lines.forEach(console.err)
             return CommandLineTool.ExitCode.usage

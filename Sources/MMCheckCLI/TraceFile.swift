@@ -21,6 +21,8 @@ import ModelLanguage
 struct TraceFile: Equatable {
     var modelPath: String
     var bounds: Bounds
+    /// The mode the trace was found in (a `mode fine` line; coarse when absent).
+    var mode: CompiledModel.Mode = .coarse
     /// `violation <property>` or `model-error`.
     var claim: String
     var steps: [Step]
@@ -35,6 +37,7 @@ struct TraceFile: Equatable {
         lines += comments.map { $0.isEmpty ? "#" : "# \($0)" }
         lines.append("model \(modelPath)")
         lines.append("bounds cpus=\(bounds.cpus) tasks=\(bounds.tasks) mms=\(bounds.mms) cap=\(bounds.cap)")
+        if mode != .coarse { lines.append("mode \(mode.rawValue)") }
         lines.append("claim \(claim)")
         for step in steps { lines.append("step \(TraceFile.describe(step, bounds: bounds))") }
         return lines.joined(separator: "\n") + "\n"
@@ -46,6 +49,7 @@ struct TraceFile: Equatable {
         case .schedule: return "schedule cpu=\(step.cpu) next=\(task(step.task))"
         case .exit: return "exit cpu=\(step.cpu) task=\(task(step.task))"
         case .exec: return "exec cpu=\(step.cpu) task=\(task(step.task))"
+        case .proceed: return "proceed cpu=\(step.cpu)"
         case .clone: return "clone cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
         }
     }
@@ -57,6 +61,7 @@ struct TraceFile: Equatable {
         var modelPath: String?
         var bounds: Bounds?
         var claim: String?
+        var mode = CompiledModel.Mode.coarse
         var steps: [(words: [(String, Int)], line: Int)] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = index + 1
@@ -98,10 +103,16 @@ struct TraceFile: Equatable {
                 }
             case "claim":
                 claim = words.dropFirst().map(\.0).joined(separator: " ")
+            case "mode":
+                if words.count == 2, let m = CompiledModel.Mode(rawValue: words[1].0) {
+                    mode = m
+                } else {
+                    errors.append(Diagnostic(at, "expected 'mode coarse' or 'mode fine'"))
+                }
             case "step":
                 steps.append((Array(words.dropFirst()), line))
             default:
-                errors.append(Diagnostic(at, "unknown line '\(first)' (expected model, bounds, claim or step)"))
+                errors.append(Diagnostic(at, "unknown line '\(first)' (expected model, bounds, mode, claim or step)"))
             }
         }
         if !sawHeader { errors.append(Diagnostic(SourceLocation(line: 1, column: 1), "empty trace: expected '\(header)'")) }
@@ -123,7 +134,7 @@ struct TraceFile: Equatable {
             }
         }
         if !errors.isEmpty { return .failure(ModelErrors(path: path, diagnostics: errors.sorted { $0.location < $1.location })) }
-        return .success(TraceFile(modelPath: modelPath ?? "", bounds: bounds!, claim: claim!, steps: parsed, stepLines: lines))
+        return .success(TraceFile(modelPath: modelPath ?? "", bounds: bounds!, mode: mode, claim: claim!, steps: parsed, stepLines: lines))
     }
 
     private static func step(_ words: [(String, Int)], line: Int, bounds: Bounds) -> Result<Step, Diagnostic> {
@@ -134,9 +145,10 @@ struct TraceFile: Equatable {
         switch action {
         case "schedule": required = ["cpu", "next"]
         case "exit", "exec": required = ["cpu", "task"]
+        case "proceed": required = ["cpu"]
         case "clone": required = ["cpu", "parent", "child", "how"]
         default:
-            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(action)' (actions: schedule, exit, clone, exec)"))
+            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(action)' (actions: schedule, exit, clone, exec, proceed)"))
         }
         var values: [String: (String, Int)] = [:]
         for (word, col) in words.dropFirst() {
@@ -174,6 +186,8 @@ struct TraceFile: Equatable {
                 return .success(Step(kind: .exit, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
             case "exec":
                 return .success(Step(kind: .exec, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
+            case "proceed":
+                return .success(Step(kind: .proceed, cpu: cpu, task: 0))
             default:
                 let parent = try task("parent", cpu: cpu, allowIdle: false).get()
                 let child = try task("child", cpu: cpu, allowIdle: false).get()

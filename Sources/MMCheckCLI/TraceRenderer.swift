@@ -17,13 +17,18 @@ struct TraceRenderer {
             lines += describe(breach, names, indent: "  ")
         }
         let width = String(replay.entries.count).count
+        var switchedOut: Set<Int32> = []
         for (i, entry) in replay.entries.enumerated() {
             let oldNames = names
             names.update(before: entry.before, after: entry.after)
             let number = String(repeating: " ", count: width - String(i + 1).count) + String(i + 1)
             lines.append("")
-            lines.append("\(number)  \(headline(entry, names))")
+            lines.append("\(number)  \(headline(entry, names, switchedOut: &switchedOut))")
             let indent = String(repeating: " ", count: width + 4)
+            if entry.site >= 0, Int(entry.site) < model.sites.count {
+                let site = model.sites[Int(entry.site)]
+                lines.append(indent + "\(site.chain):\(site.location.line)  \(model.sourceLine(site.location.line))")
+            }
             if let breach = entry.breach, breach.site >= 0 {
                 lines.append(indent + "(stopped at the failing statement; the changes up to it:)")
             }
@@ -39,10 +44,29 @@ struct TraceRenderer {
         return lines
     }
 
-    /// `cpu0: schedule  idle0 -> init`, `cpu0: exit  init`, `cpu0: clone  init -> t2 (thread)`.
-    func headline(_ entry: Replay.Entry, _ names: TraceNames) -> String {
+    /// `cpu0: schedule  idle0 -> init`, `cpu0: exit  init`, `cpu0: clone  init -> t2 (thread)`;
+    /// in fine mode also `cpu0: preempt kthreadd inside exec_mmap at line 41 -> init`,
+    /// `cpu1: kthreadd resumes its exec in exec_mmap at line 41` and continued actions.
+    /// `switchedOut` tracks the tasks preempted and not yet resumed.
+    func headline(_ entry: Replay.Entry, _ names: TraceNames, switchedOut: inout Set<Int32>) -> String {
         let s = entry.step
         switch s.kind {
+        case .schedule where entry.preemptedAt >= 0:
+            switchedOut.insert(entry.prev)
+            return "cpu\(s.cpu): preempt \(names.task(entry.prev)) inside \(place(entry.preemptedAt)) -> \(names.task(s.task))"
+        case .proceed:
+            let cpu = entry.before.cpus[s.cpu]
+            if cpu.pc != 0 {
+                let next = cpu.frame.count > 1 ? names.task(cpu.frame[1]) : "?"
+                return "cpu\(s.cpu): schedule  \(names.task(cpu.curr)) -> \(next) (continued)"
+            }
+            let t = cpu.curr
+            let y = Int(t) < entry.before.tasks.count ? entry.before.tasks[Int(t)].pc - 1 : -1
+            let action = y >= 0 && Int(y) < model.yields.count ? actionName(model.yields[Int(y)].action) : "action"
+            if switchedOut.remove(t) != nil {
+                return "cpu\(s.cpu): \(names.task(t)) resumes its \(action) in \(place(y))"
+            }
+            return "cpu\(s.cpu): \(action)  \(names.task(t)) (continued)"
         case .schedule: return "cpu\(s.cpu): schedule  \(names.task(entry.prev)) -> \(names.task(s.task))"
         case .exit: return "cpu\(s.cpu): exit  \(names.task(s.task))"
         case .exec: return "cpu\(s.cpu): exec  \(names.task(s.task))"
@@ -50,16 +74,39 @@ struct TraceRenderer {
         }
     }
 
+    /// `exec_mmap at line 41`: the statement where yield point `y` pauses.
+    func place(_ y: Int32) -> String {
+        guard y >= 0, Int(y) < model.yields.count else { return "?" }
+        let site = model.sites[Int(model.code[model.yields[Int(y)].pc].site)]
+        return "\(site.routine) at line \(site.location.line)"
+    }
+
+    private func actionName(_ kind: CompiledModel.ActionKind) -> String {
+        switch kind {
+        case .schedule: return "schedule"
+        case .exit: return "exit"
+        case .clone: return "clone"
+        case .exec: return "exec"
+        }
+    }
+
     func describe(_ state: KernelState, _ names: TraceNames) -> [String] {
         var lines: [String] = []
         for (c, cpu) in state.cpus.enumerated() {
-            lines.append("  cpu\(c)      curr \(names.task(cpu.curr))  prev_mm \(names.mm(cpu.prevMM))")
+            var line = "  cpu\(c)      curr \(names.task(cpu.curr))  prev_mm \(names.mm(cpu.prevMM))"
+            if model.mode == .fine {
+                line += "  loaded \(names.mm(cpu.loaded))"
+                if cpu.pc != 0 { line += "  in schedule, next: \(place(cpu.pc - 1))" }
+            }
+            lines.append(line)
         }
         for (t, task) in state.tasks.enumerated() {
             let idle = t >= bounds.tasks
             if !idle && task.status == StateLayout.unused { continue }
             let status = idle ? (task.status == StateLayout.running ? "running" : "idle") : statusName(task.status)
-            lines.append("  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))")
+            var line = "  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))"
+            if task.pc != 0 { line += "  paused before \(place(task.pc - 1))" }
+            lines.append(line)
         }
         lines.append("  \(pad("init_mm", 9)) count \(state.mms[0].count)")
         for k in 1..<state.mms.count where state.mms[k].live {
@@ -178,6 +225,7 @@ struct TraceRenderer {
         case StateLayout.runnable: return "runnable"
         case StateLayout.running: return "running"
         case StateLayout.exiting: return "exiting"
+        case StateLayout.forming: return "forming"
         default: return "unused"
         }
     }

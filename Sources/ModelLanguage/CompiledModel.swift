@@ -10,6 +10,30 @@ public struct CompiledModel: Sendable {
         case violation(String)
     }
 
+    /// How actions interleave: each a single step, or each statement a step.
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        case coarse, fine
+    }
+
+    /// A statement boundary in fine mode: where a step may end and another CPU's step (or,
+    /// if `preemptible`, a preemption of this CPU) may come in between.
+    public struct YieldPoint: Sendable, Equatable {
+        /// The `.yield` instruction; execution resumes after it.
+        public var pc: Int
+        /// Outside `irqs_off` regions and routines, and not in the schedule action.
+        public var preemptible: Bool
+        /// The registers that must survive the pause (the action's inputs and every
+        /// register read later before it is written), in the order they are saved.
+        public var saved: [Int32]
+        /// The action this point belongs to.
+        public var action: ActionKind
+    }
+
+    /// The action whose code a yield point is in.
+    public enum ActionKind: Int32, Sendable {
+        case schedule, exit, clone, exec
+    }
+
     /// A number set in the file, with where it was set (for error messages).
     public struct Setting: Sendable, Equatable {
         public var value: Int
@@ -25,6 +49,19 @@ public struct CompiledModel: Sendable {
     public var mms: Setting?
     public var cap: Setting?
     public var actions: ActionSet
+    /// Coarse (an action is one step) or fine (a statement is one step).
+    public var mode: Mode
+    /// CONFIG_PREEMPT: in fine mode, a task may be switched out at a preemptible yield point.
+    public var preemptible: Bool
+    /// Fine mode's statement boundaries (empty in coarse mode).
+    public var yields: [YieldPoint]
+    /// The most registers saved at any yield point of the schedule action, and of the
+    /// task actions (exit, clone, exec).
+    public var scheduleFrameSize: Int
+    public var taskFrameSize: Int
+    /// The registers of each action (by `ActionKind.rawValue`) that hold mm references:
+    /// when an mm is freed, those holding it are marked dangling.
+    public var mmRegisters: [[Int32]]
     public var code: [Instruction]
     public var scheduleEntry: Int?
     public var exitEntry: Int?

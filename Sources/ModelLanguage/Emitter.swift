@@ -18,6 +18,28 @@ final class Emitter {
     /// Calls seen while checking: (callee, call site).
     private(set) var calls: [(callee: String, at: SourceLocation)] = []
 
+    // Fine mode: a `.yield` before each statement that is a step of its own.
+    /// Emit yields (fine mode).
+    var fine = false
+    private(set) var yields: [CompiledModel.YieldPoint] = []
+    private var action: CompiledModel.ActionKind = .schedule
+    /// Inside an `atomic` block: its statements are one step, no yields.
+    private var atomicDepth = 0
+    /// Inside an `irqs_off` block or routine: yields are not preemption points.
+    private var irqsOffDepth = 0
+    /// The next yield is the first statement of an irqs_off region: it sits before the
+    /// region is entered, so it is preemptible when the code around the region is.
+    private var enteringIrqsOff = false
+    private var actionMMRegisters: Set<Int32> = []
+    /// The mm-typed registers of each emitted action, by `ActionKind`.
+    private(set) var mmRegistersByAction: [CompiledModel.ActionKind: [Int32]] = [:]
+
+    /// Records mm-typed registers of the action being emitted, then makes the value.
+    private func noted(register: Int32, type: ValueType, isTemporary: Bool) -> Value {
+        if register >= 0 && type == .mm { actionMMRegisters.insert(register) }
+        return Value(register: register, type: type, isTemporary: isTemporary)
+    }
+
     struct Value {
         var register: Int32
         var type: ValueType
@@ -43,7 +65,7 @@ final class Emitter {
     func checkRoutine(_ info: RoutineInfo) {
         var scope: Scope = [:]
         for (parameter, type) in zip(info.syntax.parameters, info.parameterTypes) {
-            scope[parameter.name] = Value(register: newRegister(), type: type, isTemporary: false)
+            scope[parameter.name] = noted(register: newRegister(), type: type, isTemporary: false)
         }
         let end = newLabel()
         frames.append(Frame(routine: info.syntax.name, returnLabel: end))
@@ -54,18 +76,30 @@ final class Emitter {
 
     /// Emits one action: the given entry routines called in order on input registers.
     /// Returns the action's first instruction.
-    func emitAction(_ calls: [(EntryRoutine, [Int32])]) -> Int {
+    func emitAction(_ kind: CompiledModel.ActionKind, _ calls: [(EntryRoutine, [Int32])]) -> Int {
         let start = code.count
+        let firstYield = yields.count
+        action = kind
+        actionMMRegisters = []
         nextRegister = Int32(CompiledModel.inputRegisters)
         for (entry, inputs) in calls {
             guard let info = checker.routines[entry.name] else { continue }
             setSite(info.syntax.at, routine: entry.name)
-            let arguments = zip(inputs, entry.parameterTypes).map { Value(register: $0, type: $1, isTemporary: false) }
+            let arguments = zip(inputs, entry.parameterTypes).map { noted(register: $0, type: $1, isTemporary: false) }
             inline(info, arguments)
         }
         emit(.end)
         for (pc, label) in fixups { code[pc].c = Int32(labelTargets[label]) }
         fixups.removeAll()
+        mmRegistersByAction[kind] = actionMMRegisters.sorted()
+        if yields.count > firstYield {
+            // What each pause must keep: the inputs, and every register read before written.
+            let live = Liveness.liveIn(code: code, range: start..<code.count, registers: Int(registerHighWater))
+            for y in firstYield..<yields.count {
+                let inputs = (0..<Int32(CompiledModel.inputRegisters)).map { $0 }
+                yields[y].saved = inputs + live[yields[y].pc - start].filter { $0 >= CompiledModel.inputRegisters }
+            }
+        }
         return start
     }
 
@@ -78,6 +112,7 @@ final class Emitter {
 
     private func emitStatement(_ statement: StatementSyntax, _ scope: inout Scope) {
         setSite(statement.location, routine: frames.last?.routine ?? "")
+        if fine && !reporting && atomicDepth == 0 && !isLocal(statement, scope) { emitYield() }
         switch statement {
         case .binding(let name, let value, _, let nameAt):
             if Constant.reserved.contains(name) {
@@ -88,11 +123,11 @@ final class Emitter {
             }
             guard let v = expression(value, scope), requireValue(v, value.location) else { return }
             if v.isTemporary {
-                scope[name] = Value(register: v.register, type: v.type, isTemporary: false)
+                scope[name] = noted(register: v.register, type: v.type, isTemporary: false)
             } else {
                 let r = newRegister()
                 emit(.move, r, v.register)
-                scope[name] = Value(register: r, type: v.type, isTemporary: false)
+                scope[name] = noted(register: r, type: v.type, isTemporary: false)
             }
 
         case .assignment(let target, let value, let at):
@@ -129,7 +164,61 @@ final class Emitter {
 
         case .return:
             if let frame = frames.last { emitJump(.jump, 0, 0, to: frame.returnLabel) }
+
+        // A region is not a scope (as local_irq_disable() is a call, not a block): a `let`
+        // inside it is visible after it.
+        case .region(.atomic, let body, _):
+            atomicDepth += 1
+            for s in body { emitStatement(s, &scope) }
+            atomicDepth -= 1
+
+        case .region(.irqsOff, let body, _):
+            enterIrqsOff()
+            for s in body { emitStatement(s, &scope) }
+            irqsOffDepth -= 1
+            if irqsOffDepth == 0 { enteringIrqsOff = false }
         }
+    }
+
+    /// A statement that touches no kernel state (it only moves locals, or tests them) is
+    /// not a step of its own: nothing another CPU does can tell it apart from the step
+    /// after it, so it runs with that one. A call of a routine is not a step either (its
+    /// statements are), nor is an irqs_off region (its first statement is).
+    private func isLocal(_ statement: StatementSyntax, _ scope: Scope) -> Bool {
+        func local(_ e: ExpressionSyntax) -> Bool {
+            if case .name = e { return true }
+            if case .integer = e { return true }
+            return false
+        }
+        func local(_ c: ConditionSyntax) -> Bool {
+            switch c {
+            case .comparison(let l, _, let r, _): return local(l) && local(r)
+            case .isNone(let e, _, _): return local(e)
+            case .and(let l, let r), .or(let l, let r): return local(l) && local(r)
+            case .not(let inner): return local(inner)
+            }
+        }
+        switch statement {
+        case .return, .region(.irqsOff, _, _): return true
+        case .call(let name, _, _): return Primitive(rawValue: name) == nil
+        case .binding(_, let value, _, _): return local(value)
+        case .assignment(.name, let value, _): return local(value)
+        case .conditional(let condition, _, _, _): return local(condition)
+        case .assignment, .adjustment, .region(.atomic, _, _): return false
+        }
+    }
+
+    private func enterIrqsOff() {
+        if irqsOffDepth == 0 { enteringIrqsOff = true }
+        irqsOffDepth += 1
+    }
+
+    /// A statement boundary: a step may end here.
+    private func emitYield() {
+        let preemptible = action != .schedule && (irqsOffDepth == 0 || enteringIrqsOff)
+        enteringIrqsOff = false
+        yields.append(CompiledModel.YieldPoint(pc: code.count, preemptible: preemptible, saved: [], action: action))
+        code.append(Instruction(.yield, Int32(yields.count - 1), preemptible ? 1 : 0, 0, site: site))
     }
 
     private func assignment(_ target: ExpressionSyntax, _ value: ExpressionSyntax, _ at: SourceLocation, _ scope: Scope) {
@@ -218,16 +307,21 @@ final class Emitter {
         var scope: Scope = [:]
         for (parameter, argument) in zip(info.syntax.parameters, arguments) {
             if argument.isTemporary {
-                scope[parameter.name] = Value(register: argument.register, type: argument.type, isTemporary: false)
+                scope[parameter.name] = noted(register: argument.register, type: argument.type, isTemporary: false)
             } else {
                 let r = newRegister()
                 emit(.move, r, argument.register)
-                scope[parameter.name] = Value(register: r, type: argument.type, isTemporary: false)
+                scope[parameter.name] = noted(register: r, type: argument.type, isTemporary: false)
             }
         }
         let end = newLabel()
         frames.append(Frame(routine: info.syntax.name, returnLabel: end))
+        if info.syntax.irqsOff { enterIrqsOff() }
         emitBlock(info.syntax.body, scope)
+        if info.syntax.irqsOff {
+            irqsOffDepth -= 1
+            if irqsOffDepth == 0 { enteringIrqsOff = false }
+        }
         frames.removeLast()
         place(end)
     }
@@ -305,9 +399,9 @@ final class Emitter {
             if let (value, type) = Constant.value(of: name) {
                 let r = newRegister()
                 emit(.constant, r, value)
-                return Value(register: r, type: type, isTemporary: true)
+                return noted(register: r, type: type, isTemporary: true)
             }
-            if name == "cpu" { return Value(register: -1, type: .cpu, isTemporary: false) }
+            if name == "cpu" { return noted(register: -1, type: .cpu, isTemporary: false) }
             error(at, "unknown name '\(name)'")
             return nil
         case .integer(let value, let at):
@@ -317,7 +411,7 @@ final class Emitter {
             }
             let r = newRegister()
             emit(.constant, r, Int32(value))
-            return Value(register: r, type: .int, isTemporary: true)
+            return noted(register: r, type: .int, isTemporary: true)
         case .member(let base, let field, let at):
             guard let b = expression(base, scope) else { return nil }
             if b.type == .invalid { return b }
@@ -334,7 +428,7 @@ final class Emitter {
                 error(at, fieldError(b.type, field))
                 return nil
             }
-            return Value(register: r, type: type, isTemporary: true)
+            return noted(register: r, type: type, isTemporary: true)
         case .call(let name, let arguments, let at):
             if name == Primitive.newMM.rawValue {
                 guard arguments.isEmpty else {
@@ -343,7 +437,7 @@ final class Emitter {
                 }
                 let r = newRegister()
                 emit(.newMM, r)
-                return Value(register: r, type: .mm, isTemporary: true)
+                return noted(register: r, type: .mm, isTemporary: true)
             }
             if Primitive(rawValue: name) != nil || checker.routines[name] != nil {
                 error(at, "'\(name)' does not return a value")

@@ -52,6 +52,9 @@ public struct Instruction: Sendable, Equatable {
         case jumpIfLessOrEqual
         /// end of the action's code
         case end
+        /// fine mode: a statement boundary, yield point a (b = 1: preemptible); a step
+        /// that reaches it (other than where it started) pauses here
+        case yield
     }
 
     public var operation: Operation
@@ -67,6 +70,19 @@ public struct Instruction: Sendable, Equatable {
         self.b = b
         self.c = c
         self.site = site
+    }
+}
+
+extension Instruction.Operation {
+    /// Reads or writes the kernel state (not only registers and the program counter).
+    @inline(__always)
+    public var touchesState: Bool {
+        switch self {
+        case .constant, .move, .jump, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual, .end, .yield:
+            return false
+        default:
+            return true
+        }
     }
 }
 

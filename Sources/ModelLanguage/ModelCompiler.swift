@@ -5,8 +5,9 @@
 /// the checker. Code is produced only for an error-free file.
 public enum ModelCompiler {
     /// Compiles `text` (the contents of `path`). `properties` are the property names that
-    /// `expect violation <property>` may name.
-    public static func compile(path: String, text: String, properties: [String]) -> Result<CompiledModel, ModelErrors> {
+    /// `expect violation <property>` may name; `mode`, when given, overrides the file's.
+    public static func compile(path: String, text: String, properties: [String],
+                               mode: CompiledModel.Mode? = nil) -> Result<CompiledModel, ModelErrors> {
         var lexer = Lexer(text)
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens)
@@ -25,6 +26,7 @@ public enum ModelCompiler {
             }.map(\.element)
             return .failure(ModelErrors(path: path, diagnostics: sorted))
         }
+        if let mode { checker.mode = mode }
         return .success(checker.emitModel(path: path, text: text))
     }
 }
@@ -54,6 +56,8 @@ final class Checker {
     /// Where each enabled action is named.
     var actionLocations: [(ActionSet, SourceLocation)] = []
     private var seenExpect = false
+    var mode: CompiledModel.Mode = .coarse
+    var preemptible = false
     var routines: [String: RoutineInfo] = [:]
     var routineOrder: [String] = []
     private var seenDeclarations: [String: SourceLocation] = [:]
@@ -121,6 +125,19 @@ final class Checker {
         case .setting(let name, let value, let at, let valueAt):
             guard once(name, at) else { return }
             settings[name] = CompiledModel.Setting(value: value, location: valueAt)
+        case .word(let name, let value, let at, let valueAt):
+            guard once(name, at) else { return }
+            if name == "mode" {
+                guard let m = CompiledModel.Mode(rawValue: value) else {
+                    return error(valueAt, "unknown mode '\(value)' (modes: coarse, fine)")
+                }
+                mode = m
+            } else {
+                guard value == "yes" || value == "no" else {
+                    return error(valueAt, "preemptible takes 'yes' or 'no', got '\(value)'")
+                }
+                preemptible = value == "yes"
+            }
         case .actions(let names, let at):
             guard once("actions", at) else { return }
             actionsAt = at
@@ -209,25 +226,33 @@ final class Checker {
     /// Emits the code of each enabled action (only called on an error-free model).
     func emitModel(path: String, text: String) -> CompiledModel {
         let emitter = Emitter(checker: self, reporting: false)
+        emitter.fine = mode == .fine
         var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?, execEntry: Int?
         if actions.contains(.schedule) {
-            scheduleEntry = emitter.emitAction([(.contextSwitch, [0, 1]), (.finishTaskSwitch, [0])])
+            scheduleEntry = emitter.emitAction(.schedule, [(.contextSwitch, [0, 1]), (.finishTaskSwitch, [0])])
         }
         if actions.contains(.exit) {
-            exitEntry = emitter.emitAction([(.exitMM, [0])])
+            exitEntry = emitter.emitAction(.exit, [(.exitMM, [0])])
         }
         if !actions.isDisjoint(with: .anyClone) {
-            cloneEntry = emitter.emitAction([(.copyMM, [0, 1, 2])])
+            cloneEntry = emitter.emitAction(.clone, [(.copyMM, [0, 1, 2])])
         }
         if actions.contains(.exec) {
-            execEntry = emitter.emitAction([(.execMmap, [0, 1])])
+            execEntry = emitter.emitAction(.exec, [(.execMmap, [0, 1])])
+        }
+        let yields = emitter.yields
+        func frameSize(_ task: Bool) -> Int {
+            yields.filter { ($0.action != .schedule) == task }.map(\.saved.count).max() ?? 0
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         return CompiledModel(
             path: path, name: name ?? defaultName(path), sourceLines: lines,
             expectation: expectation ?? .pass,
             cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
-            actions: actions, code: emitter.code,
+            actions: actions, mode: mode, preemptible: preemptible, yields: yields,
+            scheduleFrameSize: frameSize(false), taskFrameSize: frameSize(true),
+            mmRegisters: (0..<4).map { emitter.mmRegistersByAction[CompiledModel.ActionKind(rawValue: $0) ?? .schedule] ?? [] },
+            code: emitter.code,
             scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry, execEntry: execEntry,
             registerCount: Int(emitter.registerHighWater), sites: emitter.sites)
     }

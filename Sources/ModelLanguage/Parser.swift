@@ -13,7 +13,9 @@ struct Parser {
     private(set) var declarationsSeen: Set<String> = []
 
     /// Words that start a top-level declaration.
-    static let declarationWords: Set<String> = ["model", "expect", "cpus", "tasks", "mms", "cap", "actions", "routine"]
+    static let declarationWords: Set<String> = [
+        "model", "expect", "cpus", "tasks", "mms", "cap", "actions", "mode", "preemptible", "routine",
+    ]
 
     private struct Failure: Error {}
 
@@ -36,7 +38,7 @@ struct Parser {
     private mutating func declaration() throws -> DeclarationSyntax {
         let t = current
         guard t.kind == .identifier, Parser.declarationWords.contains(t.text) else {
-            throw fail(t.location, "expected a declaration (model, expect, cpus, tasks, mms, cap, actions or routine), found \(t.quoted)")
+            throw fail(t.location, "expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible or routine), found \(t.quoted)")
         }
         advance()
         declarationsSeen.insert(t.text)
@@ -78,6 +80,14 @@ struct Parser {
                 names.append((name.text, name.location))
             } while accept(",")
             return .actions(names, at: t.location)
+        case "mode", "preemptible":
+            let value = current
+            let words = t.text == "mode" ? "'coarse' or 'fine'" : "'yes' or 'no'"
+            guard value.kind == .identifier, !Parser.declarationWords.contains(value.text) else {
+                throw expected("\(words) after '\(t.text)'")
+            }
+            advance()
+            return .word(name: t.text, value: value.text, at: t.location, valueAt: value.location)
         default:
             return .routine(try routine(at: t.location))
         }
@@ -97,9 +107,11 @@ struct Parser {
                 } while accept(",")
             }
             try expect(")", "to close the parameter list")
+            let irqsOff = current.isWord("irqs_off")
+            if irqsOff { advance() }
             abandonedBlock = false
             let body = try block()
-            return RoutineSyntax(name: name.text, at: name.location, parameters: parameters, body: body)
+            return RoutineSyntax(name: name.text, at: name.location, parameters: parameters, irqsOff: irqsOff, body: body)
         } catch {
             brokenRoutines.insert(name.text)
             throw error
@@ -153,6 +165,10 @@ struct Parser {
         if t.isWord("return") {
             advance()
             return .return(at: t.location)
+        }
+        if let kind = RegionKind(rawValue: t.text), t.kind == .identifier, tokens[p + 1].isSymbol("{") {
+            advance()
+            return .region(kind, body: try block(), at: t.location)
         }
         guard t.kind == .identifier else { throw fail(t.location, "expected a statement, found \(t.quoted)") }
         let target = try expression()

@@ -9,6 +9,8 @@ enum DeclarationSyntax {
     /// `cpus N`, `tasks N`, `mms N`, `cap N`.
     case setting(name: String, value: Int, at: SourceLocation, valueAt: SourceLocation)
     case actions([(name: String, at: SourceLocation)], at: SourceLocation)
+    /// `mode coarse|fine`, `preemptible yes|no`: a word setting and where its value is.
+    case word(name: String, value: String, at: SourceLocation, valueAt: SourceLocation)
     case routine(RoutineSyntax)
 }
 
@@ -21,7 +23,17 @@ struct RoutineSyntax {
     var name: String
     var at: SourceLocation
     var parameters: [ParameterSyntax]
+    /// Declared `irqs_off`: the whole routine runs with preemption off on its CPU.
+    var irqsOff: Bool = false
     var body: [StatementSyntax]
+}
+
+/// A block that changes how fine mode interleaves its statements.
+enum RegionKind: String {
+    /// `irqs_off { ... }`: the CPU cannot be preempted inside (other CPUs still interleave).
+    case irqsOff = "irqs_off"
+    /// `atomic { ... }`: the whole block is one step (as an atomic_dec_and_test is).
+    case atomic
 }
 
 struct ParameterSyntax {
@@ -39,11 +51,12 @@ indirect enum StatementSyntax {
     case conditional(ConditionSyntax, then: [StatementSyntax], otherwise: [StatementSyntax]?, at: SourceLocation)
     case call(name: String, arguments: [ExpressionSyntax], at: SourceLocation)
     case `return`(at: SourceLocation)
+    case region(RegionKind, body: [StatementSyntax], at: SourceLocation)
 
     var location: SourceLocation {
         switch self {
         case .binding(_, _, let at, _), .assignment(_, _, let at), .adjustment(_, _, let at, _),
-             .conditional(_, _, _, let at), .call(_, _, let at), .return(let at):
+             .conditional(_, _, _, let at), .call(_, _, let at), .return(let at), .region(_, _, let at):
             return at
         }
     }

@@ -117,6 +117,6 @@ enum Constant {
 
     static let reserved: Set<String> = [
         "none", "init_mm", "thread", "fork", "kthread", "cpu", "let", "if", "else", "return",
-        "is", "not", "and", "or", "routine",
+        "is", "not", "and", "or", "routine", "irqs_off", "atomic",
     ]
 }

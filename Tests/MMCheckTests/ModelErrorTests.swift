@@ -223,7 +223,7 @@ import Testing
         #expect(Self.errors([11: "    if prev.mm is none return"]) == ["bad.mmc:11:24: error: expected '{' to open a block, found 'return'"])
         #expect(Self.errors([11: "    42"]) == ["bad.mmc:11:5: error: expected a statement, found '42'"])
         #expect(Self.errors(append: "}\n") == [
-            "bad.mmc:13:1: error: expected a declaration (model, expect, cpus, tasks, mms, cap, actions or routine), found '}'",
+            "bad.mmc:13:1: error: expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible or routine), found '}'",
         ])
     }
 

@@ -101,13 +101,13 @@ import Testing
             case .failure(let e): return e.lines
             }
         }
-        #expect(errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec)"])
+        #expect(errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, proceed)"])
         #expect(errors("step schedule cpu=2 next=0\n") == ["t.trace:4:15: error: cpu=2: a cpu must be 0 to 1 at these bounds"])
         #expect(errors("step exit cpu=0 task=idle\n") == ["t.trace:4:17: error: task=idle: a task slot must be 0 to 2 at these bounds"])
         #expect(errors("step clone cpu=0 parent=0 child=1 how=vfork\n") == ["t.trace:4:35: error: how=vfork: expected thread, fork or kthread"])
         #expect(errors("step exit cpu=0\n") == ["t.trace:4:6: error: exit step is missing task="])
         #expect(errors("step exit cpu=0 task=0 next=1\n") == ["t.trace:4:24: error: unexpected 'next=1' in a exit step (it takes cpu=, task=)"])
-        #expect(errors("jump\n") == ["t.trace:4:1: error: unknown line 'jump' (expected model, bounds, claim or step)"])
+        #expect(errors("jump\n") == ["t.trace:4:1: error: unknown line 'jump' (expected model, bounds, mode, claim or step)"])
         switch TraceFile.parse("hello\n", path: "t.trace") {
         case .success: Issue.record("accepted a file that is not a trace")
         case .failure(let e): #expect(e.lines == ["t.trace:1:1: error: expected 'mmcheck-trace 1' as the first line"])

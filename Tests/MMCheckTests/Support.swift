@@ -14,8 +14,8 @@ enum Fixture {
     static let properties = Property.allCases.map(\.name)
 
     /// Compiles model text that must be valid.
-    static func compile(_ text: String, path: String = "test.mmc") throws -> CompiledModel {
-        switch ModelCompiler.compile(path: path, text: text, properties: properties) {
+    static func compile(_ text: String, path: String = "test.mmc", mode: CompiledModel.Mode? = nil) throws -> CompiledModel {
+        switch ModelCompiler.compile(path: path, text: text, properties: properties, mode: mode) {
         case .success(let model): return model
         case .failure(let errors):
             Issue.record("model does not compile:\n\(errors.lines.joined(separator: "\n"))")
@@ -24,9 +24,9 @@ enum Fixture {
     }
 
     /// Compiles a model file of the repository, keeping its relative path for messages.
-    static func load(_ relative: String) throws -> CompiledModel {
+    static func load(_ relative: String, mode: CompiledModel.Mode? = nil) throws -> CompiledModel {
         let text = try String(contentsOfFile: Repository.path(relative), encoding: .utf8)
-        return try compile(text, path: relative)
+        return try compile(text, path: relative, mode: mode)
     }
 
     /// The bounds a model file declares (defaults where it declares none).
