@@ -117,6 +117,8 @@ enum Help {
           --all             do not stop at the first violation; count violating steps per property
           --max-states N    stop, incomplete, once N distinct states are stored
           --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
+          --mode MODE       coarse (each action one step) or fine (each statement a step);
+                            default: the model's `mode`
           --trace-out FILE  write the counterexample to FILE as a trace (see 'mmcheck help replay')
           -h, --help        show this help
         """
@@ -154,6 +156,8 @@ enum Help {
           step exit cpu=0 task=0
           step clone cpu=0 parent=0 child=2 how=fork
           step exec cpu=0 task=0              (exec: the new mm is the lowest free slot)
+          step proceed cpu=0                  (fine mode: the CPU's next statement)
+        a fine-mode trace has a 'mode fine' line after 'bounds'.
         tasks are slot numbers: 0 is init's slot, 1 kthreadd's.
         """
 }

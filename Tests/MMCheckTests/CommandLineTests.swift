@@ -70,6 +70,32 @@ import Testing
         #expect(r.out.contains("expected  violation no-free-while-borrowed: met"))
     }
 
+    @Test func fineModeRaceAndItsTraceFileReplay() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmcheck-fine-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("race.trace").path
+        let r = try Self.mmcheck("check", "models/bugs/exec-mmap-preempt-race.mmc", "--trace-out", trace)
+        #expect(r.status == 1)
+        #expect(r.out.contains("search    breadth-first, fine steps (one statement each, preemptible)"))
+        #expect(r.out.contains("Counterexample: 26 steps (a shortest trace)"))
+        #expect(r.out.contains(" 9  cpu0: preempt kthreadd inside exec_mmap at line 132 -> init"))
+        #expect(r.out.contains("23  cpu0: kthreadd resumes its exec in exec_mmap at line 132"))
+        let text = try String(contentsOfFile: trace, encoding: .utf8)
+        #expect(text.contains("\nmode fine\n"))
+        let replay = try Self.mmcheck("replay", "models/bugs/exec-mmap-preempt-race.mmc", trace)
+        #expect(replay.status == 1)
+        #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 26 violates init-mm-immortal"))
+        // The same trace is not a coarse-mode run.
+        try text.replacingOccurrences(of: "\nmode fine\n", with: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        let coarse = try Self.mmcheck("replay", "models/bugs/exec-mmap-preempt-race.mmc", trace)
+        #expect(coarse.status == 2)
+        #expect(coarse.err.contains("step 2 (proceed cpu=0) is not enabled"))
+        let bad = try Self.mmcheck("check", "--mode", "medium")
+        #expect(bad.status == 2)
+        #expect(bad.err == "mmcheck: error: option '--mode' takes 'coarse' or 'fine', got 'medium'\n")
+    }
+
     @Test func modelErrorsExitTwoWithOneLineEach() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmcheck-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
