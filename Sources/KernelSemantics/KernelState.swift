@@ -9,6 +9,8 @@ public struct KernelState: Sendable, Equatable {
         public var status: Int32
         public var mm: Int32
         public var activeMM: Int32
+        /// PF_KTHREAD (slot tasks; stored only in models that switch on use_mm).
+        public var kthread: Bool = false
     }
     public struct CPU: Sendable, Equatable {
         /// Task id of the current task.
@@ -45,7 +47,8 @@ public struct KernelState: Sendable, Equatable {
             } else {
                 status = w[layout.curr + t - b.tasks] == 0 ? StateLayout.running : StateLayout.runnable
             }
-            return Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t])
+            return Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
+                        kthread: t < b.tasks && w[layout.kthread + t] != 0)
         }
         mms = (0...b.mms).map { k in
             MM(live: w[layout.mmLive + k] != 0, users: w[layout.users + k], count: w[layout.count + k])
@@ -70,7 +73,10 @@ public struct KernelState: Sendable, Equatable {
             w[layout.prevMM + c] = cpu.prevMM
         }
         for (t, task) in tasks.enumerated() {
-            if t < b.tasks { w[layout.status + t] = task.status }
+            if t < b.tasks {
+                w[layout.status + t] = task.status
+                w[layout.kthread + t] = task.kthread && layout.tracksKthread ? 1 : 0
+            }
             w[layout.mm + t] = task.mm
             w[layout.activeMM + t] = task.activeMM
         }

@@ -8,12 +8,18 @@
 /// - `status[T]`: 0 unused, 1 runnable, 2 running, 3 exiting;
 /// - `curr[C]`: 0 the CPU's idle task, 1 + t slot task t; `prevMM[C]`;
 /// - `mmLive[M+1]`, `users[M+1]`, `count[M+1]`: `init_mm`'s liveness and users are
-///   constants (not packed); its count is packed.
+///   constants (not packed); its count is packed;
+/// - `kthread[T]`: each task slot's PF_KTHREAD flag, 0 or 1. Packed (one bit a slot) only
+///   when the model switches on use_mm (`tracksKthread`); otherwise always 0 and not part
+///   of the state, so such models keep their packed width and state counts.
 public struct StateLayout: Sendable {
     public let bounds: Bounds
     public let taskIDs: Int
     public let mm: Int, activeMM: Int, status: Int, curr: Int, prevMM: Int
     public let mmLive: Int, users: Int, count: Int
+    public let kthread: Int
+    /// Whether the kthread flags are part of the state.
+    public let tracksKthread: Bool
     /// Number of unpacked fields.
     public let fieldCount: Int
     /// Packed width in words.
@@ -37,8 +43,9 @@ public struct StateLayout: Sendable {
     /// `init_mm`'s constant mm_users (the kernel's static value).
     public static let initMMUsers: Int32 = 2
 
-    public init(bounds: Bounds) {
+    public init(bounds: Bounds, tracksKthread: Bool = false) {
         self.bounds = bounds
+        self.tracksKthread = tracksKthread
         let c = bounds.cpus, t = bounds.tasks, m = bounds.mms
         taskIDs = t + c
         mm = 0
@@ -49,14 +56,18 @@ public struct StateLayout: Sendable {
         mmLive = prevMM + c
         users = mmLive + m + 1
         count = users + m + 1
-        fieldCount = count + m + 1
+        kthread = count + m + 1
+        fieldCount = kthread + t
 
         let refBits = StateLayout.width(m + 1)
         let currBits = StateLayout.width(t)
         let counterBits = StateLayout.width(bounds.cap)
         var fields: [(Int, Int)] = []  // (offset, width)
         for i in 0..<c { fields.append((curr + i, currBits)); fields.append((prevMM + i, refBits)); fields.append((activeMM + t + i, refBits)) }
-        for i in 0..<t { fields.append((status + i, 2)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits)) }
+        for i in 0..<t {
+            fields.append((status + i, 2)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits))
+            if tracksKthread { fields.append((kthread + i, 1)) }
+        }
         for i in 1...m { fields.append((mmLive + i, 1)); fields.append((users + i, counterBits)); fields.append((count + i, counterBits)) }
         fields.append((count, counterBits))
 

@@ -55,7 +55,7 @@ enum ModelLoader {
             }
             throw Failure(lines: ["mmcheck: error: option '--\(setting)': \(message)"])
         }
-        let layout = StateLayout(bounds: bounds)
+        let layout = StateLayout(bounds: bounds, tracksKthread: model.actions.contains(.useMM))
         if layout.words > StateLayout.maxWords {
             throw Failure(lines: ["mmcheck: error: bounds \(bounds) need \(layout.words) words per state; at most \(StateLayout.maxWords) are supported"])
         }

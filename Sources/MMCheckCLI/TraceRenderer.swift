@@ -20,6 +20,10 @@ struct TraceRenderer {
         for (i, entry) in replay.entries.enumerated() {
             let oldNames = names
             names.update(before: entry.before, after: entry.after)
+            let failedChild: Int32? = entry.step.kind == .cloneFail ? entry.step.child : nil
+            if let child = failedChild, entry.after.tasks[Int(child)].status == StateLayout.unused {
+                names.nameFailedChild(child)
+            }
             let number = String(repeating: " ", count: width - String(i + 1).count) + String(i + 1)
             lines.append("")
             lines.append("\(number)  \(headline(entry, names))")
@@ -27,7 +31,7 @@ struct TraceRenderer {
             if let breach = entry.breach, breach.site >= 0 {
                 lines.append(indent + "(stopped at the failing statement; the changes up to it:)")
             }
-            lines += changes(entry.before, entry.after, oldNames, names).map { indent + $0 }
+            lines += changes(entry.before, entry.after, oldNames, names, failedChild: failedChild).map { indent + $0 }
             if fullStates && entry.breach == nil {
                 lines.append(indent + "state after step \(i + 1):")
                 lines += describe(entry.after, names).map { indent + $0 }
@@ -39,10 +43,16 @@ struct TraceRenderer {
         return lines
     }
 
-    /// `cpu0: schedule  idle0 -> init`, `cpu0: exit  init`, `cpu0: clone  init -> t2 (thread)`.
+    /// `cpu0: schedule  idle0 -> init`, `cpu0: exit  init`, `cpu0: clone  init -> t2 (thread)`,
+    /// `cpu0: use_mm  kthreadd mm0`, `cpu0: unuse_mm  kthreadd mm0`,
+    /// `cpu0: clone_fail  init -> t2 (thread)`.
     func headline(_ entry: Replay.Entry, _ names: TraceNames) -> String {
         let s = entry.step
         switch s.kind {
+        case .useMM: return "cpu\(s.cpu): use_mm  \(names.task(s.task)) \(names.mm(Ref.slot(Int(s.mm))))"
+        case .unuseMM:
+            return "cpu\(s.cpu): unuse_mm  \(names.task(s.task)) \(names.mm(entry.before.tasks[Int(s.task)].mm))"
+        case .cloneFail: return "cpu\(s.cpu): clone_fail  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
         case .schedule: return "cpu\(s.cpu): schedule  \(names.task(entry.prev)) -> \(names.task(s.task))"
         case .exit: return "cpu\(s.cpu): exit  \(names.task(s.task))"
         case .exec: return "cpu\(s.cpu): exec  \(names.task(s.task))"
@@ -59,7 +69,8 @@ struct TraceRenderer {
             let idle = t >= bounds.tasks
             if !idle && task.status == StateLayout.unused { continue }
             let status = idle ? (task.status == StateLayout.running ? "running" : "idle") : statusName(task.status)
-            lines.append("  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))")
+            let line = "  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))"
+            lines.append(task.kthread ? pad(line, 50) + " kthread" : line)
         }
         lines.append("  \(pad("init_mm", 9)) count \(state.mms[0].count)")
         for k in 1..<state.mms.count where state.mms[k].live {
@@ -69,7 +80,9 @@ struct TraceRenderer {
     }
 
     /// The fields that differ between `a` and `b`, as `field  old -> new` lines.
-    func changes(_ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames) -> [String] {
+    /// `failedChild`: the child of a clone_fail step, which never runs.
+    func changes(_ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames,
+                 failedChild: Int32? = nil) -> [String] {
         var lines: [String] = []
         func line(_ field: String, _ old: String, _ new: String) {
             lines.append("\(pad(field, 22)) \(old) -> \(new)")
@@ -85,7 +98,9 @@ struct TraceRenderer {
         for t in a.tasks.indices where a.tasks[t] != b.tasks[t] {
             let x = a.tasks[t], y = b.tasks[t], idle = t >= bounds.tasks
             if !idle && x.status == StateLayout.unused {
-                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(statusName(y.status)), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))")
+                let kind = y.kthread ? ", kthread" : ""
+                let status = Int32(t) == failedChild ? "being forked (never runs)" : statusName(y.status)
+                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(kind)")
                 continue
             }
             let name = oldNames.task(Int32(t))
@@ -94,6 +109,9 @@ struct TraceRenderer {
             }
             if x.mm != y.mm { line("\(name).mm", oldNames.mm(x.mm), names.mm(y.mm)) }
             if x.activeMM != y.activeMM { line("\(name).active_mm", oldNames.mm(x.activeMM), names.mm(y.activeMM)) }
+            if x.kthread != y.kthread && y.status != StateLayout.unused {
+                line("\(name).kthread", x.kthread ? "yes" : "no", y.kthread ? "yes" : "no")
+            }
         }
         for k in a.mms.indices where a.mms[k] != b.mms[k] {
             let x = a.mms[k], y = b.mms[k]

@@ -77,9 +77,19 @@ final class Checker {
         if actionsAt == nil && !declarationsSeen.contains("actions") && !truncated {
             error(SourceLocation(line: 1, column: 1), "model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
         }
+        // Actions that only make sense together with another one.
+        for (action, at) in actionLocations {
+            if action == .unuseMM && !actions.contains(.useMM) {
+                error(at, "action 'unuse_mm' needs action 'use_mm': without it no kernel thread ever uses an mm")
+            }
+            if action == .cloneFail && actions.isDisjoint(with: .anyClone) {
+                error(at, "action 'clone_fail' needs a clone action to fail (clone_thread, clone_fork or clone_kthread)")
+            }
+        }
         for entry in EntryRoutine.allCases {
             if let info = routines[entry.name] {
-                if info.parameterTypes != entry.parameterTypes && !info.hasUnknownType {
+                let checked = entry.isCheckedWhenDefined || entry.isRequired(by: actions)
+                if checked && info.parameterTypes != entry.parameterTypes && !info.hasUnknownType {
                     error(info.syntax.at, "routine \(entry.name) must be declared as \(entry.signature)")
                 }
             } else if !brokenRoutines.contains(entry.name), !truncated,
@@ -131,8 +141,6 @@ final class Checker {
                     }
                     actions.insert(action)
                     actionLocations.append((action, nameAt))
-                } else if ActionSet.planned.contains(name) {
-                    error(nameAt, "action '\(name)' is not supported by this version of mmcheck")
                 } else {
                     error(nameAt, "unknown action '\(name)' (actions: \(ActionSet.names.map(\.0).joined(separator: ", ")))")
                 }
@@ -210,6 +218,7 @@ final class Checker {
     func emitModel(path: String, text: String) -> CompiledModel {
         let emitter = Emitter(checker: self, reporting: false)
         var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?, execEntry: Int?
+        var useMMEntry: Int?, unuseMMEntry: Int?, cloneFailEntry: Int?
         if actions.contains(.schedule) {
             scheduleEntry = emitter.emitAction([(.contextSwitch, [0, 1]), (.finishTaskSwitch, [0])])
         }
@@ -222,6 +231,15 @@ final class Checker {
         if actions.contains(.exec) {
             execEntry = emitter.emitAction([(.execMmap, [0, 1])])
         }
+        if actions.contains(.useMM) {
+            useMMEntry = emitter.emitAction([(.mmget, [1]), (.kthreadUseMM, [0, 1])])
+        }
+        if actions.contains(.unuseMM) {
+            unuseMMEntry = emitter.emitAction([(.kthreadUnuseMM, [0, 1]), (.mmput, [1])])
+        }
+        if actions.contains(.cloneFail) {
+            cloneFailEntry = emitter.emitAction([(.copyMM, [0, 1, 2]), (.badForkCleanupMM, [1])])
+        }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         return CompiledModel(
             path: path, name: name ?? defaultName(path), sourceLines: lines,
@@ -229,7 +247,16 @@ final class Checker {
             cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
             actions: actions, code: emitter.code,
             scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry, execEntry: execEntry,
+            useMMEntry: useMMEntry, unuseMMEntry: unuseMMEntry, cloneFailEntry: cloneFailEntry,
+            cleanupSite: cloneFailEntry == nil ? nil : entrySite(.badForkCleanupMM, in: emitter),
             registerCount: Int(emitter.registerHighWater), sites: emitter.sites)
+    }
+
+    /// The site of an entry routine's declaration, as the emitter registered it when the
+    /// routine was inlined into an action.
+    private func entrySite(_ entry: EntryRoutine, in emitter: Emitter) -> Int32? {
+        guard let at = routines[entry.name]?.syntax.at else { return nil }
+        return emitter.sites.firstIndex { $0.location == at && $0.chain == entry.name }.map(Int32.init)
     }
 
     private func defaultName(_ path: String) -> String {
