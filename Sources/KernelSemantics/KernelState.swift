@@ -13,6 +13,8 @@ public struct KernelState: Sendable, Equatable {
         /// (0: none), and the registers saved there.
         public var pc: Int32 = 0
         public var frame: [Int32] = []
+        /// PF_KTHREAD (slot tasks; stored only in models that switch on use_mm).
+        public var kthread: Bool = false
     }
     public struct CPU: Sendable, Equatable {
         /// Task id of the current task.
@@ -62,7 +64,8 @@ public struct KernelState: Sendable, Equatable {
             } else {
                 status = w[layout.curr + t - b.tasks] == 0 ? StateLayout.running : StateLayout.runnable
             }
-            var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t])
+            var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
+                            kthread: t < b.tasks && w[layout.kthread + t] != 0)
             if fine && t < b.tasks {
                 task.pc = w[layout.taskPC + t]
                 task.frame = (0..<kt).map { w[layout.taskFrame + t * kt + $0] }
@@ -99,7 +102,10 @@ public struct KernelState: Sendable, Equatable {
             }
         }
         for (t, task) in tasks.enumerated() {
-            if t < b.tasks { w[layout.status + t] = task.status }
+            if t < b.tasks {
+                w[layout.status + t] = task.status
+                w[layout.kthread + t] = task.kthread && layout.tracksKthread ? 1 : 0
+            }
             if fine && t < b.tasks {
                 w[layout.taskPC + t] = task.pc
                 for (j, v) in task.frame.prefix(kt).enumerated() { w[layout.taskFrame + t * kt + j] = v }

@@ -13,6 +13,7 @@ public final class KernelSystem: TransitionSystem {
     private let actions: ActionSet
     private let fine: Bool
     private let T: Int32, C: Int
+    private let tracksKthread: Bool
 
     public init(model: CompiledModel, bounds: Bounds) {
         machine = Machine(model: model, bounds: bounds)
@@ -22,6 +23,7 @@ public final class KernelSystem: TransitionSystem {
         fine = model.mode == .fine
         T = Int32(bounds.tasks)
         C = bounds.cpus
+        tracksKthread = layout.tracksKthread
     }
 
     public func initialStates(into buffer: SuccessorBuffer) {
@@ -37,7 +39,8 @@ public final class KernelSystem: TransitionSystem {
     public func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) {
         layout.unpack(state, into: machine.base)
         let base = machine.base
-        let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive
+        let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive, oUsers = layout.users
+        let oKthread = layout.kthread
         var freeTask: Int32 = -1
         for t in 0..<Int(T) where base[oStatus + t] == StateLayout.unused {
             freeTask = Int32(t)
@@ -67,18 +70,42 @@ public final class KernelSystem: TransitionSystem {
             }
             schedules(c, curr, base, buffer)
             guard curr < T, base[oStatus + Int(curr)] == StateLayout.running else { continue }
+            let kthread = tracksKthread && base[oKthread + Int(curr)] != 0
+            if kthread && base[oMM + Int(curr)] != Ref.none {
+                // A kernel thread inside use_mm may only unuse: no exit, clone or exec.
+                if actions.contains(.unuseMM) {
+                    emit(machine.unuseMM(cpu: c, task: curr), label: Step.unuseMM(cpu: c, task: curr), into: buffer)
+                }
+                continue
+            }
             if actions.contains(.exit) {
                 emit(machine.exit(cpu: c, task: curr), label: Step.exit(cpu: c, task: curr), into: buffer)
             }
             if actions.contains(.exec) && freeMM {
                 emit(machine.exec(cpu: c, task: curr), label: Step.exec(cpu: c, task: curr), into: buffer)
             }
+            if kthread && actions.contains(.useMM) {
+                for k in 1...bounds.mms where base[oLive + k] != 0 && base[oUsers + k] > 0 {
+                    emit(machine.useMM(cpu: c, task: curr, mm: Ref.slot(k - 1)),
+                         label: Step.useMM(cpu: c, task: curr, mm: Int32(k - 1)), into: buffer)
+                }
+            }
             guard freeTask >= 0 else { continue }
+            let fail = actions.contains(.cloneFail)
             if base[oMM + Int(curr)] == Ref.none {
-                if actions.contains(.cloneKthread) { clone(c, curr, freeTask, .kthread, buffer) }
+                if actions.contains(.cloneKthread) {
+                    clone(c, curr, freeTask, .kthread, buffer)
+                    if fail { cloneFail(c, curr, freeTask, .kthread, buffer) }
+                }
             } else {
-                if actions.contains(.cloneThread) { clone(c, curr, freeTask, .thread, buffer) }
-                if actions.contains(.cloneFork) && freeMM { clone(c, curr, freeTask, .fork, buffer) }
+                if actions.contains(.cloneThread) {
+                    clone(c, curr, freeTask, .thread, buffer)
+                    if fail { cloneFail(c, curr, freeTask, .thread, buffer) }
+                }
+                if actions.contains(.cloneFork) && freeMM {
+                    clone(c, curr, freeTask, .fork, buffer)
+                    if fail { cloneFail(c, curr, freeTask, .fork, buffer) }
+                }
             }
         }
     }
@@ -103,6 +130,12 @@ public final class KernelSystem: TransitionSystem {
              label: Step.clone(cpu: c, parent: parent, child: child, how: how), into: buffer)
     }
 
+    @inline(__always)
+    private func cloneFail(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind, _ buffer: SuccessorBuffer) {
+        emit(machine.cloneFail(cpu: c, parent: parent, child: child, how: how),
+             label: Step.cloneFail(cpu: c, parent: parent, child: child, how: how), into: buffer)
+    }
+
     /// A step that makes a new mm while no slot is free waits (fine mode): not enabled.
     @inline(__always)
     private func emit(_ ok: Bool, label: UInt32, into buffer: SuccessorBuffer) {
@@ -124,6 +157,10 @@ public final class KernelSystem: TransitionSystem {
         case .clone: return machine.clone(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
         case .exec: return machine.exec(cpu: step.cpu, task: step.task)
         case .proceed: return machine.proceed(cpu: step.cpu)
+        case .useMM: return machine.useMM(cpu: step.cpu, task: step.task, mm: Ref.slot(Int(step.mm)))
+        case .unuseMM: return machine.unuseMM(cpu: step.cpu, task: step.task)
+        case .cloneFail:
+            return machine.cloneFail(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
         }
     }
 }

@@ -21,7 +21,12 @@ public final class Machine {
     private let registers: UnsafeMutablePointer<Int32>
     private let T: Int32, C: Int32, M: Int32, cap: Int32
     private let oMM: Int, oActive: Int, oStatus: Int, oCurr: Int, oPrev: Int, oLive: Int, oUsers: Int, oCount: Int
-    private let scheduleSite: Int32, exitSite: Int32
+    private let oKthread: Int
+    private let scheduleSite: Int32, exitSite: Int32, cleanupSite: Int32
+    /// The model stores kthread flags (it switches on use_mm).
+    private let tracksKthread: Bool
+    /// The model switches on the lazy-TLB shootdown variant.
+    private let shootdown: Bool
     /// The acting CPU.
     @exclusivity(unchecked) private var cpu: Int32 = 0
     /// The mm loaded on the acting CPU during the action.
@@ -50,15 +55,18 @@ public final class Machine {
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
-        guard model.mode == .fine else { return StateLayout(bounds: bounds) }
+        let tracksKthread = model.actions.contains(.useMM)
+        guard model.mode == .fine else { return StateLayout(bounds: bounds, tracksKthread: tracksKthread) }
         let largestConstant = model.code.filter { $0.operation == .constant }.map { Int($0.b) }.max() ?? 0
-        return StateLayout(bounds: bounds, frames: StateLayout.Frames(
+        return StateLayout(bounds: bounds, tracksKthread: tracksKthread, frames: StateLayout.Frames(
             scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
             yieldPoints: model.yields.count, largestSavedValue: largestConstant))
     }
 
     public init(model: CompiledModel, bounds: Bounds) {
         self.model = model
+        tracksKthread = model.actions.contains(.useMM)
+        shootdown = model.actions.contains(.shootdown)
         layout = Machine.layout(model: model, bounds: bounds)
         fine = model.mode == .fine
         yields = model.yields
@@ -83,6 +91,7 @@ public final class Machine {
         oLive = layout.mmLive
         oUsers = layout.users
         oCount = layout.count
+        oKthread = layout.kthread
         base = .allocate(capacity: layout.fieldCount)
         work = .allocate(capacity: layout.fieldCount)
         layout.initializeConstants(base)
@@ -93,6 +102,7 @@ public final class Machine {
         registers.initialize(repeating: 0, count: max(model.registerCount, CompiledModel.inputRegisters))
         scheduleSite = model.scheduleEntry.map { model.code[$0].site } ?? -1
         exitSite = model.exitEntry.map { model.code[$0].site } ?? -1
+        cleanupSite = model.cleanupSite ?? -1
     }
 
     deinit {
@@ -122,7 +132,10 @@ public final class Machine {
         work[oLive + 1] = 1
         work[oUsers + 1] = 1
         work[oCount + 1] = 1
-        if T >= 2 { work[oStatus + 1] = StateLayout.runnable }
+        if T >= 2 {
+            work[oStatus + 1] = StateLayout.runnable
+            if tracksKthread { work[oKthread + 1] = 1 }   // kthreadd
+        }
         return checkState()
     }
 
@@ -203,6 +216,7 @@ public final class Machine {
                     return fail(.noLeak, .deadTaskHolds(task: prev, activeMM: true), mm: work[oActive + p], site: scheduleSite)
                 }
                 work[oStatus + p] = StateLayout.unused
+                work[oKthread + p] = 0
             } else {
                 work[oStatus + p] = StateLayout.runnable
             }
@@ -225,10 +239,12 @@ public final class Machine {
         return afterTaskStep(t)
     }
 
-    /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how).
+    /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how). A
+    /// kthread clone gives a kernel-thread child (PF_KTHREAD, where flags are stored).
     public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
         begin(c)
         work[oStatus + Int(child)] = fine ? StateLayout.forming : StateLayout.runnable
+        if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
         registers[0] = parent
         registers[1] = child
         registers[2] = how.rawValue
@@ -246,7 +262,8 @@ public final class Machine {
         switch action {
         case .exit: work[oStatus + Int(registers[0])] = StateLayout.exiting
         case .clone: if fine { work[oStatus + Int(registers[1])] = StateLayout.runnable }
-        case .exec, .schedule: break
+        case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
+        case .schedule, .useMM, .unuseMM, .cloneFail: break
         }
         return endStep()
     }
@@ -304,8 +321,53 @@ public final class Machine {
         return y
     }
 
+    /// clone_fail(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how),
+    /// then the error path bad_fork_cleanup_mm(child). The child never runs: its slot is
+    /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
+    /// otherwise, as for a dead task at its final switch).
+    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
+        begin(c)
+        let k = Int(child)
+        work[oStatus + k] = StateLayout.runnable
+        if tracksKthread && how == .kthread { work[oKthread + k] = 1 }
+        registers[0] = parent
+        registers[1] = child
+        registers[2] = how.rawValue
+        if let entry = model.cloneFailEntry, !execute(from: entry) { return false }
+        if work[oMM + k] != Ref.none {
+            return fail(.noLeak, .deadTaskHolds(task: child, activeMM: false), mm: work[oMM + k], site: cleanupSite)
+        }
+        if work[oActive + k] != Ref.none {
+            return fail(.noLeak, .deadTaskHolds(task: child, activeMM: true), mm: work[oActive + k], site: cleanupSite)
+        }
+        work[oStatus + k] = StateLayout.unused
+        work[oKthread + k] = 0
+        return checkState()
+    }
+
+    /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
+    /// with users > 0: mmget(m), then kthread_use_mm(t, m).
+    public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> Bool {
+        begin(c)
+        registers[0] = t
+        registers[1] = m
+        if let entry = model.useMMEntry, !execute(from: entry) { return false }
+        return checkState()
+    }
+
+    /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
+    /// mmput(m), with m = t.mm.
+    public func unuseMM(cpu c: Int, task t: Int32) -> Bool {
+        begin(c)
+        registers[0] = t
+        registers[1] = work[oMM + Int(t)]
+        if let entry = model.unuseMMEntry, !execute(from: entry) { return false }
+        return checkState()
+    }
+
     /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
-    /// exec_mmap(t, new). The caller guarantees a free mm slot.
+    /// exec_mmap(t, new). The caller guarantees a free mm slot. A task that execs is no
+    /// longer a kernel thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
     public func exec(cpu c: Int, task t: Int32) -> Bool {
         begin(c)
         let m = allocateMM()
@@ -442,12 +504,25 @@ public final class Machine {
     }
 
     /// free(m), with PROTOCOL.md's checks in its order: use-after-free, then
-    /// no-free-while-borrowed, then free-at-zero.
+    /// no-free-while-borrowed, then free-at-zero. In the shootdown variant, every CPU whose
+    /// current task borrows the live mm lazily (active_mm m, mm none) is first switched to
+    /// init_mm, taking no reference (cleanup_lazy_tlbs: an IPI to each such CPU, the acting
+    /// one included).
     private func free(_ m: Int32, site: Int32) -> Bool {
         let w = work
         if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.free), mm: m, site: site) }
         if m == Ref.initMM { return fail(.initMMImmortal, .freeInitMM, mm: m, site: site) }
         if !isLive(m) { return fail(.noUseAfterFree, .notLive(.free), mm: m, site: site) }
+        if shootdown {
+            for c in 0..<Int(C) {
+                let e = w[oCurr + c]
+                let t = e == 0 ? Int(T) + c : Int(e) - 1
+                if w[oActive + t] == m && w[oMM + t] == Ref.none {
+                    w[oActive + t] = Ref.initMM
+                    if c == Int(cpu) { loaded = Ref.initMM }
+                }
+            }
+        }
         let k = Int(m) - 1
         if w[oUsers + k] != 0 {
             return fail(.noFreeWhileBorrowed, .freeWithUsers(w[oUsers + k]), mm: m, site: site)

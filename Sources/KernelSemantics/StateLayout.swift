@@ -8,7 +8,10 @@
 /// - `status[T]`: 0 unused, 1 runnable, 2 running, 3 exiting;
 /// - `curr[C]`: 0 the CPU's idle task, 1 + t slot task t; `prevMM[C]`;
 /// - `mmLive[M+1]`, `users[M+1]`, `count[M+1]`: `init_mm`'s liveness and users are
-///   constants (not packed); its count is packed.
+///   constants (not packed); its count is packed;
+/// - `kthread[T]`: each task slot's PF_KTHREAD flag, 0 or 1. Packed (one bit a slot) only
+///   when the model switches on use_mm (`tracksKthread`); otherwise always 0 and not part
+///   of the state, so such models keep their packed width and state counts.
 ///
 /// Fine mode adds what a paused routine needs, and nothing in coarse mode:
 /// - `cpuPC[C]`: 0, or 1 + the yield point where the CPU's schedule action is paused;
@@ -40,6 +43,9 @@ public struct StateLayout: Sendable {
     public let mmLive: Int, users: Int, count: Int
     /// Fine mode's fields (all at `fieldCount` in coarse mode: empty).
     public let cpuPC: Int, cpuFrame: Int, loaded: Int, taskPC: Int, taskFrame: Int
+    public let kthread: Int
+    /// Whether the kthread flags are part of the state.
+    public let tracksKthread: Bool
     /// Number of unpacked fields.
     public let fieldCount: Int
     /// Packed width in words.
@@ -65,8 +71,9 @@ public struct StateLayout: Sendable {
     /// `init_mm`'s constant mm_users (the kernel's static value).
     public static let initMMUsers: Int32 = 2
 
-    public init(bounds: Bounds, frames: Frames? = nil) {
+    public init(bounds: Bounds, tracksKthread: Bool = false, frames: Frames? = nil) {
         self.bounds = bounds
+        self.tracksKthread = tracksKthread
         self.frames = frames
         let c = bounds.cpus, t = bounds.tasks, m = bounds.mms
         taskIDs = t + c
@@ -78,8 +85,9 @@ public struct StateLayout: Sendable {
         mmLive = prevMM + c
         users = mmLive + m + 1
         count = users + m + 1
+        kthread = count + m + 1
         let ks = frames?.scheduleSlots ?? 0, kt = frames?.taskSlots ?? 0, fine = frames != nil
-        cpuPC = count + m + 1
+        cpuPC = kthread + t
         cpuFrame = cpuPC + (fine ? c : 0)
         loaded = cpuFrame + c * ks
         taskPC = loaded + (fine ? c : 0)
@@ -92,7 +100,10 @@ public struct StateLayout: Sendable {
         var fields: [(Int, Int)] = []  // (offset, width)
         for i in 0..<c { fields.append((curr + i, currBits)); fields.append((prevMM + i, refBits)); fields.append((activeMM + t + i, refBits)) }
         let statusBits = fine ? 3 : 2
-        for i in 0..<t { fields.append((status + i, statusBits)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits)) }
+        for i in 0..<t {
+            fields.append((status + i, statusBits)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits))
+            if tracksKthread { fields.append((kthread + i, 1)) }
+        }
         for i in 1...m { fields.append((mmLive + i, 1)); fields.append((users + i, counterBits)); fields.append((count + i, counterBits)) }
         fields.append((count, counterBits))
         if let frames {

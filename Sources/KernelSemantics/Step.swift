@@ -1,60 +1,80 @@
 import ModelLanguage
 
 /// One action with its parameters: the label of a transition, packed into 32 bits for the
-/// explorer (kind: 3 bits, cpu: 4, task: 6, child: 6, how: 2).
+/// explorer (kind: 3 bits, cpu: 4, task: 6, child: 6, how: 2, mm: 5; 26 bits in all).
 public struct Step: Sendable, Hashable {
-    /// `proceed` (fine mode): the next statement of whatever is in progress on the CPU.
-    public enum Kind: UInt32, Sendable { case schedule = 0, exit = 1, clone = 2, exec = 3, proceed = 4 }
+    public enum Kind: UInt32, Sendable {
+        case schedule = 0, exit = 1, clone = 2, exec = 3, useMM = 4, unuseMM = 5, cloneFail = 6
+        /// Fine mode: the next statement of whatever is in progress on the CPU.
+        case proceed = 7
+    }
 
     public var kind: Kind
     public var cpu: Int
-    /// schedule: the next task; exit, exec: the acting task; clone: the parent; proceed: unused.
+    /// schedule: the next task; exit, exec, use_mm, unuse_mm: the acting task; clone and
+    /// clone_fail: the parent; proceed: unused.
     public var task: Int32
-    /// clone: the child's slot.
+    /// clone, clone_fail: the child's slot.
     public var child: Int32
-    /// clone: how the child shares memory.
+    /// clone, clone_fail: how the child shares memory.
     public var how: CloneKind
+    /// use_mm: the mm slot the kernel thread starts to use (a slot number, not a `Ref`).
+    public var mm: Int32
 
-    public init(kind: Kind, cpu: Int, task: Int32, child: Int32 = 0, how: CloneKind = .thread) {
+    public init(kind: Kind, cpu: Int, task: Int32, child: Int32 = 0, how: CloneKind = .thread, mm: Int32 = 0) {
         self.kind = kind
         self.cpu = cpu
         self.task = task
         self.child = child
         self.how = how
+        self.mm = mm
+    }
+
+    static let cpuShift: UInt32 = 3, taskShift: UInt32 = 7, childShift: UInt32 = 13, howShift: UInt32 = 19,
+               mmShift: UInt32 = 21
+
+    @inline(__always)
+    static func pack(_ kind: Kind, _ cpu: Int, _ task: Int32, child: Int32 = 0, how: CloneKind = .thread,
+                     mm: Int32 = 0) -> UInt32 {
+        kind.rawValue | UInt32(cpu) << cpuShift | UInt32(task) << taskShift | UInt32(child) << childShift
+            | UInt32(how.rawValue) << howShift | UInt32(mm) << mmShift
     }
 
     @inline(__always)
-    public static func schedule(cpu: Int, next: Int32) -> UInt32 {
-        Kind.schedule.rawValue | UInt32(cpu) << 3 | UInt32(next) << 7
-    }
+    public static func schedule(cpu: Int, next: Int32) -> UInt32 { pack(.schedule, cpu, next) }
 
     @inline(__always)
-    public static func exit(cpu: Int, task: Int32) -> UInt32 {
-        Kind.exit.rawValue | UInt32(cpu) << 3 | UInt32(task) << 7
-    }
+    public static func exit(cpu: Int, task: Int32) -> UInt32 { pack(.exit, cpu, task) }
 
     @inline(__always)
-    public static func exec(cpu: Int, task: Int32) -> UInt32 {
-        Kind.exec.rawValue | UInt32(cpu) << 3 | UInt32(task) << 7
-    }
-
-    @inline(__always)
-    public static func proceed(cpu: Int) -> UInt32 {
-        Kind.proceed.rawValue | UInt32(cpu) << 3
-    }
+    public static func exec(cpu: Int, task: Int32) -> UInt32 { pack(.exec, cpu, task) }
 
     @inline(__always)
     public static func clone(cpu: Int, parent: Int32, child: Int32, how: CloneKind) -> UInt32 {
-        Kind.clone.rawValue | UInt32(cpu) << 3 | UInt32(parent) << 7 | UInt32(child) << 13 | UInt32(how.rawValue) << 19
+        pack(.clone, cpu, parent, child: child, how: how)
     }
 
-    public var label: UInt32 {
-        kind.rawValue | UInt32(cpu) << 3 | UInt32(task) << 7 | UInt32(child) << 13 | UInt32(how.rawValue) << 19
+    @inline(__always)
+    public static func cloneFail(cpu: Int, parent: Int32, child: Int32, how: CloneKind) -> UInt32 {
+        pack(.cloneFail, cpu, parent, child: child, how: how)
     }
+
+    @inline(__always)
+    public static func proceed(cpu: Int) -> UInt32 { pack(.proceed, cpu, 0) }
+
+    /// use_mm(task, mm slot `mm`).
+    @inline(__always)
+    public static func useMM(cpu: Int, task: Int32, mm: Int32) -> UInt32 { pack(.useMM, cpu, task, mm: mm) }
+
+    @inline(__always)
+    public static func unuseMM(cpu: Int, task: Int32) -> UInt32 { pack(.unuseMM, cpu, task) }
+
+    public var label: UInt32 { Step.pack(kind, cpu, task, child: child, how: how, mm: mm) }
 
     public init?(label: UInt32) {
-        guard let kind = Kind(rawValue: label & 7), let how = CloneKind(rawValue: Int32(label >> 19 & 3)) else { return nil }
-        self.init(kind: kind, cpu: Int(label >> 3 & 15), task: Int32(label >> 7 & 63),
-                  child: Int32(label >> 13 & 63), how: how)
+        guard label >> 26 == 0, let kind = Kind(rawValue: label & 7),
+              let how = CloneKind(rawValue: Int32(label >> Step.howShift & 3)) else { return nil }
+        self.init(kind: kind, cpu: Int(label >> Step.cpuShift & 15), task: Int32(label >> Step.taskShift & 63),
+                  child: Int32(label >> Step.childShift & 63), how: how, mm: Int32(label >> Step.mmShift & 31))
     }
 }

@@ -107,7 +107,9 @@ enum Help {
 
         Explores every interleaving of the model's actions at the given bounds and reports
         either that all properties hold or the shortest sequence of steps that breaks one.
-        FILE defaults to models/linux-6.mmc.
+        FILE defaults to models/linux-6.mmc. A model switches its actions on with
+        `actions ...`: schedule, exit, clone_thread, clone_fork, clone_kthread, exec,
+        use_mm, unuse_mm, clone_fail, and the shootdown variant (shootdown); see README.md.
 
         options:
           --cpus N          number of CPUs (default: the model's `cpus`, else \(2))
@@ -156,8 +158,12 @@ enum Help {
           step exit cpu=0 task=0
           step clone cpu=0 parent=0 child=2 how=fork
           step exec cpu=0 task=0              (exec: the new mm is the lowest free slot)
+          step use_mm cpu=0 task=1 mm=0       (a kernel thread starts using mm slot 0)
+          step unuse_mm cpu=0 task=1          (it stops using its mm)
+          step clone_fail cpu=0 parent=0 child=2 how=thread
+                                              (copy_mm, then the fork error path)
           step proceed cpu=0                  (fine mode: the CPU's next statement)
         a fine-mode trace has a 'mode fine' line after 'bounds'.
-        tasks are slot numbers: 0 is init's slot, 1 kthreadd's.
+        tasks are slot numbers: 0 is init's slot, 1 kthreadd's; mms are mm slot numbers.
         """
 }

@@ -15,8 +15,10 @@ import ModelLanguage
 /// step exit cpu=0 task=0
 /// step schedule cpu=1 next=idle
 /// ```
-/// Tasks are slot numbers (0 is init's slot, 1 kthreadd's); `idle` is the acting CPU's
-/// idle task. `#` starts a comment (the writer adds the readable trace as comments).
+/// Other steps: `step exec cpu=0 task=0`, `step use_mm cpu=0 task=1 mm=0`,
+/// `step unuse_mm cpu=0 task=1`, `step clone_fail cpu=0 parent=0 child=2 how=thread`.
+/// Tasks are slot numbers (0 is init's slot, 1 kthreadd's), mms are mm slot numbers (0 is
+/// init's mm at boot); `idle` is the acting CPU's idle task. `#` starts a comment (the writer adds the readable trace as comments).
 /// `model` is informational: `replay` checks the model given on its command line.
 struct TraceFile: Equatable {
     var modelPath: String
@@ -51,6 +53,10 @@ struct TraceFile: Equatable {
         case .exec: return "exec cpu=\(step.cpu) task=\(task(step.task))"
         case .proceed: return "proceed cpu=\(step.cpu)"
         case .clone: return "clone cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
+        case .cloneFail:
+            return "clone_fail cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
+        case .useMM: return "use_mm cpu=\(step.cpu) task=\(task(step.task)) mm=\(step.mm)"
+        case .unuseMM: return "unuse_mm cpu=\(step.cpu) task=\(task(step.task))"
         }
     }
 
@@ -144,11 +150,13 @@ struct TraceFile: Equatable {
         let required: [String]
         switch action {
         case "schedule": required = ["cpu", "next"]
-        case "exit", "exec": required = ["cpu", "task"]
+        case "exit", "exec", "unuse_mm": required = ["cpu", "task"]
+        case "use_mm": required = ["cpu", "task", "mm"]
         case "proceed": required = ["cpu"]
-        case "clone": required = ["cpu", "parent", "child", "how"]
+        case "clone", "clone_fail": required = ["cpu", "parent", "child", "how"]
         default:
-            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(action)' (actions: schedule, exit, clone, exec, proceed)"))
+            return .failure(Diagnostic(SourceLocation(line: line, column: column),
+                                       "unknown action '\(action)' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed)"))
         }
         var values: [String: (String, Int)] = [:]
         for (word, col) in words.dropFirst() {
@@ -188,6 +196,12 @@ struct TraceFile: Equatable {
                 return .success(Step(kind: .exec, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
             case "proceed":
                 return .success(Step(kind: .proceed, cpu: cpu, task: 0))
+            case "unuse_mm":
+                return .success(Step(kind: .unuseMM, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
+            case "use_mm":
+                let t = try task("task", cpu: cpu, allowIdle: false).get()
+                let m = try number("mm", below: bounds.mms, what: "an mm slot").get()
+                return .success(Step(kind: .useMM, cpu: cpu, task: t, mm: Int32(m)))
             default:
                 let parent = try task("parent", cpu: cpu, allowIdle: false).get()
                 let child = try task("child", cpu: cpu, allowIdle: false).get()
@@ -195,7 +209,7 @@ struct TraceFile: Equatable {
                 guard let how = CloneKind.allCases.first(where: { $0.name == howText }) else {
                     return .failure(Diagnostic(SourceLocation(line: line, column: col), "how=\(howText): expected thread, fork or kthread"))
                 }
-                return .success(Step(kind: .clone, cpu: cpu, task: parent, child: child, how: how))
+                return .success(Step(kind: action == "clone" ? .clone : .cloneFail, cpu: cpu, task: parent, child: child, how: how))
             }
         } catch {
             return .failure(error)

@@ -29,6 +29,14 @@ struct TraceNames {
         }
     }
 
+    /// Names the child of a failed clone: its slot is taken and cleared within the step, so
+    /// `update` never sees it in use.
+    mutating func nameFailedChild(_ id: Int32) {
+        guard Int(id) < slotTasks else { return }
+        tasks[Int(id)] = "t\(nextTask)"
+        nextTask += 1
+    }
+
     func task(_ id: Int32) -> String { tasks.indices.contains(Int(id)) ? tasks[Int(id)] : "task\(id)" }
 
     func mm(_ ref: Int32) -> String {

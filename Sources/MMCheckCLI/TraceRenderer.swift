@@ -21,6 +21,10 @@ struct TraceRenderer {
         for (i, entry) in replay.entries.enumerated() {
             let oldNames = names
             names.update(before: entry.before, after: entry.after)
+            let failedChild: Int32? = entry.step.kind == .cloneFail ? entry.step.child : nil
+            if let child = failedChild, entry.after.tasks[Int(child)].status == StateLayout.unused {
+                names.nameFailedChild(child)
+            }
             let number = String(repeating: " ", count: width - String(i + 1).count) + String(i + 1)
             lines.append("")
             lines.append("\(number)  \(headline(entry, names, switchedOut: &switchedOut))")
@@ -32,7 +36,7 @@ struct TraceRenderer {
             if let breach = entry.breach, breach.site >= 0 {
                 lines.append(indent + "(stopped at the failing statement; the changes up to it:)")
             }
-            lines += changes(entry.before, entry.after, oldNames, names).map { indent + $0 }
+            lines += changes(entry.before, entry.after, oldNames, names, failedChild: failedChild).map { indent + $0 }
             if fullStates && entry.breach == nil {
                 lines.append(indent + "state after step \(i + 1):")
                 lines += describe(entry.after, names).map { indent + $0 }
@@ -44,13 +48,19 @@ struct TraceRenderer {
         return lines
     }
 
-    /// `cpu0: schedule  idle0 -> init`, `cpu0: exit  init`, `cpu0: clone  init -> t2 (thread)`;
-    /// in fine mode also `cpu0: preempt kthreadd inside exec_mmap at line 41 -> init`,
+    /// `cpu0: schedule  idle0 -> init`, `cpu0: exit  init`, `cpu0: clone  init -> t2 (thread)`,
+    /// `cpu0: use_mm  kthreadd mm0`, `cpu0: unuse_mm  kthreadd mm0`,
+    /// `cpu0: clone_fail  init -> t2 (thread)`; in fine mode also
+    /// `cpu0: preempt kthreadd inside exec_mmap at line 41 -> init`,
     /// `cpu1: kthreadd resumes its exec in exec_mmap at line 41` and continued actions.
     /// `switchedOut` tracks the tasks preempted and not yet resumed.
     func headline(_ entry: Replay.Entry, _ names: TraceNames, switchedOut: inout Set<Int32>) -> String {
         let s = entry.step
         switch s.kind {
+        case .useMM: return "cpu\(s.cpu): use_mm  \(names.task(s.task)) \(names.mm(Ref.slot(Int(s.mm))))"
+        case .unuseMM:
+            return "cpu\(s.cpu): unuse_mm  \(names.task(s.task)) \(names.mm(entry.before.tasks[Int(s.task)].mm))"
+        case .cloneFail: return "cpu\(s.cpu): clone_fail  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
         case .schedule where entry.preemptedAt >= 0:
             switchedOut.insert(entry.prev)
             return "cpu\(s.cpu): preempt \(names.task(entry.prev)) inside \(place(entry.preemptedAt)) -> \(names.task(s.task))"
@@ -87,6 +97,9 @@ struct TraceRenderer {
         case .exit: return "exit"
         case .clone: return "clone"
         case .exec: return "exec"
+        case .useMM: return "use_mm"
+        case .unuseMM: return "unuse_mm"
+        case .cloneFail: return "clone_fail"
         }
     }
 
@@ -105,6 +118,7 @@ struct TraceRenderer {
             if !idle && task.status == StateLayout.unused { continue }
             let status = idle ? (task.status == StateLayout.running ? "running" : "idle") : statusName(task.status)
             var line = "  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))"
+            if task.kthread { line = pad(line, 50) + " kthread" }
             if task.pc != 0 { line += "  paused before \(place(task.pc - 1))" }
             lines.append(line)
         }
@@ -116,7 +130,9 @@ struct TraceRenderer {
     }
 
     /// The fields that differ between `a` and `b`, as `field  old -> new` lines.
-    func changes(_ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames) -> [String] {
+    /// `failedChild`: the child of a clone_fail step, which never runs.
+    func changes(_ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames,
+                 failedChild: Int32? = nil) -> [String] {
         var lines: [String] = []
         func line(_ field: String, _ old: String, _ new: String) {
             lines.append("\(pad(field, 22)) \(old) -> \(new)")
@@ -132,7 +148,9 @@ struct TraceRenderer {
         for t in a.tasks.indices where a.tasks[t] != b.tasks[t] {
             let x = a.tasks[t], y = b.tasks[t], idle = t >= bounds.tasks
             if !idle && x.status == StateLayout.unused {
-                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(statusName(y.status)), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))")
+                let kind = y.kthread ? ", kthread" : ""
+                let status = Int32(t) == failedChild ? "being forked (never runs)" : statusName(y.status)
+                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(kind)")
                 continue
             }
             let name = oldNames.task(Int32(t))
@@ -141,6 +159,9 @@ struct TraceRenderer {
             }
             if x.mm != y.mm { line("\(name).mm", oldNames.mm(x.mm), names.mm(y.mm)) }
             if x.activeMM != y.activeMM { line("\(name).active_mm", oldNames.mm(x.activeMM), names.mm(y.activeMM)) }
+            if x.kthread != y.kthread && y.status != StateLayout.unused {
+                line("\(name).kthread", x.kthread ? "yes" : "no", y.kthread ? "yes" : "no")
+            }
         }
         for k in a.mms.indices where a.mms[k] != b.mms[k] {
             let x = a.mms[k], y = b.mms[k]

@@ -2,7 +2,8 @@
 ///
 /// Each enabled action has an entry point into `code`; the action's inputs are in the
 /// first registers (schedule: r0 = prev, r1 = next; exit: r0 = t; clone: r0 = parent,
-/// r1 = child, r2 = how; exec: r0 = t, r1 = the new mm).
+/// r1 = child, r2 = how; exec: r0 = t, r1 = the new mm; use_mm and unuse_mm: r0 = t,
+/// r1 = m; clone_fail: as clone).
 public struct CompiledModel: Sendable {
     /// What the model's author says a run finds.
     public enum Expectation: Sendable, Equatable {
@@ -30,8 +31,8 @@ public struct CompiledModel: Sendable {
     }
 
     /// The action whose code a yield point is in.
-    public enum ActionKind: Int32, Sendable {
-        case schedule, exit, clone, exec
+    public enum ActionKind: Int32, Sendable, CaseIterable {
+        case schedule, exit, clone, exec, useMM, unuseMM, cloneFail
     }
 
     /// A number set in the file, with where it was set (for error messages).
@@ -67,6 +68,15 @@ public struct CompiledModel: Sendable {
     public var exitEntry: Int?
     public var cloneEntry: Int?
     public var execEntry: Int?
+    /// use_mm: mmget(m), then kthread_use_mm(t, m).
+    public var useMMEntry: Int?
+    /// unuse_mm: kthread_unuse_mm(t, m), then mmput(m).
+    public var unuseMMEntry: Int?
+    /// clone_fail: copy_mm(parent, child, how), then bad_fork_cleanup_mm(child).
+    public var cloneFailEntry: Int?
+    /// The site of bad_fork_cleanup_mm's declaration (where a failed child that still holds
+    /// a reference is reported), when clone_fail is on.
+    public var cleanupSite: Int32?
     public var registerCount: Int
     public var sites: [Site]
 

@@ -18,6 +18,7 @@ public enum ModelCompiler {
         let truncated = lexer.diagnostics.contains { $0.message == "unterminated comment" }
         let checker = Checker(syntax: syntax, properties: properties, brokenRoutines: parser.brokenRoutines,
                               declarationsSeen: parser.declarationsSeen, truncated: truncated)
+        checker.modeOverride = mode
         checker.check()
         let diagnostics = lexer.diagnostics + parser.diagnostics + checker.diagnostics
         if !diagnostics.isEmpty {
@@ -26,7 +27,6 @@ public enum ModelCompiler {
             }.map(\.element)
             return .failure(ModelErrors(path: path, diagnostics: sorted))
         }
-        if let mode { checker.mode = mode }
         return .success(checker.emitModel(path: path, text: text))
     }
 }
@@ -57,6 +57,8 @@ final class Checker {
     var actionLocations: [(ActionSet, SourceLocation)] = []
     private var seenExpect = false
     var mode: CompiledModel.Mode = .coarse
+    /// The command line's `--mode`, which wins over the file's.
+    var modeOverride: CompiledModel.Mode?
     var preemptible = false
     var routines: [String: RoutineInfo] = [:]
     var routineOrder: [String] = []
@@ -81,9 +83,28 @@ final class Checker {
         if actionsAt == nil && !declarationsSeen.contains("actions") && !truncated {
             error(SourceLocation(line: 1, column: 1), "model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
         }
+        // Actions that only make sense together with another one.
+        for (action, at) in actionLocations {
+            if action == .unuseMM && !actions.contains(.useMM) {
+                error(at, "action 'unuse_mm' needs action 'use_mm': without it no kernel thread ever uses an mm")
+            }
+            if action == .cloneFail && actions.isDisjoint(with: .anyClone) {
+                error(at, "action 'clone_fail' needs a clone action to fail (clone_thread, clone_fork or clone_kthread)")
+            }
+        }
+        if let modeOverride { mode = modeOverride }
+        if mode == .fine {
+            // Fine mode runs schedule, exit, clone and exec statement by statement; the
+            // other actions are coarse-only in this version.
+            for (action, at) in actionLocations where [.useMM, .unuseMM, .cloneFail, .shootdown].contains(action) {
+                let name = ActionSet.names.first { $0.1 == action }?.0 ?? "action"
+                error(at, "'\(name)' is not supported in fine mode yet (use mode coarse)")
+            }
+        }
         for entry in EntryRoutine.allCases {
             if let info = routines[entry.name] {
-                if info.parameterTypes != entry.parameterTypes && !info.hasUnknownType {
+                let checked = entry.isCheckedWhenDefined || entry.isRequired(by: actions)
+                if checked && info.parameterTypes != entry.parameterTypes && !info.hasUnknownType {
                     error(info.syntax.at, "routine \(entry.name) must be declared as \(entry.signature)")
                 }
             } else if !brokenRoutines.contains(entry.name), !truncated,
@@ -148,8 +169,6 @@ final class Checker {
                     }
                     actions.insert(action)
                     actionLocations.append((action, nameAt))
-                } else if ActionSet.planned.contains(name) {
-                    error(nameAt, "action '\(name)' is not supported by this version of mmcheck")
                 } else {
                     error(nameAt, "unknown action '\(name)' (actions: \(ActionSet.names.map(\.0).joined(separator: ", ")))")
                 }
@@ -228,6 +247,7 @@ final class Checker {
         let emitter = Emitter(checker: self, reporting: false)
         emitter.fine = mode == .fine
         var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?, execEntry: Int?
+        var useMMEntry: Int?, unuseMMEntry: Int?, cloneFailEntry: Int?
         if actions.contains(.schedule) {
             scheduleEntry = emitter.emitAction(.schedule, [(.contextSwitch, [0, 1]), (.finishTaskSwitch, [0])])
         }
@@ -240,6 +260,15 @@ final class Checker {
         if actions.contains(.exec) {
             execEntry = emitter.emitAction(.exec, [(.execMmap, [0, 1])])
         }
+        if actions.contains(.useMM) {
+            useMMEntry = emitter.emitAction(.useMM, [(.mmget, [1]), (.kthreadUseMM, [0, 1])])
+        }
+        if actions.contains(.unuseMM) {
+            unuseMMEntry = emitter.emitAction(.unuseMM, [(.kthreadUnuseMM, [0, 1]), (.mmput, [1])])
+        }
+        if actions.contains(.cloneFail) {
+            cloneFailEntry = emitter.emitAction(.cloneFail, [(.copyMM, [0, 1, 2]), (.badForkCleanupMM, [1])])
+        }
         let yields = emitter.yields
         func frameSize(_ task: Bool) -> Int {
             yields.filter { ($0.action != .schedule) == task }.map(\.saved.count).max() ?? 0
@@ -251,10 +280,19 @@ final class Checker {
             cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
             actions: actions, mode: mode, preemptible: preemptible, yields: yields,
             scheduleFrameSize: frameSize(false), taskFrameSize: frameSize(true),
-            mmRegisters: (0..<4).map { emitter.mmRegistersByAction[CompiledModel.ActionKind(rawValue: $0) ?? .schedule] ?? [] },
+            mmRegisters: CompiledModel.ActionKind.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
             code: emitter.code,
             scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry, execEntry: execEntry,
+            useMMEntry: useMMEntry, unuseMMEntry: unuseMMEntry, cloneFailEntry: cloneFailEntry,
+            cleanupSite: cloneFailEntry == nil ? nil : entrySite(.badForkCleanupMM, in: emitter),
             registerCount: Int(emitter.registerHighWater), sites: emitter.sites)
+    }
+
+    /// The site of an entry routine's declaration, as the emitter registered it when the
+    /// routine was inlined into an action.
+    private func entrySite(_ entry: EntryRoutine, in emitter: Emitter) -> Int32? {
+        guard let at = routines[entry.name]?.syntax.at else { return nil }
+        return emitter.sites.firstIndex { $0.location == at && $0.chain == entry.name }.map(Int32.init)
     }
 
     private func defaultName(_ path: String) -> String {

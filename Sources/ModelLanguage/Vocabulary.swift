@@ -22,34 +22,45 @@ public enum CloneKind: Int32, Sendable, CaseIterable {
     }
 }
 
-/// The actions a model can switch on with `actions ...`.
+/// The actions a model can switch on with `actions ...`. `shootdown` is listed there too,
+/// though it is a configuration rather than an action: it switches on the
+/// CONFIG_MMU_LAZY_TLB_SHOOTDOWN variant (lazy users hold no count; `free` first moves every
+/// CPU still borrowing the mm lazily to `init_mm`).
 public struct ActionSet: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
     public static let schedule = ActionSet(rawValue: 1)
     public static let exit = ActionSet(rawValue: 2)
     public static let cloneThread = ActionSet(rawValue: 4)
     public static let cloneFork = ActionSet(rawValue: 8)
     public static let cloneKthread = ActionSet(rawValue: 16)
     public static let exec = ActionSet(rawValue: 32)
+    public static let useMM = ActionSet(rawValue: 64)
+    public static let unuseMM = ActionSet(rawValue: 128)
+    public static let cloneFail = ActionSet(rawValue: 256)
+    public static let shootdown = ActionSet(rawValue: 512)
     public static let anyClone: ActionSet = [.cloneThread, .cloneFork, .cloneKthread]
 
     /// The name each action has in a model file.
     static let names: [(String, ActionSet)] = [
         ("schedule", .schedule), ("exit", .exit),
         ("clone_thread", .cloneThread), ("clone_fork", .cloneFork), ("clone_kthread", .cloneKthread),
-        ("exec", .exec),
+        ("exec", .exec), ("use_mm", .useMM), ("unuse_mm", .unuseMM), ("clone_fail", .cloneFail),
+        ("shootdown", .shootdown),
     ]
-    /// Actions of the protocol that this version does not model yet.
-    static let planned: Set<String> = ["use_mm", "unuse_mm", "shootdown"]
 
     /// The names of the actions in the set, in declaration order.
     public var names: [String] { ActionSet.names.filter { contains($0.1) }.map(\.0) }
 }
 
-/// The routines the actions call, with the parameter types each must have.
+/// The routines the checker knows by name, with the parameter types each must have: the
+/// entry routines the actions call, and the helpers an action calls directly (`mmget` and
+/// `mmput` around use_mm/unuse_mm) or a shootdown model must route its lazy references
+/// through (`mmgrab_lazy_tlb`, `mmdrop_lazy_tlb`).
 enum EntryRoutine: CaseIterable {
     case contextSwitch, finishTaskSwitch, exitMM, copyMM, execMmap
+    case kthreadUseMM, kthreadUnuseMM, badForkCleanupMM
+    case mmget, mmput, mmgrabLazyTLB, mmdropLazyTLB
 
     var name: String {
         switch self {
@@ -58,16 +69,23 @@ enum EntryRoutine: CaseIterable {
         case .exitMM: return "exit_mm"
         case .copyMM: return "copy_mm"
         case .execMmap: return "exec_mmap"
+        case .kthreadUseMM: return "kthread_use_mm"
+        case .kthreadUnuseMM: return "kthread_unuse_mm"
+        case .badForkCleanupMM: return "bad_fork_cleanup_mm"
+        case .mmget: return "mmget"
+        case .mmput: return "mmput"
+        case .mmgrabLazyTLB: return "mmgrab_lazy_tlb"
+        case .mmdropLazyTLB: return "mmdrop_lazy_tlb"
         }
     }
 
     var parameterTypes: [ValueType] {
         switch self {
         case .contextSwitch: return [.task, .task]
-        case .finishTaskSwitch: return [.task]
-        case .exitMM: return [.task]
+        case .finishTaskSwitch, .exitMM, .badForkCleanupMM: return [.task]
         case .copyMM: return [.task, .task, .how]
-        case .execMmap: return [.task, .mm]
+        case .execMmap, .kthreadUseMM, .kthreadUnuseMM: return [.task, .mm]
+        case .mmget, .mmput, .mmgrabLazyTLB, .mmdropLazyTLB: return [.mm]
         }
     }
 
@@ -78,6 +96,10 @@ enum EntryRoutine: CaseIterable {
         case .exitMM: return "exit_mm(t: task)"
         case .copyMM: return "copy_mm(parent: task, child: task, how: how)"
         case .execMmap: return "exec_mmap(t: task, new: mm)"
+        case .kthreadUseMM: return "kthread_use_mm(t: task, m: mm)"
+        case .kthreadUnuseMM: return "kthread_unuse_mm(t: task, m: mm)"
+        case .badForkCleanupMM: return "bad_fork_cleanup_mm(child: task)"
+        case .mmget, .mmput, .mmgrabLazyTLB, .mmdropLazyTLB: return "\(name)(m: mm)"
         }
     }
 
@@ -87,8 +109,22 @@ enum EntryRoutine: CaseIterable {
         case .contextSwitch: return actions.contains(.schedule)
         case .finishTaskSwitch: return false
         case .exitMM: return actions.contains(.exit)
-        case .copyMM: return !actions.isDisjoint(with: .anyClone)
+        case .copyMM: return !actions.isDisjoint(with: .anyClone) || actions.contains(.cloneFail)
         case .execMmap: return actions.contains(.exec)
+        case .kthreadUseMM, .mmget: return actions.contains(.useMM)
+        case .kthreadUnuseMM, .mmput: return actions.contains(.unuseMM)
+        case .badForkCleanupMM: return actions.contains(.cloneFail)
+        case .mmgrabLazyTLB, .mmdropLazyTLB: return actions.contains(.shootdown)
+        }
+    }
+
+    /// Whether a definition's signature is checked even when no enabled action needs it.
+    /// The action entry routines have a fixed meaning; the helpers (`mmget`, `mmput`, the
+    /// lazy-TLB pair) are ordinary routines of the file until an action calls them.
+    var isCheckedWhenDefined: Bool {
+        switch self {
+        case .mmget, .mmput, .mmgrabLazyTLB, .mmdropLazyTLB: return false
+        default: return true
         }
     }
 }

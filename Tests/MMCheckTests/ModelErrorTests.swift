@@ -171,13 +171,82 @@ import Testing
 
     @Test func badActions() {
         #expect(Self.errors([6: "actions schedule, fly"]) == [
-            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec)",
+            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown)",
         ])
-        #expect(Self.errors([6: "actions schedule, use_mm"]) == ["bad.mmc:6:19: error: action 'use_mm' is not supported by this version of mmcheck"])
         #expect(Self.errors([6: "actions schedule, exec"]) == [
             "bad.mmc:6:19: error: action 'exec' needs routine exec_mmap(t: task, new: mm), which the model does not define",
         ])
         #expect(Self.errors([6: "actions schedule, schedule"]) == ["bad.mmc:6:19: error: action 'schedule' is listed twice"])
+    }
+
+    // MARK: The extensions: use_mm / unuse_mm, clone_fail, shootdown
+
+    /// The helpers the use_mm, unuse_mm and shootdown actions call, appended at line 13.
+    static let helpers = """
+        routine mmget(m: mm) {
+        }
+        routine mmput(m: mm) {
+        }
+        routine mmgrab_lazy_tlb(m: mm) {
+        }
+        routine mmdrop_lazy_tlb(m: mm) {
+        }
+
+        """   // lines 13-20; line 21 is the first one after them
+
+    @Test func useMMNeedsItsRoutines() {
+        #expect(Self.errors([6: "actions schedule, use_mm"], append: Self.helpers) == [
+            "bad.mmc:6:19: error: action 'use_mm' needs routine kthread_use_mm(t: task, m: mm), which the model does not define",
+        ])
+        #expect(Self.errors([6: "actions schedule, use_mm, unuse_mm"], append: Self.helpers
+                + "routine kthread_use_mm(t: task, m: mm) {\n}\n") == [
+            "bad.mmc:6:27: error: action 'unuse_mm' needs routine kthread_unuse_mm(t: task, m: mm), which the model does not define",
+        ])
+        // Without its helpers use_mm names each one that is missing.
+        #expect(Self.errors([6: "actions schedule, use_mm"], append: "routine kthread_use_mm(t: task, m: mm) {\n}\n") == [
+            "bad.mmc:6:19: error: action 'use_mm' needs routine mmget(m: mm), which the model does not define",
+        ])
+        #expect(Self.errors([6: "actions schedule, use_mm, unuse_mm"], append: Self.helpers
+                + "routine kthread_use_mm(t: task, m: mm) {\n}\nroutine kthread_unuse_mm(t: task, m: mm) {\n}\n") == [])
+    }
+
+    @Test func newEntryRoutinesWithTheWrongSignature() {
+        #expect(Self.errors([6: "actions schedule, use_mm"], append: Self.helpers + "routine kthread_use_mm(t: task, m: task) {\n}\n") == [
+            "bad.mmc:21:9: error: routine kthread_use_mm must be declared as kthread_use_mm(t: task, m: mm)",
+        ])
+        // An action entry routine is checked when it is defined, even with its action off.
+        #expect(Self.errors(append: "routine kthread_unuse_mm(t: task) {\n}\n") == [
+            "bad.mmc:13:9: error: routine kthread_unuse_mm must be declared as kthread_unuse_mm(t: task, m: mm)",
+        ])
+        #expect(Self.errors(append: "routine bad_fork_cleanup_mm(child: task, m: mm) {\n}\n") == [
+            "bad.mmc:13:9: error: routine bad_fork_cleanup_mm must be declared as bad_fork_cleanup_mm(child: task)",
+        ])
+        // The helpers are ordinary routines until an action calls them.
+        #expect(Self.errors(append: "routine mmput(t: task) {\n}\n") == [])
+        #expect(Self.errors([6: "actions schedule, use_mm"], append: "routine mmget(t: task) {\n}\n"
+                + "routine kthread_use_mm(t: task, m: mm) {\n}\n") == [
+            "bad.mmc:13:9: error: routine mmget must be declared as mmget(m: mm)",
+        ])
+    }
+
+    @Test func actionsThatNeedAnotherAction() {
+        #expect(Self.errors([6: "actions schedule, unuse_mm"], append: Self.helpers + "routine kthread_unuse_mm(t: task, m: mm) {\n}\n") == [
+            "bad.mmc:6:19: error: action 'unuse_mm' needs action 'use_mm': without it no kernel thread ever uses an mm",
+        ])
+        #expect(Self.errors([6: "actions schedule, clone_fail"], append: "routine copy_mm(parent: task, child: task, how: how) {\n}\n"
+                + "routine bad_fork_cleanup_mm(child: task) {\n}\n") == [
+            "bad.mmc:6:19: error: action 'clone_fail' needs a clone action to fail (clone_thread, clone_fork or clone_kthread)",
+        ])
+    }
+
+    @Test func cloneFailAndShootdownNeedTheirRoutines() {
+        #expect(Self.errors([6: "actions schedule, clone_kthread, clone_fail"], append: "routine copy_mm(parent: task, child: task, how: how) {\n}\n") == [
+            "bad.mmc:6:34: error: action 'clone_fail' needs routine bad_fork_cleanup_mm(child: task), which the model does not define",
+        ])
+        #expect(Self.errors([6: "actions schedule, shootdown"], append: "routine mmgrab_lazy_tlb(m: mm) {\n}\n") == [
+            "bad.mmc:6:19: error: action 'shootdown' needs routine mmdrop_lazy_tlb(m: mm), which the model does not define",
+        ])
+        #expect(Self.errors([6: "actions schedule, shootdown"], append: Self.helpers) == [])
     }
 
     @Test func duplicateRoutineAndBadRoutineNames() {
@@ -240,7 +309,7 @@ import Testing
         // Checker, lexer, parser and checker errors again, interleaved by position.
         let edits = [6: "actions schedule, fly", 8: "    m.count += 1 $", 11: "    if prev.mm is nothing { return }"]
         #expect(Self.errors(edits, append: "routine f(t: page) {\n    foo(t)\n}\n") == [
-            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec)",
+            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown)",
             "bad.mmc:8:18: error: unexpected character '$'",
             "bad.mmc:11:19: error: expected 'none' after 'is', found 'nothing'",
             "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how)",

@@ -143,6 +143,140 @@ import Testing
         #expect((r.states, r.transitions, r.depth) == (9, 11, 4))
     }
 
+    /// linux-6-all at (1 CPU, 2 task slots, 1 mm slot), by hand: the smallest bound with a
+    /// kernel thread (kthreadd) to use mm0. At (1, 1, 1) it is linux-6's 5 states: no kernel
+    /// thread, no free slot. Notation: I init (slot 0), K kthreadd (slot 1, kthread), a task
+    /// as mm/active_mm ("-" none, "i" init_mm, "0" mm0), "idle(x)" idle0 current on x, mm0
+    /// as users/count, "im" init_mm.count (2 at boot, 1 once idle0's boot borrow is dropped).
+    /// mm0 lives as long as anything borrows it, so exec and clone_fork (a free mm slot) are
+    /// never enabled; clone needs a dead task's slot. The 38 states, in families:
+    ///   A  I and K alive, K not using mm0 (5): S0 boot idle(i), I 0/0, K -/-, 1/1, im 2;
+    ///      S1 I running, im 1; S2 K running -/i, im 2; S3 K running -/0, 1/2 (lazy grab);
+    ///      S4 idle(0), 1/2. Steps: S0 -> S1, S2; S1 -> S3, S4, exit; S2 -> S1, S0, exit,
+    ///      use_mm; S3 -> S1, S4, exit, use_mm (grab, then drop the lazy ref: S7);
+    ///      S4 -> S1, S3. 15 transitions.
+    ///   U  K inside use_mm, 0/0 (6): S7 K running, 2/2; S14 I running, K runnable 0/0;
+    ///      S15 idle(0), 2/3; S24 I exiting -/0, 1/3; with I dead: S32 K running, 1/2;
+    ///      S33 idle(0), 1/3. K only schedules or unuses: S7 -> S14, S15, unuse_mm -> S3;
+    ///      S14 -> S7, S15, exit -> S24; S15 -> S14, S7; S24 -> S32, S33; S32 -> S33,
+    ///      unuse_mm (mmput tears mm0 down: 0/1, K keeps the lazy ref) -> S10; S33 -> S32.
+    ///      13 transitions.
+    ///   E  one task exiting, the other runnable (3): S5 I exiting -/0, 0/1 (torn down, I's
+    ///      lazy ref left); S6 K exiting -/i; S8 K exiting -/0, 1/2. Each switches to the
+    ///      other task or to idle0, and dies: S5 -> S10, S11; S6 -> S12, S13; S8 -> S12, S21.
+    ///      6 transitions.
+    ///   I alone, slot 1 free (4): S12 I running, 1/1, im 1; S13 idle(i), im 2; S21 idle(0),
+    ///      1/2; S22 I exiting -/0, 0/1. S12 -> S21, exit -> S22, clone_thread -> S23,
+    ///      clone_fail(thread) -> S12 (mmget, then the error path's mmput); S13 -> S12;
+    ///      S21 -> S12; S22 -> S25. 7 transitions.
+    ///   I and its thread U in slot 1, 0/0 (5): S23 I running, 2/1; S29 U running; S30
+    ///      idle(0), 2/2; S31 I exiting, 1/2; S38 U exiting, 1/2. S23 -> S29, S30, S31;
+    ///      S29 -> S23, S30, S38; S30 -> S23, S29; S31 -> S39, S40; S38 -> S12, S21.
+    ///      12 transitions.
+    ///   U alone, slot 0 free (3): S39, S40, S41, the mirror of S12, S21, S22 (no im-2
+    ///      state: that one needs K to die first). S39 -> S40, S41, clone_thread -> S29,
+    ///      clone_fail -> S39; S40 -> S39; S41 -> S25. 6 transitions.
+    ///   Kernel threads on the zombie mm0 (0/1, init dead; use_mm needs users > 0) (11):
+    ///      K alone: S10 K running -/0, S11 idle(0), S19 K exiting; K and its kthread child C
+    ///      (slot 0): S20 K running, S26 C running, S27 idle(0), S28 K exiting, S34 C
+    ///      exiting; C alone: S35 C running, S36 idle(0), S37 C exiting. S10 -> S11, S19,
+    ///      clone_kthread -> S20, clone_fail -> S10; S11 -> S10; S19 -> S25; S20 -> S26,
+    ///      S27, S28; S26 -> S20, S27, S34; S27 -> S26, S20; S28 -> S35, S36; S34 -> S10,
+    ///      S11; S35 -> S36, S37, clone_kthread -> S26, clone_fail -> S35; S36 -> S35;
+    ///      S37 -> S25. 24 transitions.
+    ///   S25 every slot free, idle0 keeps the zombie mm0 (B16): no step.
+    /// 5 + 6 + 3 + 4 + 5 + 3 + 11 + 1 = 38 states, 15 + 13 + 6 + 7 + 12 + 6 + 24 = 83
+    /// transitions. Levels: S0 | S1 S2 | S3 S4 S5 S6 S7 | S8 S10 S11 S12 S13 S14 S15 |
+    /// S19 S20 S21 S22 S23 S24 | S25 S26 S27 S28 S29 S30 S31 S32 S33 | S34 S35 S36 S38 S39
+    /// S40 | S37 S41: depth 7.
+    @Test func allSmallestBoundCountedByHand() throws {
+        let model = try Fixture.load("models/linux-6-all.mmc")
+        let one = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 1))
+        #expect((one.states, one.transitions, one.depth) == (5, 5, 3))
+        let bounds = Bounds(cpus: 1, tasks: 2, mms: 1)
+        let r = Fixture.explore(model, bounds)
+        #expect(r.ending == .exhausted)
+        #expect((r.states, r.transitions, r.depth) == (38, 83, 7))
+        #expect(Fixture.levels(model, bounds).map(\.count) == [1, 2, 5, 7, 6, 9, 6, 2])
+    }
+
+    /// linux-6-shootdown at (1, 2, 1), by hand, in the notation above. Lazy users hold no
+    /// count (im stays 2 = 1 + cpus; mm0's count is 1 plus one per use_mm), so mm0 is freed
+    /// by the put that takes its users to 0, the shootdown first moving every CPU that runs
+    /// on it lazily to init_mm. The freed slot then lets exec and fork run: "A" below is
+    /// whatever mm slot 0 holds (mm0, or a new mm once mm0 is freed), and X a task that has
+    /// exec'd (a user task, no longer a kthread).
+    ///   A  (5): S0 boot; S1 I running; S2 K running -/i; S3 K running -/0, 1/1; S4 idle(0).
+    ///      As in linux-6-all: S0 -> S1, S2; S1 -> S3, S4, exit; S2 -> S1, S0, exit, use_mm;
+    ///      S3 -> S1, S4, exit, use_mm (-> S7); S4 -> S1, S3. 15 transitions.
+    ///   U  K inside use_mm (6): S7 K running, 2/2; S13 I running; S14 idle(0); S21 I
+    ///      exiting, 1/2; S33 K running, I dead, 1/2; S34 idle(0). S7 -> S13, S14, unuse ->
+    ///      S3; S13 -> S7, S14, exit -> S21; S14 -> S13, S7; S21 -> S33, S34; S33 -> S34,
+    ///      unuse_mm (mmput frees mm0; K is shot to init_mm) -> S9; S34 -> S33. 13.
+    ///   E  (3): S5 I exiting -/i: exit frees mm0 at once, shooting I itself; S6 K exiting
+    ///      -/i; S8 K exiting -/0. S5 -> S9, S10; S6 -> S11, S12; S8 -> S11, S15. 6.
+    ///   I alone (4): S11 I running 1/1; S12 idle(i); S15 idle(0); S19 I exiting -/i, mm0
+    ///      freed. S11 -> S15, S19, clone_thread -> S20, clone_fail -> S11; S12 -> S11;
+    ///      S15 -> S11; S19 -> S22. 7.
+    ///   I and its thread U (5): S20 I running, 2/1; S30 U running; S31 idle(0); S32 I
+    ///      exiting, 1/1; S42 U exiting. S20 -> S30, S31, S32; S30 -> S20, S31, S42; S31 ->
+    ///      S20, S30; S32 -> S17, S23; S42 -> S11, S15. 12.
+    ///   U alone (3): S17 U (or X, the same state) running on A, 1/1; S23 idle(A); S24 U exiting -/i, A
+    ///      freed. S17 -> S23, S24, clone_thread -> S30, clone_fail -> S17; S23 -> S17;
+    ///      S24 -> S22. 6.
+    ///   Kernel threads with no mm left, all on init_mm (11): K alone: S9 K running -/i,
+    ///      S10 idle(i), S16 K exiting; K and its kthread child C (slot 0): S18 K running,
+    ///      S26 C running, S27 idle(i), S28 K exiting, S35 C exiting; C alone: S37 C
+    ///      running, S38 idle(i), S44 C exiting. S9 -> S10, S16, exec -> S17 (K becomes X),
+    ///      clone_kthread -> S18, clone_fail -> S9; S10 -> S9; S16 -> S22; S18 -> S26, S27,
+    ///      S28, exec -> S29; S26 -> S18, S27, S35, exec -> S1 (C execs in slot 0 with K
+    ///      runnable: the boot's S1 again); S27 -> S26, S18; S28 -> S37, S38; S35 -> S9,
+    ///      S10; S37 -> S38, S44, exec -> S11, clone_kthread -> S26, clone_fail -> S37;
+    ///      S38 -> S37; S44 -> S22. 28.
+    ///   X (slot 1, on A) and C (slot 0, kthread): the slot mirror of A, U and E (11): S29 X
+    ///      running, 1/1; S39 C running -/A; S40 idle(A); S46 C inside use_mm, 2/2; S47 X
+    ///      running; S48 idle(A); S49 X exiting, 1/2; S50 C running, X dead; S51 idle(A);
+    ///      S41 X exiting, A freed; S45 C exiting -/A. S29 -> S39, S40, exit -> S41;
+    ///      S39 -> S29, S40, exit -> S45, use_mm -> S46; S40 -> S29, S39; S46 -> S47, S48,
+    ///      unuse -> S39; S47 -> S46, S48, exit -> S49; S48 -> S47, S46; S49 -> S50, S51;
+    ///      S50 -> S51, unuse -> S37; S51 -> S50; S41 -> S37, S38; S45 -> S17, S23. 26.
+    ///   S22 every slot free, idle0 on init_mm, no mm: no step.
+    /// 5 + 6 + 3 + 4 + 5 + 3 + 11 + 11 + 1 = 49 states; 15 + 13 + 6 + 7 + 12 + 6 + 28 + 26
+    /// = 113 transitions. Levels: S0 | S1 S2 | S3-S7 | S8-S14 | S15-S21 | S22 S23 S24 S26-S34
+    /// | S35 S37-S42 | S44 S45 S46 | S47 S48 | S49 | S50 S51: depth 10.
+    @Test func shootdownSmallestBoundCountedByHand() throws {
+        let model = try Fixture.load("models/linux-6-shootdown.mmc")
+        let one = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 1))
+        #expect((one.states, one.transitions, one.depth) == (5, 5, 3))
+        let bounds = Bounds(cpus: 1, tasks: 2, mms: 1)
+        let r = Fixture.explore(model, bounds)
+        #expect(r.ending == .exhausted)
+        #expect((r.states, r.transitions, r.depth) == (49, 113, 10))
+        #expect(Fixture.levels(model, bounds).map(\.count) == [1, 2, 5, 7, 7, 12, 7, 3, 2, 1, 2])
+    }
+
+    /// linux-6-all and linux-6-shootdown at the bounds linux-6 is counted at.
+    static let extensionCounts: [(model: String, bounds: (Int, Int, Int), states: Int, transitions: Int, depth: Int)] = [
+        ("models/linux-6-all.mmc", (1, 2, 2), 146, 362, 13),
+        ("models/linux-6-all.mmc", (2, 2, 2), 1_052, 3_768, 15),
+        ("models/linux-6-all.mmc", (2, 3, 3), 42_472, 252_168, 20),
+        ("models/linux-6-shootdown.mmc", (1, 2, 2), 126, 322, 13),
+        ("models/linux-6-shootdown.mmc", (2, 2, 2), 544, 2_148, 13),
+        ("models/linux-6-shootdown.mmc", (2, 3, 3), 22_067, 136_800, 18),
+    ]
+
+    @Test(arguments: 0..<extensionCounts.count)
+    func extensionModelsAtLargerBounds(_ i: Int) throws {
+        let c = Self.extensionCounts[i]
+        let bounds = Bounds(cpus: c.bounds.0, tasks: c.bounds.1, mms: c.bounds.2)
+        let model = try Fixture.load(c.model)
+        let r = Fixture.explore(model, bounds)
+        #expect(r.ending == .exhausted)
+        #expect((r.states, r.transitions, r.depth) == (c.states, c.transitions, c.depth), "\(c.model) at \(bounds)")
+        let dfs = Fixture.explore(model, bounds, SearchOptions(order: .depthFirst))
+        #expect((dfs.states, dfs.transitions) == (c.states, c.transitions))
+    }
+
     /// Between whole actions the three eras reach the same states: they differ only in how
     /// a switch moves references around inside one action, which coarse mode cannot see.
     @Test func erasAgreeBetweenActions() throws {

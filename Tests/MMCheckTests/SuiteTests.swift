@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Explorer
 @testable import KernelSemantics
 @testable import MMCheckCLI
 @testable import ModelLanguage
@@ -93,6 +94,34 @@ import Testing
         #expect(back.stepLines == [7, 8, 9, 10])   // header, 2 comments, model, bounds, claim
     }
 
+    @Test func theExtensionStepsParseBack() throws {
+        let steps = [Step(kind: .schedule, cpu: 0, task: 1), Step(kind: .useMM, cpu: 0, task: 1, mm: 2),
+                     Step(kind: .unuseMM, cpu: 1, task: 1), Step(kind: .exec, cpu: 0, task: 1),
+                     Step(kind: .cloneFail, cpu: 0, task: 0, child: 2, how: .thread),
+                     Step(kind: .cloneFail, cpu: 1, task: 1, child: 2, how: .kthread)]
+        let text = TraceFile(modelPath: "models/x.mmc", bounds: Self.bounds, claim: "violation no-leak", steps: steps).text()
+        #expect(text.contains("step use_mm cpu=0 task=1 mm=2\n"))
+        #expect(text.contains("step unuse_mm cpu=1 task=1\n"))
+        #expect(text.contains("step clone_fail cpu=0 parent=0 child=2 how=thread\n"))
+        #expect(try TraceFile.parse(text, path: "t.trace").get().steps == steps)
+    }
+
+    @Test func malformedExtensionSteps() {
+        func errors(_ body: String) -> [String] {
+            let text = "mmcheck-trace 1\nbounds cpus=2 tasks=3 mms=3\nclaim violation no-leak\n" + body
+            switch TraceFile.parse(text, path: "t.trace") {
+            case .success: return []
+            case .failure(let e): return e.lines
+            }
+        }
+        #expect(errors("step use_mm cpu=0 task=1\n") == ["t.trace:4:6: error: use_mm step is missing mm="])
+        #expect(errors("step use_mm cpu=0 task=1 mm=3\n") == ["t.trace:4:26: error: mm=3: an mm slot must be 0 to 2 at these bounds"])
+        #expect(errors("step unuse_mm cpu=0 task=1 mm=0\n") == [
+            "t.trace:4:28: error: unexpected 'mm=0' in a unuse_mm step (it takes cpu=, task=)",
+        ])
+        #expect(errors("step clone_fail cpu=0 parent=0 child=2\n") == ["t.trace:4:6: error: clone_fail step is missing how="])
+    }
+
     @Test func malformedTracesGiveLocatedErrors() {
         func errors(_ body: String) -> [String] {
             let text = "mmcheck-trace 1\nbounds cpus=2 tasks=3 mms=3\nclaim violation no-leak\n" + body
@@ -101,7 +130,7 @@ import Testing
             case .failure(let e): return e.lines
             }
         }
-        #expect(errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, proceed)"])
+        #expect(errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed)"])
         #expect(errors("step schedule cpu=2 next=0\n") == ["t.trace:4:15: error: cpu=2: a cpu must be 0 to 1 at these bounds"])
         #expect(errors("step exit cpu=0 task=idle\n") == ["t.trace:4:17: error: task=idle: a task slot must be 0 to 2 at these bounds"])
         #expect(errors("step clone cpu=0 parent=0 child=1 how=vfork\n") == ["t.trace:4:35: error: how=vfork: expected thread, fork or kthread"])
@@ -140,5 +169,58 @@ import Testing
         let after = try replay("step schedule cpu=0 next=0\nstep exit cpu=0 task=0\nstep schedule cpu=1 next=1\n")
         #expect(after.status == 2)
         #expect(after.err.hasSuffix("t.trace:6:1: error: step 3 (schedule cpu=1 next=1) comes after the step that already violated a property\n"))
+    }
+}
+
+/// Counterexamples with the extension steps: found, written as a trace file, parsed back,
+/// replayed from the initial state, and rendered for people.
+@Suite struct ExtensionCounterexampleTests {
+    static func counterexample(_ file: String, _ bounds: Bounds) throws -> (CheckOutcome, TraceFile, Replay) {
+        let model = try Fixture.load(file)
+        let outcome = Check(model: model, bounds: bounds, options: SearchOptions()).run()
+        let text = try #require(outcome.traceFileText(modelPath: file))
+        let trace = try TraceFile.parse(text, path: "t.trace").get()
+        let replay = try Replay(system: KernelSystem(model: model, bounds: trace.bounds), path: trace.steps.map(\.label))
+        return (outcome, trace, replay)
+    }
+
+    @Test func useMMSkippingItsGrabUnderShootdown() throws {
+        let (outcome, trace, replay) = try Self.counterexample("models/bugs/kthread-use-mm-skip-grab-shootdown.mmc",
+                                                               Bounds(cpus: 1, tasks: 2, mms: 1))
+        #expect(trace.steps.map(\.kind) == [.schedule, .schedule, .useMM, .unuseMM])
+        #expect(trace.steps[2] == Step(kind: .useMM, cpu: 0, task: 1, mm: 0))
+        let last = try #require(replay.entries.last)
+        #expect(last.breach?.property == .noFreeWhileBorrowed)
+        #expect(last.breach?.reason == .freeWithUsers(2))
+        #expect(last.after.tasks[1].activeMM == Ref.initMM)   // shot down before the free checks
+        let lines = TraceRenderer(model: outcome.model, bounds: trace.bounds).render(replay)
+        #expect(lines.contains("3  cpu0: use_mm  kthreadd mm0"))
+        #expect(lines.contains("4  cpu0: unuse_mm  kthreadd mm0"))
+        #expect(lines.contains { $0.contains("kthreadd.active_mm     mm0 -> init_mm") })
+    }
+
+    @Test func theForkErrorPathLeak() throws {
+        let (outcome, trace, replay) = try Self.counterexample("models/bugs/fork-cleanup-exit-mm-leak.mmc",
+                                                               Bounds(cpus: 2, tasks: 3, mms: 3))
+        #expect(trace.steps == [Step(kind: .schedule, cpu: 0, task: 0),
+                                Step(kind: .cloneFail, cpu: 0, task: 0, child: 2, how: .thread)])
+        #expect(replay.finalBreach?.reason == .deadTaskHolds(task: 2, activeMM: true))
+        let lines = TraceRenderer(model: outcome.model, bounds: trace.bounds).render(replay)
+        #expect(lines.contains("2  cpu0: clone_fail  init -> t2 (thread)"))
+        #expect(lines.contains { $0.contains("t2 dies still holding mm0 as its active_mm") })
+    }
+
+    @Test func aCleanlyFailedCloneLeavesNothingButItsChildsName() throws {
+        // A clean clone_fail names the child it never ran, then the next clone gets the name after.
+        let model = try Fixture.load("models/linux-6-all.mmc")
+        let bounds = Bounds(cpus: 1, tasks: 3, mms: 2)
+        let path = [Step.schedule(cpu: 0, next: 0), Step.cloneFail(cpu: 0, parent: 0, child: 2, how: .fork),
+                    Step.clone(cpu: 0, parent: 0, child: 2, how: .fork)]
+        let replay = try Replay(system: KernelSystem(model: model, bounds: bounds), path: path)
+        #expect(replay.finalBreach == nil)
+        #expect(replay.entries[1].after == replay.entries[1].before)
+        let lines = TraceRenderer(model: model, bounds: bounds).render(replay)
+        #expect(lines.contains("2  cpu0: clone_fail  init -> t2 (fork)"))
+        #expect(lines.contains("3  cpu0: clone  init -> t3 (fork)"))
     }
 }

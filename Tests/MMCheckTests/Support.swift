@@ -40,6 +40,39 @@ enum Fixture {
         Search(system: KernelSystem(model: model, bounds: bounds), options: options).run()
     }
 
+    /// Every reachable state, level by level (level i: the states first reached after i
+    /// steps), by a plain breadth-first search over a `Set` of packed states: no use of the
+    /// explorer's store, so it checks the explorer's counts as well as listing the states.
+    /// Violating steps are not followed.
+    static func levels(_ model: CompiledModel, _ bounds: Bounds) -> [[KernelState]] {
+        let system = KernelSystem(model: model, bounds: bounds)
+        let words = system.stateWords
+        let buffer = SuccessorBuffer(stateWords: words)
+        var seen = Set<[UInt64]>()
+        func fresh() -> [[UInt64]] {
+            var out: [[UInt64]] = []
+            for i in 0..<buffer.count where buffer.violation(i) == SuccessorBuffer.noViolation {
+                let s = Array(UnsafeBufferPointer(start: buffer.state(i), count: words))
+                if seen.insert(s).inserted { out.append(s) }
+            }
+            return out
+        }
+        system.initialStates(into: buffer)
+        var level = fresh()
+        var packed: [[[UInt64]]] = []
+        while !level.isEmpty {
+            packed.append(level)
+            var next: [[UInt64]] = []
+            for s in level {
+                buffer.reset()
+                s.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
+                next += fresh()
+            }
+            level = next
+        }
+        return packed.map { $0.map { s in s.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) } } }
+    }
+
     /// Every model file under models/, relative to the repository.
     static func modelFiles(under folder: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.path(folder))) ?? []
