@@ -263,7 +263,8 @@ public final class Machine {
         case .exit: work[oStatus + Int(registers[0])] = StateLayout.exiting
         case .clone: if fine { work[oStatus + Int(registers[1])] = StateLayout.runnable }
         case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
-        case .schedule, .useMM, .unuseMM, .cloneFail: break
+        case .cloneFail: if !completeCloneFail(registers[1]) { return false }
+        case .schedule, .useMM, .unuseMM: break
         }
         return endStep()
     }
@@ -328,12 +329,18 @@ public final class Machine {
     public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
         begin(c)
         let k = Int(child)
-        work[oStatus + k] = StateLayout.runnable
+        work[oStatus + k] = fine ? StateLayout.forming : StateLayout.runnable
         if tracksKthread && how == .kthread { work[oKthread + k] = 1 }
         registers[0] = parent
         registers[1] = child
         registers[2] = how.rawValue
-        if let entry = model.cloneFailEntry, !execute(from: entry) { return false }
+        if !run(.cloneFail, from: model.cloneFailEntry) { return false }
+        return afterTaskStep(parent)
+    }
+
+    /// The end of clone_fail: the child dies, holding nothing.
+    private func completeCloneFail(_ child: Int32) -> Bool {
+        let k = Int(child)
         if work[oMM + k] != Ref.none {
             return fail(.noLeak, .deadTaskHolds(task: child, activeMM: false), mm: work[oMM + k], site: cleanupSite)
         }
@@ -342,7 +349,7 @@ public final class Machine {
         }
         work[oStatus + k] = StateLayout.unused
         work[oKthread + k] = 0
-        return checkState()
+        return true
     }
 
     /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
@@ -351,8 +358,9 @@ public final class Machine {
         begin(c)
         registers[0] = t
         registers[1] = m
-        if let entry = model.useMMEntry, !execute(from: entry) { return false }
-        return checkState()
+        registers[2] = 0
+        if !run(.useMM, from: model.useMMEntry) { return false }
+        return afterTaskStep(t)
     }
 
     /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
@@ -361,8 +369,9 @@ public final class Machine {
         begin(c)
         registers[0] = t
         registers[1] = work[oMM + Int(t)]
-        if let entry = model.unuseMMEntry, !execute(from: entry) { return false }
-        return checkState()
+        registers[2] = 0
+        if !run(.unuseMM, from: model.unuseMMEntry) { return false }
+        return afterTaskStep(t)
     }
 
     /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then

@@ -94,9 +94,9 @@ final class Checker {
         }
         if let modeOverride { mode = modeOverride }
         if mode == .fine {
-            // Fine mode runs schedule, exit, clone and exec statement by statement; the
-            // other actions are coarse-only in this version.
-            for (action, at) in actionLocations where [.useMM, .unuseMM, .cloneFail, .shootdown].contains(action) {
+            // Fine mode runs every action statement by statement, but a shootdown in fine
+            // mode (an IPI step on each CPU before the free) is not modelled yet.
+            for (action, at) in actionLocations where action == .shootdown {
                 let name = ActionSet.names.first { $0.1 == action }?.0 ?? "action"
                 error(at, "'\(name)' is not supported in fine mode yet (use mode coarse)")
             }

@@ -82,21 +82,26 @@ import Testing
         #expect((r.states, r.transitions, r.depth) == (21, 24, 8))
     }
 
-    /// linux-6-fine with every action run whole is linux-6-exec: the same routines.
-    @Test func fineModelInCoarseModeIsTheCoarseModel() throws {
+    /// A fine model with every action run whole is its coarse model: the same routines
+    /// (linux-6-exec-fine is linux-6-exec, linux-6-fine is linux-6-all).
+    @Test(arguments: [("models/linux-6-exec-fine.mmc", "models/linux-6-exec.mmc", 11_185),
+                      ("models/linux-6-fine.mmc", "models/linux-6-all.mmc", 42_472)])
+    func fineModelInCoarseModeIsTheCoarseModel(_ c: (String, String, Int)) throws {
         let bounds = Bounds(cpus: 2, tasks: 3, mms: 3)
-        let fine = Fixture.explore(try Fixture.load("models/linux-6-fine.mmc", mode: .coarse), bounds)
-        let coarse = Fixture.explore(try Fixture.load("models/linux-6-exec.mmc"), bounds)
+        let fine = Fixture.explore(try Fixture.load(c.0, mode: .coarse), bounds)
+        let coarse = Fixture.explore(try Fixture.load(c.1), bounds)
         #expect((fine.states, fine.transitions, fine.depth) == (coarse.states, coarse.transitions, coarse.depth))
-        #expect(fine.states == 11_185)
+        #expect(fine.states == c.2)
     }
 
-    /// linux-6-fine's exact counts at small bounds (regression; `mmcheck suite` has more).
-    @Test(arguments: [((1, 2, 2), 9_593, 10_758, 66), ((2, 2, 2), 322_033, 656_550, 94)])
-    func fineCounts(_ c: ((Int, Int, Int), Int, Int, Int)) throws {
-        let r = Fixture.explore(try Fixture.load("models/linux-6-fine.mmc"), Bounds(cpus: c.0.0, tasks: c.0.1, mms: c.0.2))
+    /// Exact fine counts at small bounds (regression; `mmcheck suite` has more).
+    @Test(arguments: [("models/linux-6-exec-fine.mmc", (1, 2, 2), 9_593, 10_758, 66),
+                      ("models/linux-6-exec-fine.mmc", (2, 2, 2), 322_033, 656_550, 94),
+                      ("models/linux-6-fine.mmc", (1, 2, 2), 36_495, 41_032, 97)])
+    func fineCounts(_ c: (String, (Int, Int, Int), Int, Int, Int)) throws {
+        let r = Fixture.explore(try Fixture.load(c.0), Bounds(cpus: c.1.0, tasks: c.1.1, mms: c.1.2))
         #expect(r.ending == .exhausted)
-        #expect((r.states, r.transitions, r.depth) == (c.1, c.2, c.3))
+        #expect((r.states, r.transitions, r.depth) == (c.2, c.3, c.4))
     }
 
     /// The d53c3dfb23c4 race reads as the commit message tells it: read, preempted, the
@@ -151,6 +156,8 @@ import Testing
             "bad.mmc:3:13: error: preemptible takes 'yes' or 'no', got 'maybe'"])
         #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "mode"])) == [
             "bad.mmc:3:5: error: expected 'coarse' or 'fine' after 'mode', found end of line"])
+        #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "mode fine", 6: "actions schedule, shootdown"]))
+            .contains("bad.mmc:6:19: error: 'shootdown' is not supported in fine mode yet (use mode coarse)"))
         #expect(ModelErrorTests.errors(ModelErrorTests.model([11: "    irqs_off { mmgrab(prev.active_mm) }"])) == [])
         #expect(ModelErrorTests.errors(ModelErrorTests.model([11: "    atomic { let x = prev.active_mm }; mmgrab(x)"])) == [])
     }
