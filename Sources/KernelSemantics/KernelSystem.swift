@@ -12,6 +12,9 @@ public final class KernelSystem: TransitionSystem {
 
     private let actions: ActionSet
     private let fine: Bool
+    /// Fine mode with shootdown: mms (bit r for reference r) whose free some step of the
+    /// state being expanded waits for.
+    private var awaited: UInt64 = 0
     private let T: Int32, C: Int
     private let tracksKthread: Bool
 
@@ -37,6 +40,7 @@ public final class KernelSystem: TransitionSystem {
     }
 
     public func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) {
+        awaited = 0
         layout.unpack(state, into: machine.base)
         let base = machine.base
         let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive, oUsers = layout.users
@@ -108,6 +112,16 @@ public final class KernelSystem: TransitionSystem {
                 }
             }
         }
+        // A free waiting for shootdown IPIs: each CPU that still runs on the mm lazily
+        // takes its IPI as a step of its own, once its interrupts are on.
+        if awaited != 0 {
+            for k in 1...bounds.mms where awaited & (1 << UInt64(k + 1)) != 0 {
+                for d in 0..<C where machine.baseLazilyBorrows(cpu: d, mm: Int32(k + 1)) && machine.acceptsInterrupt(cpu: d) {
+                    emit(machine.shootdownIPI(cpu: d, mm: Int32(k + 1)), label: Step.shootdown(cpu: d, mm: Int32(k - 1)),
+                         into: buffer)
+                }
+            }
+        }
     }
 
     /// Every schedule(c, next) from a state where `curr` is current on c.
@@ -136,10 +150,14 @@ public final class KernelSystem: TransitionSystem {
              label: Step.cloneFail(cpu: c, parent: parent, child: child, how: how), into: buffer)
     }
 
-    /// A step that makes a new mm while no slot is free waits (fine mode): not enabled.
+    /// A step that makes a new mm while no slot is free, or frees an mm another CPU still
+    /// runs on lazily under shootdown, waits (fine mode): not enabled.
     @inline(__always)
     private func emit(_ ok: Bool, label: UInt32, into buffer: SuccessorBuffer) {
-        if !ok && machine.blocked { return }
+        if !ok && machine.blocked {
+            if machine.awaitedShootdown != Ref.none { awaited |= 1 << UInt64(machine.awaitedShootdown) }
+            return
+        }
         let out = buffer.nextState()
         if ok {
             layout.pack(machine.work, into: out)
@@ -157,6 +175,7 @@ public final class KernelSystem: TransitionSystem {
         case .clone: return machine.clone(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
         case .exec: return machine.exec(cpu: step.cpu, task: step.task)
         case .proceed: return machine.proceed(cpu: step.cpu)
+        case .shootdown: return machine.shootdownIPI(cpu: step.cpu, mm: Ref.slot(Int(step.mm)))
         case .useMM: return machine.useMM(cpu: step.cpu, task: step.task, mm: Ref.slot(Int(step.mm)))
         case .unuseMM: return machine.unuseMM(cpu: step.cpu, task: step.task)
         case .cloneFail:

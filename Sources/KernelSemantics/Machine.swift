@@ -52,6 +52,9 @@ public final class Machine {
     /// Fine mode: the last step could not run because it makes a new mm and no mm slot is
     /// free (an allocation waits for memory): it is not enabled.
     @exclusivity(unchecked) public private(set) var blocked = false
+    /// Fine mode with shootdown: the mm whose free the last step waited for, because some
+    /// other CPU still runs on it lazily and has not taken its shootdown IPI (else none).
+    @exclusivity(unchecked) public private(set) var awaitedShootdown: Int32 = Ref.none
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
@@ -160,6 +163,7 @@ public final class Machine {
         }
         breach = nil
         blocked = false
+        awaitedShootdown = Ref.none
         pausedAt = -1
         startSite = -1
     }
@@ -523,13 +527,25 @@ public final class Machine {
         if m == Ref.initMM { return fail(.initMMImmortal, .freeInitMM, mm: m, site: site) }
         if !isLive(m) { return fail(.noUseAfterFree, .notLive(.free), mm: m, site: site) }
         if shootdown {
-            for c in 0..<Int(C) {
-                let e = w[oCurr + c]
-                let t = e == 0 ? Int(T) + c : Int(e) - 1
-                if w[oActive + t] == m && w[oMM + t] == Ref.none {
-                    w[oActive + t] = Ref.initMM
-                    if c == Int(cpu) { loaded = Ref.initMM }
+            // In fine mode another CPU's switch is its own step, an IPI it takes when its
+            // interrupts are on (`shootdownIPI`). The free waits for every other CPU that
+            // may still run on m (as mm_cpumask(m) has it): until it has taken the IPI if
+            // its task runs on m lazily, or until its interrupts are on again if it is
+            // inside a switch or an irqs_off region with m loaded or in hand.
+            if fine {
+                for c in 0..<Int(C) where c != Int(cpu) {
+                    let waits = lazilyBorrows(c, m) || (!acceptsInterrupt(w, c) && involves(c, m))
+                    if waits {
+                        blocked = true
+                        awaitedShootdown = m
+                        return false
+                    }
                 }
+            }
+            for c in 0..<Int(C) where (c == Int(cpu) || !fine) && lazilyBorrows(c, m) {
+                let e = w[oCurr + c]
+                w[oActive + (e == 0 ? Int(T) + c : Int(e) - 1)] = Ref.initMM
+                if c == Int(cpu) { loaded = Ref.initMM }
             }
         }
         let k = Int(m) - 1
@@ -563,6 +579,58 @@ public final class Machine {
         w[oCount + k] = 0
         markDangling(m)
         return true
+    }
+
+    /// Whether CPU c's current task runs on `m` lazily (active_mm m, no mm), in `work`.
+    @inline(__always)
+    private func lazilyBorrows(_ c: Int, _ m: Int32) -> Bool {
+        let e = work[oCurr + c]
+        let t = e == 0 ? Int(T) + c : Int(e) - 1
+        return work[oActive + t] == m && work[oMM + t] == Ref.none
+    }
+
+    /// Whether CPU c has `m` loaded, pending in prev_mm, as its current task's active_mm,
+    /// or (inside a switch) as the next task's active_mm, in `work` (fine mode).
+    private func involves(_ c: Int, _ m: Int32) -> Bool {
+        let w = work
+        if w[oLoaded + c] == m || w[oPrev + c] == m { return true }
+        let e = w[oCurr + c]
+        if w[oActive + (e == 0 ? Int(T) + c : Int(e) - 1)] == m { return true }
+        if w[oCPUPC + c] != 0 && ks > 1 {
+            let next = Int(w[oCPUFrame + c * ks + 1])
+            if next < Int(T + C) && w[oActive + next] == m { return true }
+        }
+        return false
+    }
+
+    /// Fine mode with shootdown: CPU c takes the IPI for mm `m` (cleanup_lazy_tlbs): if its
+    /// current task runs on m lazily, it is switched to init_mm, taking no reference.
+    public func shootdownIPI(cpu c: Int, mm m: Int32) -> Bool {
+        begin(c)
+        if lazilyBorrows(c, m) {
+            let e = work[oCurr + c]
+            work[oActive + (e == 0 ? Int(T) + c : Int(e) - 1)] = Ref.initMM
+            loaded = Ref.initMM
+        }
+        return endStep()
+    }
+
+    /// Whether CPU c can take an IPI now in state `w` (fine mode): not inside its schedule
+    /// action, and its task (if inside a routine) not in an irqs_off region.
+    private func acceptsInterrupt(_ w: UnsafeMutablePointer<Int32>, _ c: Int) -> Bool {
+        if w[oCPUPC + c] != 0 { return false }
+        let e = w[oCurr + c]
+        guard e != 0, w[oTaskPC + Int(e - 1)] != 0 else { return true }
+        return yields[Int(w[oTaskPC + Int(e - 1)] - 1)].preemptible
+    }
+
+    /// Whether CPU c can take an IPI in the state being expanded.
+    public func acceptsInterrupt(cpu c: Int) -> Bool { acceptsInterrupt(base, c) }
+
+    /// Whether CPU c's current task runs on `m` lazily, in `base`.
+    public func baseLazilyBorrows(cpu c: Int, mm m: Int32) -> Bool {
+        let t = Int(current(c))
+        return base[oActive + t] == m && base[oMM + t] == Ref.none
     }
 
     /// A local still pointing to a freed mm is not a holder, and using it is a use after

@@ -1,12 +1,15 @@
 import ModelLanguage
 
 /// One action with its parameters: the label of a transition, packed into 32 bits for the
-/// explorer (kind: 3 bits, cpu: 4, task: 6, child: 6, how: 2, mm: 5; 26 bits in all).
+/// explorer (kind: 4 bits, cpu: 4, task: 6, child: 6, how: 2, mm: 5; 27 bits in all).
 public struct Step: Sendable, Hashable {
     public enum Kind: UInt32, Sendable {
         case schedule = 0, exit = 1, clone = 2, exec = 3, useMM = 4, unuseMM = 5, cloneFail = 6
         /// Fine mode: the next statement of whatever is in progress on the CPU.
         case proceed = 7
+        /// Fine mode with shootdown: CPU `cpu` takes the IPI that switches its lazily
+        /// borrowed mm slot `mm` to init_mm, so that a waiting free can go on.
+        case shootdown = 8
     }
 
     public var kind: Kind
@@ -18,7 +21,8 @@ public struct Step: Sendable, Hashable {
     public var child: Int32
     /// clone, clone_fail: how the child shares memory.
     public var how: CloneKind
-    /// use_mm: the mm slot the kernel thread starts to use (a slot number, not a `Ref`).
+    /// use_mm: the mm slot the kernel thread starts to use; shootdown: the mm slot being
+    /// freed (a slot number, not a `Ref`).
     public var mm: Int32
 
     public init(kind: Kind, cpu: Int, task: Int32, child: Int32 = 0, how: CloneKind = .thread, mm: Int32 = 0) {
@@ -30,8 +34,8 @@ public struct Step: Sendable, Hashable {
         self.mm = mm
     }
 
-    static let cpuShift: UInt32 = 3, taskShift: UInt32 = 7, childShift: UInt32 = 13, howShift: UInt32 = 19,
-               mmShift: UInt32 = 21
+    static let cpuShift: UInt32 = 4, taskShift: UInt32 = 8, childShift: UInt32 = 14, howShift: UInt32 = 20,
+               mmShift: UInt32 = 22
 
     @inline(__always)
     static func pack(_ kind: Kind, _ cpu: Int, _ task: Int32, child: Int32 = 0, how: CloneKind = .thread,
@@ -62,6 +66,9 @@ public struct Step: Sendable, Hashable {
     @inline(__always)
     public static func proceed(cpu: Int) -> UInt32 { pack(.proceed, cpu, 0) }
 
+    @inline(__always)
+    public static func shootdown(cpu: Int, mm: Int32) -> UInt32 { pack(.shootdown, cpu, 0, mm: mm) }
+
     /// use_mm(task, mm slot `mm`).
     @inline(__always)
     public static func useMM(cpu: Int, task: Int32, mm: Int32) -> UInt32 { pack(.useMM, cpu, task, mm: mm) }
@@ -72,7 +79,7 @@ public struct Step: Sendable, Hashable {
     public var label: UInt32 { Step.pack(kind, cpu, task, child: child, how: how, mm: mm) }
 
     public init?(label: UInt32) {
-        guard label >> 26 == 0, let kind = Kind(rawValue: label & 7),
+        guard label >> 27 == 0, let kind = Kind(rawValue: label & 15),
               let how = CloneKind(rawValue: Int32(label >> Step.howShift & 3)) else { return nil }
         self.init(kind: kind, cpu: Int(label >> Step.cpuShift & 15), task: Int32(label >> Step.taskShift & 63),
                   child: Int32(label >> Step.childShift & 63), how: how, mm: Int32(label >> Step.mmShift & 31))

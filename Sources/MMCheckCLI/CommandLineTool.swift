@@ -163,6 +163,7 @@ enum Help {
           step clone_fail cpu=0 parent=0 child=2 how=thread
                                               (copy_mm, then the fork error path)
           step proceed cpu=0                  (fine mode: the CPU's next statement)
+          step shootdown cpu=1 mm=0           (fine mode: cpu1 takes the IPI freeing mm slot 0)
         a fine-mode trace has a 'mode fine' line after 'bounds'.
         tasks are slot numbers: 0 is init's slot, 1 kthreadd's; mms are mm slot numbers.
         """

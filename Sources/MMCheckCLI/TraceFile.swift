@@ -52,6 +52,7 @@ struct TraceFile: Equatable {
         case .exit: return "exit cpu=\(step.cpu) task=\(task(step.task))"
         case .exec: return "exec cpu=\(step.cpu) task=\(task(step.task))"
         case .proceed: return "proceed cpu=\(step.cpu)"
+        case .shootdown: return "shootdown cpu=\(step.cpu) mm=\(step.mm)"
         case .clone: return "clone cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
         case .cloneFail:
             return "clone_fail cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
@@ -152,11 +153,12 @@ struct TraceFile: Equatable {
         case "schedule": required = ["cpu", "next"]
         case "exit", "exec", "unuse_mm": required = ["cpu", "task"]
         case "use_mm": required = ["cpu", "task", "mm"]
+        case "shootdown": required = ["cpu", "mm"]
         case "proceed": required = ["cpu"]
         case "clone", "clone_fail": required = ["cpu", "parent", "child", "how"]
         default:
             return .failure(Diagnostic(SourceLocation(line: line, column: column),
-                                       "unknown action '\(action)' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed)"))
+                                       "unknown action '\(action)' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown)"))
         }
         var values: [String: (String, Int)] = [:]
         for (word, col) in words.dropFirst() {
@@ -196,6 +198,9 @@ struct TraceFile: Equatable {
                 return .success(Step(kind: .exec, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
             case "proceed":
                 return .success(Step(kind: .proceed, cpu: cpu, task: 0))
+            case "shootdown":
+                let m = try number("mm", below: bounds.mms, what: "an mm slot").get()
+                return .success(Step(kind: .shootdown, cpu: cpu, task: 0, mm: Int32(m)))
             case "unuse_mm":
                 return .success(Step(kind: .unuseMM, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
             case "use_mm":

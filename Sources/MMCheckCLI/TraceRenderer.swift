@@ -61,6 +61,9 @@ struct TraceRenderer {
         case .unuseMM:
             return "cpu\(s.cpu): unuse_mm  \(names.task(s.task)) \(names.mm(entry.before.tasks[Int(s.task)].mm))"
         case .cloneFail: return "cpu\(s.cpu): clone_fail  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
+        case .shootdown:
+            let cpu = entry.before.cpus[s.cpu]
+            return "cpu\(s.cpu): shootdown IPI for \(names.mm(Ref.slot(Int(s.mm)))): \(names.task(cpu.curr)) switched to init_mm"
         case .schedule where entry.preemptedAt >= 0:
             switchedOut.insert(entry.prev)
             return "cpu\(s.cpu): preempt \(names.task(entry.prev)) inside \(place(entry.preemptedAt)) -> \(names.task(s.task))"

@@ -93,14 +93,6 @@ final class Checker {
             }
         }
         if let modeOverride { mode = modeOverride }
-        if mode == .fine {
-            // Fine mode runs every action statement by statement, but a shootdown in fine
-            // mode (an IPI step on each CPU before the free) is not modelled yet.
-            for (action, at) in actionLocations where action == .shootdown {
-                let name = ActionSet.names.first { $0.1 == action }?.0 ?? "action"
-                error(at, "'\(name)' is not supported in fine mode yet (use mode coarse)")
-            }
-        }
         for entry in EntryRoutine.allCases {
             if let info = routines[entry.name] {
                 let checked = entry.isCheckedWhenDefined || entry.isRequired(by: actions)

@@ -321,15 +321,17 @@ struct ExtensionHarness {
             Step(kind: .clone, cpu: 3, task: 4, child: 15, how: .fork),
             Step(kind: .cloneFail, cpu: 7, task: 15, child: 14, how: .kthread),
             Step(kind: .useMM, cpu: 5, task: 9, mm: 15), Step(kind: .unuseMM, cpu: 2, task: 1),
-            Step(kind: .proceed, cpu: 6, task: 0),
+            Step(kind: .proceed, cpu: 6, task: 0), Step(kind: .shootdown, cpu: 7, task: 0, mm: 15),
         ]
         for s in steps {
             #expect(Step(label: s.label) == s)
-            #expect(s.label < 1 << 26)
+            #expect(s.label < 1 << 27)
         }
         #expect(Step.useMM(cpu: 5, task: 9, mm: 15) == steps[5].label)
         #expect(Step.cloneFail(cpu: 7, parent: 15, child: 14, how: .kthread) == steps[4].label)
         #expect(Step.proceed(cpu: 6) == steps[7].label)
-        #expect(Step(label: 1 << 26) == nil)           // past the 26 bits of a label
+        #expect(Step.shootdown(cpu: 7, mm: 15) == steps[8].label)
+        #expect(Step(label: 9) == nil)                 // no tenth kind
+        #expect(Step(label: 1 << 27) == nil)           // past the 27 bits of a label
     }
 }

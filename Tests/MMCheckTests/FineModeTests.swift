@@ -156,19 +156,55 @@ import Testing
             "bad.mmc:3:13: error: preemptible takes 'yes' or 'no', got 'maybe'"])
         #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "mode"])) == [
             "bad.mmc:3:5: error: expected 'coarse' or 'fine' after 'mode', found end of line"])
-        #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "mode fine", 6: "actions schedule, shootdown"]))
-            .contains("bad.mmc:6:19: error: 'shootdown' is not supported in fine mode yet (use mode coarse)"))
         #expect(ModelErrorTests.errors(ModelErrorTests.model([11: "    irqs_off { mmgrab(prev.active_mm) }"])) == [])
         #expect(ModelErrorTests.errors(ModelErrorTests.model([11: "    atomic { let x = prev.active_mm }; mmgrab(x)"])) == [])
     }
 
+    /// Shootdown in fine mode: a free of an mm another CPU runs on lazily waits for that
+    /// CPU's IPI step; the steps exist, every one switches a lazy borrower to init_mm, and
+    /// the model stays safe. (A plain breadth-first search over the system, counting labels.)
+    @Test func shootdownIPIsAreStepsOfTheirOwn() throws {
+        let model = try Fixture.load("models/linux-6-shootdown-fine.mmc")
+        let system = KernelSystem(model: model, bounds: Bounds(cpus: 2, tasks: 2, mms: 1))
+        let buffer = SuccessorBuffer(stateWords: system.stateWords)
+        system.initialStates(into: buffer)
+        var seen: Set<[UInt64]> = []
+        var queue: [[UInt64]] = []
+        func words(_ i: Int) -> [UInt64] { Array(UnsafeBufferPointer(start: buffer.state(i), count: system.stateWords)) }
+        for i in 0..<buffer.count where seen.insert(words(i)).inserted { queue.append(words(i)) }
+        var ipis = 0, violations = 0, head = 0
+        while head < queue.count {
+            let state = queue[head]
+            head += 1
+            buffer.reset()
+            state.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
+            for i in 0..<buffer.count {
+                if buffer.violation(i) != SuccessorBuffer.noViolation { violations += 1; continue }
+                if let step = Step(label: buffer.label(i)), step.kind == .shootdown {
+                    ipis += 1
+                    let before = state.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) }
+                    let after = KernelState(layout: system.layout, packed: buffer.state(i))
+                    let t = Int(before.cpus[step.cpu].curr)
+                    #expect(before.tasks[t].activeMM == Ref.slot(Int(step.mm)) && before.tasks[t].mm == Ref.none)
+                    #expect(after.tasks[t].activeMM == Ref.initMM && after.cpus[step.cpu].loaded == Ref.initMM)
+                }
+                if seen.insert(words(i)).inserted { queue.append(words(i)) }
+            }
+        }
+        #expect(violations == 0)
+        #expect(ipis > 0)
+        #expect(seen.count == 74_285)   // as `mmcheck check` counts it (results/baseline.txt)
+    }
+
     @Test func fineTraceFileRoundTrips() throws {
         let bounds = Bounds(cpus: 1, tasks: 2, mms: 2)
-        let steps = [Step(kind: .schedule, cpu: 0, task: 1), Step(kind: .proceed, cpu: 0, task: 0), Step(kind: .exec, cpu: 0, task: 1)]
+        let steps = [Step(kind: .schedule, cpu: 0, task: 1), Step(kind: .proceed, cpu: 0, task: 0), Step(kind: .exec, cpu: 0, task: 1),
+                     Step(kind: .shootdown, cpu: 0, task: 0, mm: 1)]
         let trace = TraceFile(modelPath: "m.mmc", bounds: bounds, mode: .fine, claim: "violation no-leak", steps: steps)
         let text = trace.text()
         #expect(text.contains("mode fine\n"))
         #expect(text.contains("step proceed cpu=0\n"))
+        #expect(text.contains("step shootdown cpu=0 mm=1\n"))
         let back = try TraceFile.parse(text, path: "t.trace").get()
         #expect(back.mode == .fine)
         #expect(back.steps == steps)

@@ -130,7 +130,7 @@ import Explorer
             case .failure(let e): return e.lines
             }
         }
-        #expect(errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed)"])
+        #expect(errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown)"])
         #expect(errors("step schedule cpu=2 next=0\n") == ["t.trace:4:15: error: cpu=2: a cpu must be 0 to 1 at these bounds"])
         #expect(errors("step exit cpu=0 task=idle\n") == ["t.trace:4:17: error: task=idle: a task slot must be 0 to 2 at these bounds"])
         #expect(errors("step clone cpu=0 parent=0 child=1 how=vfork\n") == ["t.trace:4:35: error: how=vfork: expected thread, fork or kthread"])
