@@ -246,14 +246,19 @@ public final class Machine {
     /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how). A
     /// kthread clone gives a kernel-thread child (PF_KTHREAD, where flags are stored).
     public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
+        startClone(c, parent, child, how)
+        if !run(.clone, from: model.cloneEntry) { return false }
+        return afterTaskStep(parent)
+    }
+
+    /// The child's slot is taken (in fine mode not schedulable until copy_mm is done).
+    private func startClone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind) {
         begin(c)
         work[oStatus + Int(child)] = fine ? StateLayout.forming : StateLayout.runnable
         if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
         registers[0] = parent
         registers[1] = child
         registers[2] = how.rawValue
-        if !run(.clone, from: model.cloneEntry) { return false }
-        return afterTaskStep(parent)
     }
 
     /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
@@ -331,13 +336,7 @@ public final class Machine {
     /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
     /// otherwise, as for a dead task at its final switch).
     public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
-        begin(c)
-        let k = Int(child)
-        work[oStatus + k] = fine ? StateLayout.forming : StateLayout.runnable
-        if tracksKthread && how == .kthread { work[oKthread + k] = 1 }
-        registers[0] = parent
-        registers[1] = child
-        registers[2] = how.rawValue
+        startClone(c, parent, child, how)
         if !run(.cloneFail, from: model.cloneFailEntry) { return false }
         return afterTaskStep(parent)
     }

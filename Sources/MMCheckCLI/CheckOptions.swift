@@ -22,15 +22,15 @@ struct CheckOptions: Equatable {
         var options = CheckOptions()
         var seen: Set<String> = []
         var i = 0
+        /// The option's value: after `=`, or the next argument.
+        func value(_ name: String, _ inline: String?, needs what: String) throws(UsageError) -> String {
+            if let inline { return inline }
+            i += 1
+            guard i < arguments.count else { throw UsageError(message: "option '\(name)' needs \(what)") }
+            return arguments[i]
+        }
         func number(_ name: String, _ inline: String?, minimum: Int) throws(UsageError) -> Int {
-            let text: String
-            if let inline {
-                text = inline
-            } else {
-                i += 1
-                guard i < arguments.count else { throw UsageError(message: "option '\(name)' needs a number") }
-                text = arguments[i]
-            }
+            let text = try value(name, inline, needs: "a number")
             guard let value = Int(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
             guard value >= minimum else { throw UsageError(message: "option '\(name)' must be at least \(minimum), got \(value)") }
             return value
@@ -52,22 +52,9 @@ struct CheckOptions: Equatable {
                 case "--max-states": options.search.maxStates = try number(name, inline, minimum: 1)
                 case "--max-depth": options.search.maxDepth = try number(name, inline, minimum: 0)
                 case "--trace-out":
-                    if let inline {
-                        options.traceOut = inline
-                    } else {
-                        i += 1
-                        guard i < arguments.count else { throw UsageError(message: "option '--trace-out' needs a file name") }
-                        options.traceOut = arguments[i]
-                    }
+                    options.traceOut = try value(name, inline, needs: "a file name")
                 case "--mode":
-                    let text: String
-                    if let inline {
-                        text = inline
-                    } else {
-                        i += 1
-                        guard i < arguments.count else { throw UsageError(message: "option '--mode' needs 'coarse' or 'fine'") }
-                        text = arguments[i]
-                    }
+                    let text = try value(name, inline, needs: "'coarse' or 'fine'")
                     guard let mode = CompiledModel.Mode(rawValue: text) else {
                         throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                     }
