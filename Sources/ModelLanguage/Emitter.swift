@@ -112,7 +112,7 @@ final class Emitter {
 
     private func emitStatement(_ statement: StatementSyntax, _ scope: inout Scope) {
         setSite(statement.location, routine: frames.last?.routine ?? "")
-        if fine && !reporting && atomicDepth == 0 && !isLocal(statement, scope) { emitYield() }
+        if fine && !reporting && atomicDepth == 0 && !isLocal(statement) { emitYield() }
         switch statement {
         case .binding(let name, let value, _, let nameAt):
             if Constant.reserved.contains(name) {
@@ -184,7 +184,7 @@ final class Emitter {
     /// not a step of its own: nothing another CPU does can tell it apart from the step
     /// after it, so it runs with that one. A call of a routine is not a step either (its
     /// statements are), nor is an irqs_off region (its first statement is).
-    private func isLocal(_ statement: StatementSyntax, _ scope: Scope) -> Bool {
+    private func isLocal(_ statement: StatementSyntax) -> Bool {
         func local(_ e: ExpressionSyntax) -> Bool {
             if case .name = e { return true }
             if case .integer = e { return true }
