@@ -168,6 +168,14 @@ public final class Machine {
         startSite = -1
     }
 
+    /// The action's inputs, in the registers its code reads them from.
+    @inline(__always)
+    private func inputs(_ a: Int32, _ b: Int32, _ c: Int32) {
+        registers[0] = a
+        registers[1] = b
+        registers[2] = c
+    }
+
     /// Runs an action's code from its entry, or on from a yield point (fine mode). Returns
     /// false on a violation; `pausedAt` says whether it paused.
     @inline(__always)
@@ -194,9 +202,7 @@ public final class Machine {
     public func schedule(cpu c: Int, next: Int32) -> Bool {
         begin(c)
         let prev = current(c)
-        registers[0] = prev
-        registers[1] = next
-        registers[2] = 0
+        inputs(prev, next, 0)
         if fine && next < T { work[oStatus + Int(next)] = StateLayout.running }  // taken by this CPU
         if !run(.schedule, from: model.scheduleEntry) { return false }
         if pausedAt >= 0 {
@@ -212,15 +218,7 @@ public final class Machine {
         if prev < T {
             let p = Int(prev)
             if work[oStatus + p] == StateLayout.exiting {
-                // The task is dead: its slot is cleared, and it must hold nothing by now.
-                if work[oMM + p] != Ref.none {
-                    return fail(.noLeak, .deadTaskHolds(task: prev, activeMM: false), mm: work[oMM + p], site: exitSite)
-                }
-                if work[oActive + p] != Ref.none {
-                    return fail(.noLeak, .deadTaskHolds(task: prev, activeMM: true), mm: work[oActive + p], site: scheduleSite)
-                }
-                work[oStatus + p] = StateLayout.unused
-                work[oKthread + p] = 0
+                if !bury(prev, mmSite: exitSite, activeMMSite: scheduleSite) { return false }
             } else {
                 work[oStatus + p] = StateLayout.runnable
             }
@@ -236,9 +234,7 @@ public final class Machine {
     /// exit(t) on CPU c: exit_mm(t); t becomes exiting.
     public func exit(cpu c: Int, task t: Int32) -> Bool {
         begin(c)
-        registers[0] = t
-        registers[1] = 0
-        registers[2] = 0
+        inputs(t, 0, 0)
         if !run(.exit, from: model.exitEntry) { return false }
         return afterTaskStep(t)
     }
@@ -256,9 +252,7 @@ public final class Machine {
         begin(c)
         work[oStatus + Int(child)] = fine ? StateLayout.forming : StateLayout.runnable
         if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
-        registers[0] = parent
-        registers[1] = child
-        registers[2] = how.rawValue
+        inputs(parent, child, how.rawValue)
     }
 
     /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
@@ -272,7 +266,7 @@ public final class Machine {
         case .exit: work[oStatus + Int(registers[0])] = StateLayout.exiting
         case .clone: if fine { work[oStatus + Int(registers[1])] = StateLayout.runnable }
         case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
-        case .cloneFail: if !completeCloneFail(registers[1]) { return false }
+        case .cloneFail: if !bury(registers[1], mmSite: cleanupSite, activeMMSite: cleanupSite) { return false }
         case .schedule, .useMM, .unuseMM: break
         }
         return endStep()
@@ -341,14 +335,16 @@ public final class Machine {
         return afterTaskStep(parent)
     }
 
-    /// The end of clone_fail: the child dies, holding nothing.
-    private func completeCloneFail(_ child: Int32) -> Bool {
-        let k = Int(child)
+    /// A dead task (an exiting one at its final switch, a failed clone's child): it must
+    /// hold nothing by now (a no-leak violation reported at `mmSite` or `activeMMSite`
+    /// otherwise), and its slot is cleared.
+    private func bury(_ t: Int32, mmSite: Int32, activeMMSite: Int32) -> Bool {
+        let k = Int(t)
         if work[oMM + k] != Ref.none {
-            return fail(.noLeak, .deadTaskHolds(task: child, activeMM: false), mm: work[oMM + k], site: cleanupSite)
+            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: false), mm: work[oMM + k], site: mmSite)
         }
         if work[oActive + k] != Ref.none {
-            return fail(.noLeak, .deadTaskHolds(task: child, activeMM: true), mm: work[oActive + k], site: cleanupSite)
+            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: true), mm: work[oActive + k], site: activeMMSite)
         }
         work[oStatus + k] = StateLayout.unused
         work[oKthread + k] = 0
@@ -359,9 +355,7 @@ public final class Machine {
     /// with users > 0: mmget(m), then kthread_use_mm(t, m).
     public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> Bool {
         begin(c)
-        registers[0] = t
-        registers[1] = m
-        registers[2] = 0
+        inputs(t, m, 0)
         if !run(.useMM, from: model.useMMEntry) { return false }
         return afterTaskStep(t)
     }
@@ -370,9 +364,7 @@ public final class Machine {
     /// mmput(m), with m = t.mm.
     public func unuseMM(cpu c: Int, task t: Int32) -> Bool {
         begin(c)
-        registers[0] = t
-        registers[1] = work[oMM + Int(t)]
-        registers[2] = 0
+        inputs(t, work[oMM + Int(t)], 0)
         if !run(.unuseMM, from: model.unuseMMEntry) { return false }
         return afterTaskStep(t)
     }
@@ -384,9 +376,7 @@ public final class Machine {
         begin(c)
         let m = allocateMM()
         if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
-        registers[0] = t
-        registers[1] = m
-        registers[2] = 0
+        inputs(t, m, 0)
         if !run(.exec, from: model.execEntry) { return false }
         return afterTaskStep(t)
     }

@@ -135,12 +135,20 @@ import Testing
     /// States S0..S8 = 9; transitions S0:1, S1:3, S2:1, S3:1, S4:3, S5:0, S6:1, S7:1,
     /// S8:0 = 11; depth 4 (S8).
     @Test func execSmallestBoundCountedByHand() throws {
-        let model = try Fixture.load("models/linux-6-exec.mmc")
+        try Self.expectHandCount("models/linux-6-exec.mmc", at: Bounds(cpus: 1, tasks: 1, mms: 2), (9, 11, 4))
+    }
+
+    /// A model that extends linux-6 has linux-6's five states at (1, 1, 1), where none of
+    /// its new steps is enabled, and `counted` (states, transitions, depth; and the states
+    /// per breadth-first level, when given) at `bounds`, as worked out by hand.
+    static func expectHandCount(_ file: String, at bounds: Bounds, _ counted: (Int, Int, Int), levels: [Int]? = nil) throws {
+        let model = try Fixture.load(file)
         let one = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 1))
         #expect((one.states, one.transitions, one.depth) == (5, 5, 3))
-        let r = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 2))
+        let r = Fixture.explore(model, bounds)
         #expect(r.ending == .exhausted)
-        #expect((r.states, r.transitions, r.depth) == (9, 11, 4))
+        #expect((r.states, r.transitions, r.depth) == counted)
+        if let levels { #expect(Fixture.levels(model, bounds).map(\.count) == levels) }
     }
 
     /// linux-6-all at (1 CPU, 2 task slots, 1 mm slot), by hand: the smallest bound with a
@@ -190,14 +198,8 @@ import Testing
     /// S19 S20 S21 S22 S23 S24 | S25 S26 S27 S28 S29 S30 S31 S32 S33 | S34 S35 S36 S38 S39
     /// S40 | S37 S41: depth 7.
     @Test func allSmallestBoundCountedByHand() throws {
-        let model = try Fixture.load("models/linux-6-all.mmc")
-        let one = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 1))
-        #expect((one.states, one.transitions, one.depth) == (5, 5, 3))
-        let bounds = Bounds(cpus: 1, tasks: 2, mms: 1)
-        let r = Fixture.explore(model, bounds)
-        #expect(r.ending == .exhausted)
-        #expect((r.states, r.transitions, r.depth) == (38, 83, 7))
-        #expect(Fixture.levels(model, bounds).map(\.count) == [1, 2, 5, 7, 6, 9, 6, 2])
+        try Self.expectHandCount("models/linux-6-all.mmc", at: Bounds(cpus: 1, tasks: 2, mms: 1), (38, 83, 7),
+                                 levels: [1, 2, 5, 7, 6, 9, 6, 2])
     }
 
     /// linux-6-shootdown at (1, 2, 1), by hand, in the notation above. Lazy users hold no
@@ -245,14 +247,8 @@ import Testing
     /// = 113 transitions. Levels: S0 | S1 S2 | S3-S7 | S8-S14 | S15-S21 | S22 S23 S24 S26-S34
     /// | S35 S37-S42 | S44 S45 S46 | S47 S48 | S49 | S50 S51: depth 10.
     @Test func shootdownSmallestBoundCountedByHand() throws {
-        let model = try Fixture.load("models/linux-6-shootdown.mmc")
-        let one = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 1))
-        #expect((one.states, one.transitions, one.depth) == (5, 5, 3))
-        let bounds = Bounds(cpus: 1, tasks: 2, mms: 1)
-        let r = Fixture.explore(model, bounds)
-        #expect(r.ending == .exhausted)
-        #expect((r.states, r.transitions, r.depth) == (49, 113, 10))
-        #expect(Fixture.levels(model, bounds).map(\.count) == [1, 2, 5, 7, 7, 12, 7, 3, 2, 1, 2])
+        try Self.expectHandCount("models/linux-6-shootdown.mmc", at: Bounds(cpus: 1, tasks: 2, mms: 1), (49, 113, 10),
+                                 levels: [1, 2, 5, 7, 7, 12, 7, 3, 2, 1, 2])
     }
 
     /// linux-6-all and linux-6-shootdown at the bounds linux-6 is counted at.

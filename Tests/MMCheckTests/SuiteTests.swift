@@ -106,37 +106,32 @@ import Explorer
         #expect(try TraceFile.parse(text, path: "t.trace").get().steps == steps)
     }
 
-    @Test func malformedExtensionSteps() {
-        func errors(_ body: String) -> [String] {
-            let text = "mmcheck-trace 1\nbounds cpus=2 tasks=3 mms=3\nclaim violation no-leak\n" + body
-            switch TraceFile.parse(text, path: "t.trace") {
-            case .success: return []
-            case .failure(let e): return e.lines
-            }
+    /// The errors for a trace at (2, 3, 3) whose steps are `body`, from line 4 on.
+    static func errors(_ body: String) -> [String] {
+        let text = "mmcheck-trace 1\nbounds cpus=2 tasks=3 mms=3\nclaim violation no-leak\n" + body
+        switch TraceFile.parse(text, path: "t.trace") {
+        case .success: return []
+        case .failure(let e): return e.lines
         }
-        #expect(errors("step use_mm cpu=0 task=1\n") == ["t.trace:4:6: error: use_mm step is missing mm="])
-        #expect(errors("step use_mm cpu=0 task=1 mm=3\n") == ["t.trace:4:26: error: mm=3: an mm slot must be 0 to 2 at these bounds"])
-        #expect(errors("step unuse_mm cpu=0 task=1 mm=0\n") == [
+    }
+
+    @Test func malformedExtensionSteps() {
+        #expect(Self.errors("step use_mm cpu=0 task=1\n") == ["t.trace:4:6: error: use_mm step is missing mm="])
+        #expect(Self.errors("step use_mm cpu=0 task=1 mm=3\n") == ["t.trace:4:26: error: mm=3: an mm slot must be 0 to 2 at these bounds"])
+        #expect(Self.errors("step unuse_mm cpu=0 task=1 mm=0\n") == [
             "t.trace:4:28: error: unexpected 'mm=0' in a unuse_mm step (it takes cpu=, task=)",
         ])
-        #expect(errors("step clone_fail cpu=0 parent=0 child=2\n") == ["t.trace:4:6: error: clone_fail step is missing how="])
+        #expect(Self.errors("step clone_fail cpu=0 parent=0 child=2\n") == ["t.trace:4:6: error: clone_fail step is missing how="])
     }
 
     @Test func malformedTracesGiveLocatedErrors() {
-        func errors(_ body: String) -> [String] {
-            let text = "mmcheck-trace 1\nbounds cpus=2 tasks=3 mms=3\nclaim violation no-leak\n" + body
-            switch TraceFile.parse(text, path: "t.trace") {
-            case .success: return []
-            case .failure(let e): return e.lines
-            }
-        }
-        #expect(errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown)"])
-        #expect(errors("step schedule cpu=2 next=0\n") == ["t.trace:4:15: error: cpu=2: a cpu must be 0 to 1 at these bounds"])
-        #expect(errors("step exit cpu=0 task=idle\n") == ["t.trace:4:17: error: task=idle: a task slot must be 0 to 2 at these bounds"])
-        #expect(errors("step clone cpu=0 parent=0 child=1 how=vfork\n") == ["t.trace:4:35: error: how=vfork: expected thread, fork or kthread"])
-        #expect(errors("step exit cpu=0\n") == ["t.trace:4:6: error: exit step is missing task="])
-        #expect(errors("step exit cpu=0 task=0 next=1\n") == ["t.trace:4:24: error: unexpected 'next=1' in a exit step (it takes cpu=, task=)"])
-        #expect(errors("jump\n") == ["t.trace:4:1: error: unknown line 'jump' (expected model, bounds, mode, claim or step)"])
+        #expect(Self.errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown)"])
+        #expect(Self.errors("step schedule cpu=2 next=0\n") == ["t.trace:4:15: error: cpu=2: a cpu must be 0 to 1 at these bounds"])
+        #expect(Self.errors("step exit cpu=0 task=idle\n") == ["t.trace:4:17: error: task=idle: a task slot must be 0 to 2 at these bounds"])
+        #expect(Self.errors("step clone cpu=0 parent=0 child=1 how=vfork\n") == ["t.trace:4:35: error: how=vfork: expected thread, fork or kthread"])
+        #expect(Self.errors("step exit cpu=0\n") == ["t.trace:4:6: error: exit step is missing task="])
+        #expect(Self.errors("step exit cpu=0 task=0 next=1\n") == ["t.trace:4:24: error: unexpected 'next=1' in a exit step (it takes cpu=, task=)"])
+        #expect(Self.errors("jump\n") == ["t.trace:4:1: error: unknown line 'jump' (expected model, bounds, mode, claim or step)"])
         switch TraceFile.parse("hello\n", path: "t.trace") {
         case .success: Issue.record("accepted a file that is not a trace")
         case .failure(let e): #expect(e.lines == ["t.trace:1:1: error: expected 'mmcheck-trace 1' as the first line"])
