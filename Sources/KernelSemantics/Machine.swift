@@ -18,6 +18,10 @@ public final class Machine {
     @exclusivity(unchecked) public private(set) var breach: Breach?
 
     private let code: UnsafeMutablePointer<Instruction>
+    /// `model.mmRegisters`, flat: action k's mm registers are
+    /// `mmRegisters[mmRegisterStart[k] ..< mmRegisterStart[k + 1]]`.
+    private let mmRegisters: UnsafeMutablePointer<Int32>
+    private let mmRegisterStart: UnsafeMutablePointer<Int>
     private let registers: UnsafeMutablePointer<Int32>
     private let T: Int32, C: Int32, M: Int32, cap: Int32
     private let oMM: Int, oActive: Int, oStatus: Int, oCurr: Int, oPrev: Int, oLive: Int, oUsers: Int, oCount: Int
@@ -101,6 +105,16 @@ public final class Machine {
         layout.initializeConstants(work)
         code = .allocate(capacity: max(model.code.count, 1))
         code.initialize(from: model.code, count: model.code.count)
+        let flat = model.mmRegisters.flatMap { $0 }
+        mmRegisters = .allocate(capacity: max(flat.count, 1))
+        mmRegisters.initialize(from: flat, count: flat.count)
+        mmRegisterStart = .allocate(capacity: model.mmRegisters.count + 1)
+        var start = 0
+        for (k, list) in model.mmRegisters.enumerated() {
+            mmRegisterStart[k] = start
+            start += list.count
+        }
+        mmRegisterStart[model.mmRegisters.count] = start
         registers = .allocate(capacity: max(model.registerCount, CompiledModel.inputRegisters))
         registers.initialize(repeating: 0, count: max(model.registerCount, CompiledModel.inputRegisters))
         scheduleSite = model.scheduleEntry.map { model.code[$0].site } ?? -1
@@ -113,6 +127,8 @@ public final class Machine {
         work.deallocate()
         code.deallocate()
         registers.deallocate()
+        mmRegisters.deallocate()
+        mmRegisterStart.deallocate()
     }
 
     // MARK: The initial state
@@ -407,13 +423,18 @@ public final class Machine {
         var pc = entry
         let r = registers
         let w = work
+        // Coarse code has no yields and needs no start site: it counts as touched at once.
+        var touched = !fine
         while true {
             let i = code[pc]
             pc += 1
-            if startSite < 0 && i.operation.touchesState { startSite = i.site }
+            if !touched && i.operation.touchesState {
+                touched = true
+                startSite = i.site
+            }
             switch i.operation {
             case .yield:
-                if startSite >= 0 {
+                if touched {
                     pausedAt = i.a
                     return true
                 }
@@ -626,8 +647,9 @@ public final class Machine {
     /// free even once the slot is reused: every mm register of the running action, and in
     /// fine mode every paused frame's saved mm, that holds `m` now holds the dangling mark.
     private func markDangling(_ m: Int32) {
-        for r in model.mmRegisters[Int(action.rawValue)] where registers[Int(r)] == m {
-            registers[Int(r)] = m + dangling
+        let k = Int(action.rawValue)
+        for j in mmRegisterStart[k]..<mmRegisterStart[k + 1] where registers[Int(mmRegisters[j])] == m {
+            registers[Int(mmRegisters[j])] = m + dangling
         }
         guard fine else { return }
         let w = work
