@@ -1,6 +1,15 @@
 /// Explicit-state search over a `TransitionSystem`: breadth-first (shortest counterexamples)
 /// or depth-first, with a `StateStore` for visited states and a flat array of parent indices
 /// from which counterexamples are rebuilt.
+///
+/// Breadth-first, a search that stops at violations finishes the level of its first one,
+/// so it reports every property violated at the shortest length, whatever the order
+/// states are expanded in.
+///
+/// When the system is symmetric, every state is replaced by its orbit's representative
+/// before it is looked up or stored, and a counterexample is rebuilt by walking real
+/// (not canonical) states: from each, the step whose successor has the next stored
+/// representative. Orbits keep distances, so breadth-first traces stay shortest.
 public final class Search {
     public let system: any TransitionSystem
     public let options: SearchOptions
@@ -9,11 +18,16 @@ public final class Search {
     @exclusivity(unchecked) private var parents: ContiguousArray<UInt32> = []
     private let buffer: SuccessorBuffer
     private let initial: SuccessorBuffer
+    private let symmetric: Bool
+    /// Scratch words for canonical copies.
+    private let scratchState: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var violationCounts: [Int]
     private var counterexamples: [SearchResult.Counterexample] = []
     @exclusivity(unchecked) private var transitions = 0
     @exclusivity(unchecked) private var depth = 0
     private var stopReason: SearchResult.Ending?
+    /// Some counterexample has been recorded.
+    private var violated = false
     private static let root = UInt32.max
 
     public init(system: any TransitionSystem, options: SearchOptions = SearchOptions()) {
@@ -23,7 +37,11 @@ public final class Search {
         buffer = SuccessorBuffer(stateWords: system.stateWords)
         initial = SuccessorBuffer(stateWords: system.stateWords)
         violationCounts = Array(repeating: 0, count: system.propertyNames.count)
+        symmetric = system.isSymmetric
+        scratchState = .allocate(capacity: system.stateWords)
     }
+
+    deinit { scratchState.deallocate() }
 
     /// Runs the search to its end and reports what it found.
     public func run() -> SearchResult {
@@ -37,8 +55,9 @@ public final class Search {
                 if stopReason != nil { break }
                 continue
             }
-            if store.insert(initial.state(k)).inserted { parents.append(Search.root) }
+            if store.insert(canonical(initial.state(k))).inserted { parents.append(Search.root) }
         }
+        if violated && !options.findAll { stopReason = .violation }
         if stopReason == nil {
             switch options.order {
             case .breadthFirst: breadthFirst()
@@ -59,6 +78,10 @@ public final class Search {
         var levelEnd = store.count
         while head < store.count {
             if head == levelEnd {
+                if violated && !options.findAll {
+                    stopReason = .violation
+                    return
+                }
                 level += 1
                 levelEnd = store.count
             }
@@ -73,6 +96,7 @@ public final class Search {
             if !expand(head, level: level) { return }
             head += 1
         }
+        if violated && !options.findAll { stopReason = .violation }
     }
 
     private func depthFirst() {
@@ -108,12 +132,13 @@ public final class Search {
             if v >= 0 {
                 violationCounts[Int(v)] += 1
                 if violationCounts[Int(v)] == 1 {
-                    let (root, path) = pathTo(i)
-                    record(property: v, initialIndex: root, path: path + [buffer.label(k)])
+                    let (root, path) = pathTo(i, violation: v, label: buffer.label(k))
+                    record(property: v, initialIndex: root, path: path)
                     if stopReason != nil { return false }
                 }
                 continue
             }
+            if symmetric { system.canonicalize(buffer.mutableState(k)) }
             let s = buffer.state(k)
             if let maxStates = options.maxStates, store.count >= maxStates, !store.contains(s) {
                 stopReason = .limit("state limit \(maxStates) reached")
@@ -130,7 +155,7 @@ public final class Search {
     private func hasUnexploredStep(from i: Int) -> Bool {
         buffer.reset()
         system.expand(store.state(i), into: buffer)
-        for k in 0..<buffer.count where buffer.violation(k) >= 0 || !store.contains(buffer.state(k)) {
+        for k in 0..<buffer.count where buffer.violation(k) >= 0 || !store.contains(canonical(buffer.state(k))) {
             return true
         }
         return false
@@ -139,31 +164,62 @@ public final class Search {
     private func record(property: Int32, initialIndex: Int, path: [UInt32]) {
         if path.isEmpty { violationCounts[Int(property)] += 1 }
         counterexamples.append(.init(property: Int(property), initialIndex: initialIndex, path: path))
-        if !options.findAll { stopReason = .violation }
+        violated = true
+        // Breadth-first goes on to the end of the level (see `breadthFirst`).
+        if !options.findAll && options.order == .depthFirst { stopReason = .violation }
+    }
+
+    /// The state's orbit representative (the state itself without a symmetry), in scratch
+    /// words when it differs.
+    private func canonical(_ s: UnsafePointer<UInt64>) -> UnsafePointer<UInt64> {
+        guard symmetric else { return s }
+        scratchState.update(from: s, count: system.stateWords)
+        system.canonicalize(scratchState)
+        return UnsafePointer(scratchState)
     }
 
     /// The initial-state index and the labels leading from it to stored state `target`,
-    /// rebuilt by re-expanding each state on the parent chain.
-    private func pathTo(_ target: Int) -> (Int, [UInt32]) {
+    /// then the step with `label` from it that violates property `violation`: rebuilt by
+    /// re-expanding each state on the parent chain.
+    private func pathTo(_ target: Int, violation: Int32, label: UInt32) -> (Int, [UInt32]) {
         var chain = [target]
         while parents[chain[chain.count - 1]] != Search.root {
             chain.append(Int(parents[chain[chain.count - 1]]))
         }
         chain.reverse()
+        let root = store.state(chain[0])
+        let initialIndex = (0..<initial.count).first { same(canonical(initial.state($0)), root) } ?? 0
         let scratch = SuccessorBuffer(stateWords: system.stateWords)
         var labels: [UInt32] = []
-        for (p, c) in zip(chain, chain.dropFirst()) {
+        guard symmetric else {
+            for (p, c) in zip(chain, chain.dropFirst()) {
+                scratch.reset()
+                system.expand(store.state(p), into: scratch)
+                let child = store.state(c)
+                for k in 0..<scratch.count where scratch.violation(k) < 0 && same(scratch.state(k), child) {
+                    labels.append(scratch.label(k))
+                    break
+                }
+            }
+            return (initialIndex, labels + [label])
+        }
+        // Walk real states: the stored ones are representatives, whose labels name
+        // renamed CPUs, tasks and mms.
+        var real = ContiguousArray(UnsafeBufferPointer(start: initial.state(initialIndex), count: system.stateWords))
+        for c in chain.dropFirst() {
             scratch.reset()
-            system.expand(store.state(p), into: scratch)
+            real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
             let child = store.state(c)
-            for k in 0..<scratch.count where scratch.violation(k) < 0 && same(scratch.state(k), child) {
+            for k in 0..<scratch.count where scratch.violation(k) < 0 && same(canonical(scratch.state(k)), child) {
                 labels.append(scratch.label(k))
+                real = ContiguousArray(UnsafeBufferPointer(start: scratch.state(k), count: system.stateWords))
                 break
             }
         }
-        let root = store.state(chain[0])
-        let initialIndex = (0..<initial.count).first { same(initial.state($0), root) } ?? 0
-        return (initialIndex, labels)
+        scratch.reset()
+        real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
+        let last = (0..<scratch.count).first { scratch.violation($0) == violation }
+        return (initialIndex, labels + [last.map { scratch.label($0) } ?? label])
     }
 
     private func same(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>) -> Bool {

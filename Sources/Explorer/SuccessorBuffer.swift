@@ -51,6 +51,9 @@ public final class SuccessorBuffer {
 
     @inline(__always)
     public func state(_ i: Int) -> UnsafePointer<UInt64> { UnsafePointer(words + i * stateWords) }
+    /// The words of successor `i`, to be rewritten in place (by a symmetry).
+    @inline(__always)
+    public func mutableState(_ i: Int) -> UnsafeMutablePointer<UInt64> { words + i * stateWords }
     @inline(__always)
     public func label(_ i: Int) -> UInt32 { labels[i] }
     /// The violated property's index, or `noViolation`.

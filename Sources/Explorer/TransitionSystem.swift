@@ -14,4 +14,15 @@ public protocol TransitionSystem: AnyObject {
     /// Writes every enabled step from `state`: the successor, the step's label, and whether
     /// the step violated a property. Must not allocate per call once `buffer` has grown.
     func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer)
+    /// Whether the system has a symmetry: `canonicalize` then maps every state to the
+    /// representative of its orbit, and the search stores representatives only.
+    var isSymmetric: Bool { get }
+    /// Replaces `state` by its orbit's representative (states in one orbit have the same
+    /// steps up to the symmetry, with the same violations).
+    func canonicalize(_ state: UnsafeMutablePointer<UInt64>)
+}
+
+extension TransitionSystem {
+    public var isSymmetric: Bool { false }
+    public func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}
 }

@@ -18,9 +18,14 @@ public final class KernelSystem: TransitionSystem {
     private let T: Int32, C: Int
     private let tracksKthread: Bool
 
-    public init(model: CompiledModel, bounds: Bounds) {
+    /// Symmetry reduction over CPUs, task slots and mm slots, when asked for.
+    public let symmetry: Symmetry?
+    public var isSymmetric: Bool { symmetry != nil }
+
+    public init(model: CompiledModel, bounds: Bounds, symmetry: Bool = false) {
         machine = Machine(model: model, bounds: bounds)
         layout = machine.layout
+        self.symmetry = symmetry ? Symmetry(layout: layout, model: model) : nil
         self.bounds = bounds
         actions = model.actions
         fine = model.mode == .fine
@@ -32,6 +37,10 @@ public final class KernelSystem: TransitionSystem {
     public func initialStates(into buffer: SuccessorBuffer) {
         let ok = machine.loadInitialState()
         emit(ok, label: 0, into: buffer)
+    }
+
+    public func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {
+        symmetry?.canonicalize(state)
     }
 
     /// Makes `state` the machine's base state.

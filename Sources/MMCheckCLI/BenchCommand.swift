@@ -1,26 +1,31 @@
 import Explorer
 import KernelSemantics
 
-/// `mmcheck bench [FILE]`: the speed benchmark. Checks the model (default linux-6) at a
-/// fixed ladder of bounds, each a fresh breadth-first search, and prints states/s,
-/// transitions/s and bytes per stored state.
+/// `mmcheck bench [FILE] [--symmetry]`: the speed benchmark. Checks the model (default
+/// linux-6) at a fixed ladder of bounds, each a fresh breadth-first search, and prints
+/// states/s, transitions/s and bytes per stored state. With `--symmetry`, reduced searches
+/// on a ladder of larger bounds (states are then orbits).
 enum BenchCommand {
     static let ladder = [(2, 3, 3), (3, 3, 3), (2, 4, 4), (3, 4, 4), (2, 5, 5)]
+    static let symmetryLadder = [(4, 4, 4), (5, 5, 5), (4, 6, 6), (6, 6, 6)]
 
     static func run(_ arguments: [String], console: Console) -> Int32 {
-        if let option = arguments.first(where: { $0.hasPrefix("-") }) {
-            console.err("mmcheck: error: unknown option '\(option)' (bench takes an optional model file)")
+        let symmetry = arguments.contains("--symmetry")
+        let rest = arguments.filter { $0 != "--symmetry" }
+        if let option = rest.first(where: { $0.hasPrefix("-") }) {
+            console.err("mmcheck: error: unknown option '\(option)' (bench takes an optional model file and --symmetry)")
             return CommandLineTool.ExitCode.usage
         }
-        guard arguments.count <= 1 else {
-            console.err("mmcheck: error: unexpected argument '\(arguments[1])': bench takes one model file")
+        guard rest.count <= 1, arguments.count - rest.count <= 1 else {
+            console.err("mmcheck: error: unexpected argument '\(rest.count > 1 ? rest[1] : "--symmetry")': bench takes one model file")
             return CommandLineTool.ExitCode.usage
         }
-        let path = arguments.first ?? CheckOptions.defaultModel
-        console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (breadth-first, one search per line)")
+        let path = rest.first ?? CheckOptions.defaultModel
+        let kind = symmetry ? "breadth-first with symmetry: states are orbits" : "breadth-first"
+        console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (\(kind), one search per line)")
         console.out("")
         console.out("bounds   words       states    transitions   seconds     states/s  transitions/s  bytes/state")
-        for (c, t, m) in ladder {
+        for (c, t, m) in symmetry ? symmetryLadder : ladder {
             let loaded: ModelLoader.Loaded
             do {
                 loaded = try ModelLoader.load(path: path, cpus: c, tasks: t, mms: m)
@@ -28,7 +33,7 @@ enum BenchCommand {
                 error.lines.forEach(console.err)
                 return CommandLineTool.ExitCode.usage
             }
-            let system = KernelSystem(model: loaded.model, bounds: loaded.bounds)
+            let system = KernelSystem(model: loaded.model, bounds: loaded.bounds, symmetry: symmetry)
             let r = Search(system: system).run()
             let seconds = max(r.seconds, 1e-9)
             console.out([

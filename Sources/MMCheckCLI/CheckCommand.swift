@@ -26,7 +26,7 @@ enum CheckCommand {
             }
             return CommandLineTool.ExitCode.usage
         }
-        let check = Check(model: loaded.model, bounds: loaded.bounds, options: options.search)
+        let check = Check(model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry)
         let outcome = check.run()
         outcome.report().forEach(console.out)
         if let file = options.traceOut {
@@ -53,20 +53,30 @@ struct Check {
     let model: CompiledModel
     let bounds: Bounds
     let options: SearchOptions
+    var symmetry = false
 
     func run() -> CheckOutcome {
-        let system = KernelSystem(model: model, bounds: bounds)
+        let system = KernelSystem(model: model, bounds: bounds, symmetry: symmetry)
         let result = Search(system: system, options: options).run()
         var traces: [(SearchResult.Counterexample, Replay)] = []
-        for counterexample in result.counterexamples {
+        // Shown first: a model error, else the expected property, else the shortest (ties
+        // by property): the same whatever order the search found them in.
+        let expected: Int? = {
+            guard case .violation(let p) = model.expectation else { return nil }
+            return Property.outcomeNames.firstIndex(of: p)
+        }()
+        func rank(_ c: SearchResult.Counterexample) -> (Int, Int, Int) {
+            (c.property == Int(Property.modelErrorCode) ? 0 : c.property == expected ? 1 : 2, c.path.count, c.property)
+        }
+        for counterexample in result.counterexamples.sorted(by: { rank($0) < rank($1) }) {
             // Every counterexample is re-executed from the initial state before it is shown.
             let replaySystem = KernelSystem(model: model, bounds: bounds)
             if let replay = try? Replay(system: replaySystem, path: counterexample.path) {
                 traces.append((counterexample, replay))
             }
         }
-        return CheckOutcome(model: model, bounds: bounds, options: options, layout: system.layout,
-                            result: result, traces: traces)
+        return CheckOutcome(model: model, bounds: bounds, options: options, symmetry: symmetry,
+                            layout: system.layout, result: result, traces: traces)
     }
 }
 
@@ -75,6 +85,7 @@ struct CheckOutcome {
     let model: CompiledModel
     let bounds: Bounds
     let options: SearchOptions
+    let symmetry: Bool
     let layout: StateLayout
     let result: SearchResult
     let traces: [(SearchResult.Counterexample, Replay)]
@@ -109,12 +120,15 @@ struct CheckOutcome {
         lines.append("bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
         let steps = model.mode == .fine ? "fine steps (one statement each\(model.preemptible ? ", preemptible" : "")" + ")" : "coarse steps"
         lines.append("search    \(order), \(steps); \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state")
+        if symmetry {
+            lines.append("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit")
+        }
         lines.append("")
         lines.append("verdict   \(verdictLine())")
         lines.append("")
         let states = result.states
         let seconds = max(result.seconds, 1e-9)
-        lines.append("  distinct states   \(grouped(states))")
+        lines.append("  distinct states   \(grouped(states))\(symmetry ? " (orbits)" : "")")
         lines.append("  transitions       \(grouped(result.transitions))")
         lines.append("  search depth      \(result.depth)")
         lines.append("  wall time         \(fixed(result.seconds, 3)) s")

@@ -10,6 +10,8 @@ struct CheckOptions: Equatable {
     var search = SearchOptions()
     var traceOut: String?
     var mode: CompiledModel.Mode?
+    /// Store one state per orbit under renaming of CPUs, task slots and mm slots.
+    var symmetry = false
 
     /// A usage error: one line naming the offending argument.
     struct UsageError: Error, Equatable {
@@ -59,9 +61,13 @@ struct CheckOptions: Equatable {
                         throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                     }
                     options.mode = mode
-                case "--dfs", "--all":
+                case "--dfs", "--all", "--symmetry":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
-                    if name == "--dfs" { options.search.order = .depthFirst } else { options.search.findAll = true }
+                    switch name {
+                    case "--dfs": options.search.order = .depthFirst
+                    case "--all": options.search.findAll = true
+                    default: options.symmetry = true
+                    }
                 default:
                     throw UsageError(message: "unknown option '\(name)' (see 'mmcheck help check')")
                 }

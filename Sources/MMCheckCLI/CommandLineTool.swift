@@ -91,12 +91,12 @@ enum Help {
         mm / active_mm lazy-TLB reference counting
 
         usage:
-          mmcheck check [FILE] [options]   check a model (default: models/linux-6.mmc)
-          mmcheck replay MODEL TRACE       re-execute a trace file and confirm its violation
-          mmcheck suite [--update]         run the regression suite against results/
-          mmcheck bench [FILE]             speed benchmark: states/s and bytes/state at fixed bounds
-          mmcheck help [COMMAND]           show help
-          mmcheck --version                show the version
+          mmcheck check [FILE] [options]     check a model (default: models/linux-6.mmc)
+          mmcheck replay MODEL TRACE         re-execute a trace file and confirm its violation
+          mmcheck suite [--update]           run the regression suite against results/
+          mmcheck bench [FILE] [--symmetry]  speed benchmark: states/s and bytes/state at fixed bounds
+          mmcheck help [COMMAND]             show help
+          mmcheck --version                  show the version
 
         exit codes: 0 all properties hold at the bounds, 1 a property is violated,
                     2 usage or model error, 3 incomplete (a limit was hit)
@@ -117,6 +117,8 @@ enum Help {
           --mms N           mm slots besides init_mm (default: the model's `mms`, else 3)
           --dfs             depth-first search (default breadth-first, which finds a shortest trace)
           --all             do not stop at the first violation; count violating steps per property
+          --symmetry        store one state per orbit under renaming of CPUs, task slots and
+                            mm slots (exact; counts orbits; traces stay shortest and real)
           --max-states N    stop, incomplete, once N distinct states are stored
           --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
           --mode MODE       coarse (each action one step) or fine (each statement a step);

@@ -10,13 +10,17 @@ enum Suite {
     struct Entry: Equatable {
         var model: String
         var cpus: Int, tasks: Int, mms: Int
-        var key: String { "\(model) \(cpus),\(tasks),\(mms)" }
+        /// Checked with symmetry reduction (`symmetry` after the bounds in the suite file).
+        var symmetry = false
+        var key: String { "\(model) \(cpus),\(tasks),\(mms)\(symmetry ? " symmetry" : "")" }
     }
 
     /// One line of the baseline: what a run of an entry found. `seconds` is information only.
     struct Row: Equatable {
         var model: String
         var cpus: Int, tasks: Int, mms: Int
+        /// Symmetry-reduced: `states` counts orbits.
+        var symmetry = false
         var verdict: String
         var states: Int
         var transitions: Int
@@ -24,7 +28,7 @@ enum Suite {
         /// Counterexample length, or nil when there is none.
         var trace: Int?
         var seconds: Double
-        var key: String { "\(model) \(cpus),\(tasks),\(mms)" }
+        var key: String { "\(model) \(cpus),\(tasks),\(mms)\(symmetry ? " symmetry" : "")" }
     }
 
     static let defaultSuite = "models/suite"
@@ -42,15 +46,16 @@ enum Suite {
             if words.isEmpty { continue }
             let column = (content.firstIndex(where: { $0 != " " && $0 != "\t" }).map { content.distance(from: content.startIndex, to: $0) } ?? 0) + 1
             let at = SourceLocation(line: i + 1, column: column)
-            guard words.count == 4, let c = Int(words[1]), let t = Int(words[2]), let m = Int(words[3]) else {
-                errors.append(Diagnostic(at, "expected 'MODEL CPUS TASKS MMS', found '\(words.joined(separator: " "))'"))
+            guard words.count == 4 || (words.count == 5 && words[4] == "symmetry"),
+                  let c = Int(words[1]), let t = Int(words[2]), let m = Int(words[3]) else {
+                errors.append(Diagnostic(at, "expected 'MODEL CPUS TASKS MMS [symmetry]', found '\(words.joined(separator: " "))'"))
                 continue
             }
             if let problem = Bounds(cpus: c, tasks: t, mms: m).problem() {
                 errors.append(Diagnostic(at, problem.message))
                 continue
             }
-            let entry = Entry(model: words[0], cpus: c, tasks: t, mms: m)
+            let entry = Entry(model: words[0], cpus: c, tasks: t, mms: m, symmetry: words.count == 5)
             if entries.contains(entry) {
                 errors.append(Diagnostic(at, "\(entry.key) is listed twice"))
                 continue
@@ -64,7 +69,9 @@ enum Suite {
         # mmcheck suite baseline: one line per (model, bounds) of models/suite, written by
         # `mmcheck suite --update`. `mmcheck suite` compares verdict, states, transitions,
         # depth and trace (counterexample length, - for none); seconds are for information.
-        # model cpus tasks mms verdict states transitions depth trace seconds
+        # reduction is - or symmetry (then states counts orbits under renaming of CPUs,
+        # task slots and mm slots).
+        # model cpus tasks mms reduction verdict states transitions depth trace seconds
         """
 
     static func formatBaseline(_ rows: [Row]) -> String {
@@ -73,7 +80,8 @@ enum Suite {
         var lines = [baselineHeader]
         for r in rows {
             lines.append([
-                r.model.padding(width), String(r.cpus), String(r.tasks), String(r.mms), r.verdict.padding(verdictWidth),
+                r.model.padding(width), String(r.cpus), String(r.tasks), String(r.mms),
+                (r.symmetry ? "symmetry" : "-").padding(8), r.verdict.padding(verdictWidth),
                 String(r.states).leftPadding(10), String(r.transitions).leftPadding(11), String(r.depth).leftPadding(3),
                 (r.trace.map(String.init) ?? "-").leftPadding(3), fixed(r.seconds, 3).leftPadding(8),
             ].joined(separator: " "))
@@ -88,14 +96,14 @@ enum Suite {
             let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let w = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if w.isEmpty { continue }
-            guard w.count == 10, let c = Int(w[1]), let t = Int(w[2]), let m = Int(w[3]), let states = Int(w[5]),
-                  let transitions = Int(w[6]), let depth = Int(w[7]), w[8] == "-" || Int(w[8]) != nil,
-                  let seconds = Double(w[9]) else {
+            guard w.count == 11, let c = Int(w[1]), let t = Int(w[2]), let m = Int(w[3]), w[4] == "-" || w[4] == "symmetry",
+                  let states = Int(w[6]), let transitions = Int(w[7]), let depth = Int(w[8]), w[9] == "-" || Int(w[9]) != nil,
+                  let seconds = Double(w[10]) else {
                 errors.append(Diagnostic(SourceLocation(line: i + 1, column: 1), "malformed baseline line"))
                 continue
             }
-            rows.append(Row(model: w[0], cpus: c, tasks: t, mms: m, verdict: w[4], states: states,
-                            transitions: transitions, depth: depth, trace: Int(w[8]), seconds: seconds))
+            rows.append(Row(model: w[0], cpus: c, tasks: t, mms: m, symmetry: w[4] == "symmetry", verdict: w[5],
+                            states: states, transitions: transitions, depth: depth, trace: Int(w[9]), seconds: seconds))
         }
         return errors.isEmpty ? .success(rows) : .failure(ModelErrors(path: path, diagnostics: errors))
     }
@@ -106,7 +114,7 @@ enum Suite {
         var relative = entry.model
         if relative.hasPrefix("models/") { relative.removeFirst("models/".count) }
         if relative.hasSuffix(".mmc") { relative.removeLast(4) }
-        return "\(results)/\(relative).\(entry.cpus)-\(entry.tasks)-\(entry.mms).trace"
+        return "\(results)/\(relative).\(entry.cpus)-\(entry.tasks)-\(entry.mms)\(entry.symmetry ? "-symmetry" : "").trace"
     }
 
     // MARK: Running
@@ -117,10 +125,10 @@ enum Suite {
         var loaded = try ModelLoader.load(path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
                                           cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms)
         loaded.model.path = entry.model
-        let outcome = Check(model: loaded.model, bounds: loaded.bounds, options: .init()).run()
+        let outcome = Check(model: loaded.model, bounds: loaded.bounds, options: .init(), symmetry: entry.symmetry).run()
         let r = outcome.result
         let verdict = outcome.verdictWord.replacingOccurrences(of: " ", with: ":")
-        let row = Row(model: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, verdict: verdict,
+        let row = Row(model: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, symmetry: entry.symmetry, verdict: verdict,
                       states: r.states, transitions: r.transitions, depth: r.depth,
                       trace: r.counterexamples.first?.path.count, seconds: r.seconds)
         return (row, outcome)

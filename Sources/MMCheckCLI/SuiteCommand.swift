@@ -67,7 +67,7 @@ enum SuiteCommand {
                 return CommandLineTool.ExitCode.usage
             }
             rows.append(row)
-            let bounds = "\(entry.cpus),\(entry.tasks),\(entry.mms)"
+            let bounds = "\(entry.cpus),\(entry.tasks),\(entry.mms)\(entry.symmetry ? " symmetry" : "")"
             let summary = "\(row.verdict)  \(grouped(row.states)) states  \(row.trace.map { "trace \($0)  " } ?? "")\(fixed(row.seconds, 2)) s"
             var problems: [String] = []
             if !outcome.expectationMet {

@@ -63,6 +63,8 @@ public struct CompiledModel: Sendable {
     /// The registers of each action (by `ActionKind.rawValue`) that hold mm references:
     /// when an mm is freed, those holding it are marked dangling.
     public var mmRegisters: [[Int32]]
+    /// The registers of each action that hold task ids (what a symmetry permutes).
+    public var taskRegisters: [[Int32]]
     public var code: [Instruction]
     public var scheduleEntry: Int?
     public var exitEntry: Int?

@@ -31,12 +31,16 @@ final class Emitter {
     /// region is entered, so it is preemptible when the code around the region is.
     private var enteringIrqsOff = false
     private var actionMMRegisters: Set<Int32> = []
+    private var actionTaskRegisters: Set<Int32> = []
     /// The mm-typed registers of each emitted action, by `ActionKind`.
     private(set) var mmRegistersByAction: [CompiledModel.ActionKind: [Int32]] = [:]
+    /// The task-typed registers of each emitted action, by `ActionKind`.
+    private(set) var taskRegistersByAction: [CompiledModel.ActionKind: [Int32]] = [:]
 
-    /// Records mm-typed registers of the action being emitted, then makes the value.
+    /// Records mm- and task-typed registers of the action being emitted, then makes the value.
     private func noted(register: Int32, type: ValueType, isTemporary: Bool) -> Value {
         if register >= 0 && type == .mm { actionMMRegisters.insert(register) }
+        if register >= 0 && type == .task { actionTaskRegisters.insert(register) }
         return Value(register: register, type: type, isTemporary: isTemporary)
     }
 
@@ -81,6 +85,7 @@ final class Emitter {
         let firstYield = yields.count
         action = kind
         actionMMRegisters = []
+        actionTaskRegisters = []
         nextRegister = Int32(CompiledModel.inputRegisters)
         for (entry, inputs) in calls {
             guard let info = checker.routines[entry.name] else { continue }
@@ -92,6 +97,7 @@ final class Emitter {
         for (pc, label) in fixups { code[pc].c = Int32(labelTargets[label]) }
         fixups.removeAll()
         mmRegistersByAction[kind] = actionMMRegisters.sorted()
+        taskRegistersByAction[kind] = actionTaskRegisters.sorted()
         if yields.count > firstYield {
             // What each pause must keep: the inputs, and every register read before written.
             let live = Liveness.liveIn(code: code, range: start..<code.count, registers: Int(registerHighWater))

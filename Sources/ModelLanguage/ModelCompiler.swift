@@ -273,6 +273,7 @@ final class Checker {
             actions: actions, mode: mode, preemptible: preemptible, yields: yields,
             scheduleFrameSize: frameSize(false), taskFrameSize: frameSize(true),
             mmRegisters: CompiledModel.ActionKind.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
+            taskRegisters: CompiledModel.ActionKind.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },
             code: emitter.code,
             scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry, execEntry: execEntry,
             useMMEntry: useMMEntry, unuseMMEntry: unuseMMEntry, cloneFailEntry: cloneFailEntry,

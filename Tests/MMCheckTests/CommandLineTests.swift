@@ -79,8 +79,8 @@ import Testing
         #expect(r.status == 1)
         #expect(r.out.contains("search    breadth-first, fine steps (one statement each, preemptible)"))
         #expect(r.out.contains("Counterexample: 26 steps (a shortest trace)"))
-        #expect(r.out.contains(" 9  cpu0: preempt kthreadd inside exec_mmap at line 132 -> init"))
-        #expect(r.out.contains("23  cpu0: kthreadd resumes its exec in exec_mmap at line 132"))
+        #expect(r.out.contains(" 9  cpu0: preempt kthreadd inside exec_mmap at line 138 -> init"))
+        #expect(r.out.contains("23  cpu0: kthreadd resumes its exec in exec_mmap at line 138"))
         let text = try String(contentsOfFile: trace, encoding: .utf8)
         #expect(text.contains("\nmode fine\n"))
         let replay = try Self.mmcheck("replay", "models/bugs/exec-mmap-preempt-race.mmc", trace)
@@ -126,6 +126,8 @@ import Testing
             (["check", "--cpus", "0"], "mmcheck: error: option '--cpus' must be at least 1, got 0\n"),
             (["check", "--cpus", "9"], "mmcheck: error: option '--cpus': cpus must be between 1 and 8, got 9\n"),
             (["check", "a.mmc", "b.mmc"], "mmcheck: error: unexpected argument 'b.mmc': check takes one model file\n"),
+            (["check", "--symmetry=yes"], "mmcheck: error: option '--symmetry' takes no value\n"),
+            (["check", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (["frobnicate"], "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, help; try 'mmcheck help')\n"),
         ]
@@ -156,6 +158,26 @@ import Testing
         // A limit the search never reaches does not make the run incomplete.
         let roomy = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "1", "--tasks", "1", "--mms", "1", "--max-depth", "3")
         #expect(roomy.status == 0)
+    }
+
+    /// With --symmetry the summary counts orbits, and the counterexample (rebuilt over real
+    /// states) is as long as without it and replays.
+    @Test func symmetryCountsOrbitsAndKeepsTheShortestTrace() throws {
+        let pass = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "2", "--tasks", "1", "--mms", "1", "--symmetry")
+        #expect(pass.status == 0)
+        #expect(pass.out.contains("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit"))
+        #expect(pass.out.contains("distinct states   9 (orbits)\n"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmcheck-sym-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("race.trace").path
+        let bug = try Self.mmcheck("check", "models/bugs/exit-mm-clear-before-grab-preempt.mmc", "--cpus", "2", "--tasks", "2",
+                                   "--mms", "2", "--symmetry", "--trace-out", trace)
+        #expect(bug.status == 1)
+        #expect(bug.out.contains("Counterexample: 22 steps (a shortest trace)"))
+        let replay = try Self.mmcheck("replay", "models/bugs/exit-mm-clear-before-grab-preempt.mmc", trace)
+        #expect(replay.status == 1)
+        #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 22 violates no-free-while-borrowed"))
     }
 
     @Test func findAllCountsViolatingStepsPerProperty() throws {

@@ -115,9 +115,9 @@ import Testing
         let replay = try Replay(system: KernelSystem(model: model, bounds: bounds), path: counterexample.path)
         #expect(replay.finalBreach?.property == .initMMImmortal)
         let text = TraceRenderer(model: model, bounds: bounds).render(replay).joined(separator: "\n")
-        let story = ["let active = t.active_mm", "cpu0: preempt kthreadd inside exec_mmap at line 132",
+        let story = ["let active = t.active_mm", "cpu0: preempt kthreadd inside exec_mmap at line 138",
                      "cpu0.prev_mm           none -> init_mm", "init_mm.count          2 -> 1",
-                     "cpu0: kthreadd resumes its exec in exec_mmap at line 132", "exec_mmap > mmdrop:42",
+                     "cpu0: kthreadd resumes its exec in exec_mmap at line 138", "exec_mmap > mmdrop:48",
                      "VIOLATION  init-mm-immortal: init_mm is freed"]
         var rest = Substring(text)
         for part in story {

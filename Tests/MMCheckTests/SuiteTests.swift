@@ -50,6 +50,17 @@ import Explorer
         }
     }
 
+    @Test func suiteLinesTakeAnOptionalSymmetryWord() {
+        let ok = Suite.parseSuite("models/linux-6.mmc 2 3 3\nmodels/linux-6.mmc 2 3 3 symmetry  # orbits\n", path: "s")
+        guard case .success(let entries) = ok else { Issue.record("did not parse"); return }
+        #expect(entries.map(\.symmetry) == [false, true])
+        #expect(entries[1].key == "models/linux-6.mmc 2,3,3 symmetry")
+        #expect(Suite.tracePath(entries[1], results: "results") == "results/linux-6.2-3-3-symmetry.trace")
+        let bad = Suite.parseSuite("models/linux-6.mmc 2 3 3\n  models/linux-6.mmc 2 3 3 sym\n", path: "s")
+        guard case .failure(let errors) = bad else { Issue.record("parsed a bad word"); return }
+        #expect(errors.lines == ["s:2:3: error: expected 'MODEL CPUS TASKS MMS [symmetry]', found 'models/linux-6.mmc 2 3 3 sym'"])
+    }
+
     @Test(arguments: quickEntries)
     func entryMatchesItsBaseline(_ entry: Suite.Entry) throws {
         let (row, outcome) = try Suite.run(entry, root: Repository.root.path)

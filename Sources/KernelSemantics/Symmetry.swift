@@ -1,0 +1,465 @@
+import ModelLanguage
+
+/// Symmetry reduction over CPUs, task slots and mm slots.
+///
+/// Nothing in a model names a particular CPU, task slot or mm slot (`init_mm` is a constant
+/// and is never renamed), so a state and its image under any renaming of CPUs, of task
+/// slots and of mm slots behave alike: the same steps, up to the renaming, with the same
+/// verdicts. `canonicalize` replaces a packed state by the least (word by word) of its
+/// images, the representative of its orbit, so a search stores one state per orbit.
+///
+/// The representative is a function of the orbit, not a heuristic's guess. CPUs, tasks
+/// and mms are sorted by keys that do not depend on names (what an item holds, with
+/// references replaced by the keys of what they point to). Items whose keys tie are tried
+/// in every order, CPUs first; once the CPUs are placed, a running task is told apart by
+/// its CPU's place, and once the tasks are placed, an mm by the first task holding it.
+/// Every state of an orbit gets the same set of orderings (renamed), hence the same least
+/// image. Items that are identical and that nothing points to (free task slots, free mm
+/// slots, idle CPUs) are interchangeable without effect and are not permuted.
+public final class Symmetry {
+    private let layout: StateLayout
+    private let T: Int, C: Int, M: Int
+    private let ks: Int, kt: Int
+    private let dangling: Int32
+    /// For yield point y, the kind of each saved register (`slotKind[y * slotStride + j]`):
+    /// 0 other, 1 task id, 2 mm reference; 0 past the registers the point saves.
+    private let slotKind: UnsafeMutablePointer<UInt8>
+    private let slotStride: Int
+
+    // Scratch, allocated once.
+    private let src: UnsafeMutablePointer<Int32>
+    private let dst: UnsafeMutablePointer<Int32>
+    private let best: UnsafeMutablePointer<UInt64>
+    private let candidate: UnsafeMutablePointer<UInt64>
+    /// Items of the three sorts, one array each: keys, reference counts, orders, maps.
+    private let keys: [UnsafeMutablePointer<UInt64>]
+    private let refs: [UnsafeMutablePointer<Int32>]
+    private let order: [UnsafeMutablePointer<Int>]
+    private let map: [UnsafeMutablePointer<Int>]
+    /// Secondary keys, from the places already given to the sort before (tasks: the CPU
+    /// running them; mms: the tasks holding them).
+    private let secondary: [UnsafeMutablePointer<Int>]
+    /// Per sort, the groups of equal keys that must be permuted: (start, end) in `order`.
+    private var groups: [[(start: Int, end: Int)]] = [[], [], []]
+    private static let cpuSort = 0, taskSort = 1, mmSort = 2
+
+    public init(layout: StateLayout, model: CompiledModel) {
+        self.layout = layout
+        T = layout.bounds.tasks
+        C = layout.bounds.cpus
+        M = layout.bounds.mms
+        ks = layout.frames?.scheduleSlots ?? 0
+        kt = layout.frames?.taskSlots ?? 0
+        dangling = Int32(M + 1)
+        slotStride = max(ks, kt, 1)
+        slotKind = .allocate(capacity: max(model.yields.count, 1) * slotStride)
+        slotKind.initialize(repeating: 0, count: max(model.yields.count, 1) * slotStride)
+        for (y, point) in model.yields.enumerated() {
+            let action = Int(point.action.rawValue)
+            for (j, r) in point.saved.enumerated() where j < slotStride {
+                if model.taskRegisters[action].contains(r) { slotKind[y * slotStride + j] = 1 }
+                else if model.mmRegisters[action].contains(r) { slotKind[y * slotStride + j] = 2 }
+            }
+        }
+        src = .allocate(capacity: layout.fieldCount)
+        dst = .allocate(capacity: layout.fieldCount)
+        layout.initializeConstants(src)
+        layout.initializeConstants(dst)
+        best = .allocate(capacity: layout.words)
+        candidate = .allocate(capacity: layout.words)
+        let sizes = [C, T, M]
+        keys = sizes.map { .allocate(capacity: max($0, 1)) }
+        refs = sizes.map { .allocate(capacity: max($0, 1)) }
+        order = sizes.map { .allocate(capacity: max($0, 1)) }
+        map = sizes.map { .allocate(capacity: max($0, 1)) }
+        secondary = sizes.map { .allocate(capacity: max($0, 1)) }
+        for sort in 0..<3 { groups[sort].reserveCapacity(sizes[sort]) }
+    }
+
+    deinit {
+        slotKind.deallocate()
+        src.deallocate()
+        dst.deallocate()
+        best.deallocate()
+        candidate.deallocate()
+        for p in keys { p.deallocate() }
+        for p in refs { p.deallocate() }
+        for p in order { p.deallocate() }
+        for p in map { p.deallocate() }
+        for p in secondary { p.deallocate() }
+    }
+
+    /// Replaces packed state `s` by its orbit's representative.
+    public func canonicalize(_ s: UnsafeMutablePointer<UInt64>) {
+        layout.unpack(s, into: src)
+        countReferences()
+        computeKeys()
+        var first = true
+        secondary[Symmetry.cpuSort].update(repeating: 0, count: max(C, 1))
+        sortAndGroup(Symmetry.cpuSort)
+        repeat {
+            fillMap(Symmetry.cpuSort)
+            refineTasks()
+            sortAndGroup(Symmetry.taskSort)
+            repeat {
+                fillMap(Symmetry.taskSort)
+                refineMMs()
+                sortAndGroup(Symmetry.mmSort)
+                repeat {
+                    fillMap(Symmetry.mmSort)
+                    apply()
+                    candidate.update(repeating: 0, count: layout.words)
+                    layout.pack(dst, into: candidate)
+                    if first || less(candidate, best) {
+                        best.update(from: candidate, count: layout.words)
+                        first = false
+                    }
+                } while nextCandidate(Symmetry.mmSort)
+            } while nextCandidate(Symmetry.taskSort)
+        } while nextCandidate(Symmetry.cpuSort)
+        s.update(from: best, count: layout.words)
+    }
+
+    @inline(__always)
+    private func fillMap(_ sort: Int) {
+        let o = order[sort], m = map[sort]
+        for p in 0..<size(sort) { m[o[p]] = p }
+    }
+
+    /// Once the CPUs are ordered, a task running on a CPU is told apart by that CPU's place.
+    private func refineTasks() {
+        let sec = secondary[Symmetry.taskSort], cpuMap = map[Symmetry.cpuSort]
+        sec.update(repeating: 0, count: max(T, 1))
+        for c in 0..<C {
+            let e = src[layout.curr + c]
+            if e != 0 { sec[Int(e) - 1] = 1 + cpuMap[c] }
+        }
+    }
+
+    /// Once the tasks are ordered, an mm is told apart by the first task (in the new
+    /// order) that has it as mm, else as active_mm.
+    private func refineMMs() {
+        let sec = secondary[Symmetry.mmSort], taskMap = map[Symmetry.taskSort], cpuMap = map[Symmetry.cpuSort]
+        sec.update(repeating: Int.max, count: max(M, 1))
+        let ids = T + C, dangling = self.dangling
+        for id in 0..<ids {
+            let new = id < T ? taskMap[id] : T + cpuMap[id - T]
+            let m = src[layout.mm + id], a = src[layout.activeMM + id]
+            if m >= 2 && m <= dangling { sec[Int(m) - 2] = min(sec[Int(m) - 2], new) }
+            if a >= 2 && a <= dangling { sec[Int(a) - 2] = min(sec[Int(a) - 2], ids + new) }
+        }
+    }
+
+    /// Writes the image of unpacked state `state` under the renaming `cpus`, `tasks`, `mms`
+    /// (old index to new) into `out` (for tests).
+    func image(of state: UnsafePointer<Int32>, cpus: [Int], tasks: [Int], mms: [Int],
+               into out: UnsafeMutablePointer<Int32>) {
+        src.update(from: state, count: layout.fieldCount)
+        for (i, v) in cpus.enumerated() { map[Symmetry.cpuSort][i] = v }
+        for (i, v) in tasks.enumerated() { map[Symmetry.taskSort][i] = v }
+        for (i, v) in mms.enumerated() { map[Symmetry.mmSort][i] = v }
+        apply()
+        out.update(from: dst, count: layout.fieldCount)
+    }
+
+    @inline(__always)
+    private func size(_ sort: Int) -> Int { sort == Symmetry.cpuSort ? C : sort == Symmetry.taskSort ? T : M }
+
+    @inline(__always)
+    private func kind(pc: Int32, slot j: Int) -> UInt8 {
+        pc == 0 ? 0 : slotKind[(Int(pc) - 1) * slotStride + j]
+    }
+
+    // MARK: References and keys
+
+    /// How many fields point to each CPU (through its idle task's id), task and mm slot.
+    private func countReferences() {
+        let cpuRefs = refs[Symmetry.cpuSort], taskRefs = refs[Symmetry.taskSort], mmRefs = refs[Symmetry.mmSort]
+        cpuRefs.update(repeating: 0, count: max(C, 1))
+        taskRefs.update(repeating: 0, count: max(T, 1))
+        mmRefs.update(repeating: 0, count: max(M, 1))
+        @inline(__always) func mmRef(_ r: Int32) {
+            if r < 2 { return }
+            let i = Int(r > dangling ? r - dangling : r) - 2
+            mmRefs[i] += 1
+        }
+        @inline(__always) func taskRef(_ v: Int32) {
+            if Int(v) < T { taskRefs[Int(v)] += 1 } else { cpuRefs[Int(v) - T] += 1 }
+        }
+        for id in 0..<(T + C) {
+            mmRef(src[layout.mm + id])
+            mmRef(src[layout.activeMM + id])
+        }
+        for c in 0..<C {
+            let e = src[layout.curr + c]
+            if e != 0 { taskRefs[Int(e) - 1] += 1 }
+            mmRef(src[layout.prevMM + c])
+        }
+        guard layout.frames != nil else { return }
+        for c in 0..<C {
+            mmRef(src[layout.loaded + c])
+            let pc = src[layout.cpuPC + c]
+            for j in 0..<ks {
+                let v = src[layout.cpuFrame + c * ks + j]
+                switch kind(pc: pc, slot: j) {
+                case 1: taskRef(v)
+                case 2: mmRef(v)
+                default: break
+                }
+            }
+        }
+        for t in 0..<T {
+            let pc = src[layout.taskPC + t]
+            for j in 0..<kt {
+                let v = src[layout.taskFrame + t * kt + j]
+                switch kind(pc: pc, slot: j) {
+                case 1: taskRef(v)
+                case 2: mmRef(v)
+                default: break
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func mix(_ h: UInt64, _ v: UInt64) -> UInt64 {
+        let x = (h ^ v) &* 0x9E37_79B9_7F4A_7C15
+        return x ^ (x >> 29)
+    }
+
+    /// A name-free description of an mm reference: none, init_mm, or the key of the slot.
+    @inline(__always)
+    private func refKey(_ r: Int32) -> UInt64 {
+        if r < 2 { return UInt64(r) }
+        let live = r <= dangling
+        let i = Int(live ? r : r - dangling) - 2
+        return Symmetry.mix(live ? 2 : 3, keys[Symmetry.mmSort][i])
+    }
+
+    /// A name-free description of a saved register's value.
+    @inline(__always)
+    private func slotKey(_ v: Int32, _ kind: UInt8, taskKeysReady: Bool) -> UInt64 {
+        switch kind {
+        case 1:
+            if Int(v) >= T { return 1 }
+            return taskKeysReady ? Symmetry.mix(2, keys[Symmetry.taskSort][Int(v)]) : 2
+        case 2: return refKey(v)
+        default: return UInt64(UInt32(bitPattern: v))
+        }
+    }
+
+    private func computeKeys() {
+        let mmKeys = keys[Symmetry.mmSort], taskKeys = keys[Symmetry.taskSort], cpuKeys = keys[Symmetry.cpuSort]
+        for i in 0..<M {
+            var h: UInt64 = 17
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.mmLive + 1 + i])))
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.users + 1 + i])))
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.count + 1 + i])))
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.mmSort][i])))
+            mmKeys[i] = h
+        }
+        for t in 0..<T {
+            var h: UInt64 = 29
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.status + t])))
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.kthread + t])))
+            h = Symmetry.mix(h, refKey(src[layout.mm + t]))
+            h = Symmetry.mix(h, refKey(src[layout.activeMM + t]))
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.taskSort][t])))
+            if layout.frames != nil {
+                let pc = src[layout.taskPC + t]
+                h = Symmetry.mix(h, UInt64(UInt32(bitPattern: pc)))
+                for j in 0..<kt {
+                    h = Symmetry.mix(h, slotKey(src[layout.taskFrame + t * kt + j], kind(pc: pc, slot: j), taskKeysReady: false))
+                }
+            }
+            taskKeys[t] = h
+        }
+        for c in 0..<C {
+            var h: UInt64 = 43
+            let e = src[layout.curr + c]
+            h = Symmetry.mix(h, e == 0 ? 0 : Symmetry.mix(1, taskKeys[Int(e) - 1]))
+            h = Symmetry.mix(h, refKey(src[layout.prevMM + c]))
+            h = Symmetry.mix(h, refKey(src[layout.activeMM + T + c]))
+            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.cpuSort][c])))
+            if layout.frames != nil {
+                let pc = src[layout.cpuPC + c]
+                h = Symmetry.mix(h, UInt64(UInt32(bitPattern: pc)))
+                h = Symmetry.mix(h, refKey(src[layout.loaded + c]))
+                for j in 0..<ks {
+                    h = Symmetry.mix(h, slotKey(src[layout.cpuFrame + c * ks + j], kind(pc: pc, slot: j), taskKeysReady: true))
+                }
+            }
+            cpuKeys[c] = h
+        }
+    }
+
+    // MARK: Orders and candidates
+
+    /// Sorts one sort's items by key, then secondary key (ties by index), and records each
+    /// group of equal keys that has to be permuted.
+    private func sortAndGroup(_ sort: Int) {
+        let n = size(sort)
+        let o = order[sort], k = keys[sort], sec = secondary[sort]
+        @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
+            k[a] != k[b] ? k[a] < k[b] : sec[a] != sec[b] ? sec[a] < sec[b] : a < b
+        }
+        for i in 0..<n { o[i] = i }
+        // Insertion sort: n is at most 16.
+        if n > 1 {
+            for i in 1..<n {
+                let x = o[i]
+                var j = i - 1
+                while j >= 0 && before(x, o[j]) {
+                    o[j + 1] = o[j]
+                    j -= 1
+                }
+                o[j + 1] = x
+            }
+        }
+        groups[sort].removeAll(keepingCapacity: true)
+        var start = 0
+        while start < n {
+            var end = start + 1
+            while end < n && k[o[end]] == k[o[start]] && sec[o[end]] == sec[o[start]] { end += 1 }
+            if end - start > 1 && !interchangeable(sort, start, end) {
+                groups[sort].append((start, end))
+            }
+            start = end
+        }
+    }
+
+    /// Whether the items at `order[sort][start..<end]` are identical and unreferenced, so
+    /// that every ordering of them gives the same image.
+    private func interchangeable(_ sort: Int, _ start: Int, _ end: Int) -> Bool {
+        let o = order[sort]
+        for p in start..<end where refs[sort][o[p]] != 0 { return false }
+        let a = o[start]
+        for p in (start + 1)..<end where !identical(sort, a, o[p]) { return false }
+        return true
+    }
+
+    private func identical(_ sort: Int, _ a: Int, _ b: Int) -> Bool {
+        func same(_ offset: Int, _ stride: Int, _ count: Int) -> Bool {
+            for j in 0..<count where src[offset + a * stride + j] != src[offset + b * stride + j] { return false }
+            return true
+        }
+        switch sort {
+        case Symmetry.cpuSort:
+            guard same(layout.curr, 1, 1), same(layout.prevMM, 1, 1), same(layout.activeMM + T, 1, 1),
+                  same(layout.mm + T, 1, 1) else { return false }
+            if layout.frames == nil { return true }
+            return same(layout.cpuPC, 1, 1) && same(layout.loaded, 1, 1) && same(layout.cpuFrame, ks, ks)
+        case Symmetry.taskSort:
+            guard same(layout.status, 1, 1), same(layout.mm, 1, 1), same(layout.activeMM, 1, 1),
+                  same(layout.kthread, 1, 1) else { return false }
+            if layout.frames == nil { return true }
+            return same(layout.taskPC, 1, 1) && same(layout.taskFrame, kt, kt)
+        default:
+            return same(layout.mmLive + 1, 1, 1) && same(layout.users + 1, 1, 1) && same(layout.count + 1, 1, 1)
+        }
+    }
+
+    /// Steps to the next ordering of one sort: the next permutation of its first group
+    /// that has one, the groups before it starting over. Returns false after the last.
+    @inline(__always)
+    private func nextCandidate(_ sort: Int) -> Bool {
+        for g in groups[sort] {
+            if nextPermutation(order[sort], g.start, g.end) { return true }
+        }
+        return false
+    }
+
+    /// The lexicographically next permutation of `a[start..<end]`; at the last, sorts the
+    /// range back to the first and returns false.
+    private func nextPermutation(_ a: UnsafeMutablePointer<Int>, _ start: Int, _ end: Int) -> Bool {
+        var i = end - 2
+        while i >= start && a[i] >= a[i + 1] { i -= 1 }
+        if i < start {
+            reverse(a, start, end)
+            return false
+        }
+        var j = end - 1
+        while a[j] <= a[i] { j -= 1 }
+        swap(a, i, j)
+        reverse(a, i + 1, end)
+        return true
+    }
+
+    @inline(__always)
+    private func swap(_ a: UnsafeMutablePointer<Int>, _ i: Int, _ j: Int) {
+        let x = a[i]
+        a[i] = a[j]
+        a[j] = x
+    }
+
+    private func reverse(_ a: UnsafeMutablePointer<Int>, _ start: Int, _ end: Int) {
+        var i = start, j = end - 1
+        while i < j {
+            swap(a, i, j)
+            i += 1
+            j -= 1
+        }
+    }
+
+    @inline(__always)
+    private func less(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>) -> Bool {
+        for w in 0..<layout.words where a[w] != b[w] { return a[w] < b[w] }
+        return false
+    }
+
+    // MARK: Renaming
+
+    /// Writes into `dst` the image of `src` under `map` (old index to new, per sort).
+    private func apply() {
+        let cpuMap = map[Symmetry.cpuSort], taskMap = map[Symmetry.taskSort], mmMap = map[Symmetry.mmSort]
+        let dangling = self.dangling, T = self.T
+        @inline(__always) func ref(_ r: Int32) -> Int32 {
+            if r < 2 { return r }
+            if r > dangling { return Int32(2 + mmMap[Int(r - dangling) - 2]) + dangling }
+            return Int32(2 + mmMap[Int(r) - 2])
+        }
+        @inline(__always) func task(_ v: Int32) -> Int32 {
+            Int(v) < T ? Int32(taskMap[Int(v)]) : Int32(T + cpuMap[Int(v) - T])
+        }
+        @inline(__always) func slot(_ v: Int32, _ kind: UInt8) -> Int32 {
+            kind == 1 ? task(v) : kind == 2 ? ref(v) : v
+        }
+        for t in 0..<T {
+            let n = taskMap[t]
+            dst[layout.mm + n] = ref(src[layout.mm + t])
+            dst[layout.activeMM + n] = ref(src[layout.activeMM + t])
+            dst[layout.status + n] = src[layout.status + t]
+            dst[layout.kthread + n] = src[layout.kthread + t]
+            if layout.frames != nil {
+                let pc = src[layout.taskPC + t]
+                dst[layout.taskPC + n] = pc
+                for j in 0..<kt {
+                    dst[layout.taskFrame + n * kt + j] = slot(src[layout.taskFrame + t * kt + j], kind(pc: pc, slot: j))
+                }
+            }
+        }
+        for c in 0..<C {
+            let n = cpuMap[c]
+            dst[layout.mm + T + n] = ref(src[layout.mm + T + c])
+            dst[layout.activeMM + T + n] = ref(src[layout.activeMM + T + c])
+            let e = src[layout.curr + c]
+            dst[layout.curr + n] = e == 0 ? 0 : Int32(1 + taskMap[Int(e) - 1])
+            dst[layout.prevMM + n] = ref(src[layout.prevMM + c])
+            if layout.frames != nil {
+                let pc = src[layout.cpuPC + c]
+                dst[layout.cpuPC + n] = pc
+                dst[layout.loaded + n] = ref(src[layout.loaded + c])
+                for j in 0..<ks {
+                    dst[layout.cpuFrame + n * ks + j] = slot(src[layout.cpuFrame + c * ks + j], kind(pc: pc, slot: j))
+                }
+            }
+        }
+        dst[layout.count] = src[layout.count]
+        for i in 0..<M {
+            let n = 1 + mmMap[i]
+            dst[layout.mmLive + n] = src[layout.mmLive + 1 + i]
+            dst[layout.users + n] = src[layout.users + 1 + i]
+            dst[layout.count + n] = src[layout.count + 1 + i]
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Testing
+@testable import Explorer
+@testable import KernelSemantics
+@testable import MMCheckCLI
+@testable import ModelLanguage
+
+/// Symmetry reduction: the representative is the same for every renaming of a state, the
+/// reduced search stores exactly one state per orbit of the reachable states, and verdicts
+/// and shortest-trace lengths do not change.
+@Suite struct SymmetryTests {
+    /// Every reachable state, packed, by a plain breadth-first search over a `Set`.
+    static func reachable(_ system: KernelSystem) -> [[UInt64]] {
+        let words = system.stateWords
+        let buffer = SuccessorBuffer(stateWords: words)
+        var seen = Set<[UInt64]>()
+        var all: [[UInt64]] = []
+        system.initialStates(into: buffer)
+        var head = 0
+        while true {
+            for i in 0..<buffer.count where buffer.violation(i) == SuccessorBuffer.noViolation {
+                let s = Array(UnsafeBufferPointer(start: buffer.state(i), count: words))
+                if seen.insert(s).inserted { all.append(s) }
+            }
+            guard head < all.count else { return all }
+            buffer.reset()
+            all[head].withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
+            head += 1
+        }
+    }
+
+    static func canonical(_ s: [UInt64], _ symmetry: Symmetry) -> [UInt64] {
+        var c = s
+        c.withUnsafeMutableBufferPointer { symmetry.canonicalize($0.baseAddress!) }
+        return c
+    }
+
+    /// Every permutation of 0..<n.
+    static func permutations(_ n: Int) -> [[Int]] {
+        guard n > 0 else { return [[]] }
+        return permutations(n - 1).flatMap { p in (0...p.count).map { i in var q = p; q.insert(n - 1, at: i); return q } }
+    }
+
+    /// The packed image of packed state `s` under a renaming.
+    static func image(_ s: [UInt64], _ layout: StateLayout, _ symmetry: Symmetry, cpus: [Int], tasks: [Int], mms: [Int]) -> [UInt64] {
+        let unpacked = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
+        let renamed = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
+        defer { unpacked.deallocate(); renamed.deallocate() }
+        layout.initializeConstants(unpacked)
+        s.withUnsafeBufferPointer { layout.unpack($0.baseAddress!, into: unpacked) }
+        symmetry.image(of: unpacked, cpus: cpus, tasks: tasks, mms: mms, into: renamed)
+        var out = [UInt64](repeating: 0, count: layout.words)
+        out.withUnsafeMutableBufferPointer { layout.pack(renamed, into: $0.baseAddress!) }
+        return out
+    }
+
+    static let exactCases: [(String, (Int, Int, Int))] = [
+        ("models/linux-6.mmc", (2, 3, 3)),
+        ("models/linux-6.mmc", (3, 2, 2)),
+        ("models/linux-6-all.mmc", (2, 2, 2)),
+        ("models/linux-6-exec.mmc", (2, 3, 3)),
+        ("models/linux-6.mmc", (3, 3, 2)),
+        ("models/linux-6-shootdown.mmc", (2, 2, 2)),
+        ("models/linux-6-fine.mmc", (1, 2, 2)),
+        ("models/linux-6-exec-fine.mmc", (1, 2, 2)),
+        ("models/linux-6-shootdown-fine.mmc", (2, 2, 1)),
+        ("models/linux-2.6-fine.mmc", (1, 2, 2)),
+    ]
+
+    /// For every reachable state and every renaming of CPUs, tasks and mms, the renamed
+    /// state has the same representative (so the representative is a function of the
+    /// orbit), and the reduced search stores as many states as there are distinct
+    /// representatives of reachable states (so it explores exactly the orbits).
+    @Test(arguments: exactCases)
+    func oneRepresentativePerOrbit(_ c: (String, (Int, Int, Int))) throws {
+        let model = try Fixture.load(c.0)
+        let bounds = Bounds(cpus: c.1.0, tasks: c.1.1, mms: c.1.2)
+        let system = KernelSystem(model: model, bounds: bounds)
+        let symmetry = Symmetry(layout: system.layout, model: model)
+        let states = Self.reachable(system)
+        let cpuPerms = Self.permutations(bounds.cpus), taskPerms = Self.permutations(bounds.tasks)
+        let mmPerms = Self.permutations(bounds.mms)
+        // Every renaming on a sample of states (all of them when there are few), one
+        // random renaming on every state.
+        let stride = max(1, states.count / 400)
+        var representatives = Set<[UInt64]>()
+        var generator = SystemRandomNumberGenerator()
+        for (k, s) in states.enumerated() {
+            let r = Self.canonical(s, symmetry)
+            representatives.insert(r)
+            #expect(Self.canonical(r, symmetry) == r)
+            let renamings: [([Int], [Int], [Int])] = k % stride == 0
+                ? cpuPerms.flatMap { p in taskPerms.flatMap { q in mmPerms.map { (p, q, $0) } } }
+                : [(cpuPerms.randomElement(using: &generator)!, taskPerms.randomElement(using: &generator)!,
+                    mmPerms.randomElement(using: &generator)!)]
+            for (p, q, m) in renamings {
+                let renamed = Self.image(s, system.layout, symmetry, cpus: p, tasks: q, mms: m)
+                guard Self.canonical(renamed, symmetry) == r else {
+                    Issue.record("\(c.0) at \(bounds): state \(k) renamed by cpus \(p) tasks \(q) mms \(m) has another representative")
+                    return
+                }
+            }
+        }
+        let reduced = Search(system: KernelSystem(model: model, bounds: bounds, symmetry: true)).run()
+        #expect(reduced.ending == .exhausted)
+        #expect(reduced.states == representatives.count)
+        #expect(reduced.states < states.count)
+    }
+
+    /// linux-6 at (2, 1, 1): one task, one mm, so the only renaming is the swap of the two
+    /// CPUs. By Burnside's lemma the orbits are (15 + F) / 2, F the states the swap leaves
+    /// as they are: both CPUs idle on the same active_mm, which happens three times: at
+    /// boot (both on init_mm, init runnable), and with both lazily on init's mm (init ran
+    /// on each CPU and was switched out) while init is runnable or has exited (idle never
+    /// switches to idle, so neither borrow is ever dropped). (15 + 3) / 2 = 9.
+    @Test func twoCPUsOneTaskCountedByHand() throws {
+        let model = try Fixture.load("models/linux-6.mmc")
+        let bounds = Bounds(cpus: 2, tasks: 1, mms: 1)
+        let system = KernelSystem(model: model, bounds: bounds)
+        let symmetry = Symmetry(layout: system.layout, model: model)
+        let states = Self.reachable(system)
+        #expect(states.count == 15)
+        let fixed = states.filter { Self.image($0, system.layout, symmetry, cpus: [1, 0], tasks: [0], mms: [0]) == $0 }
+        #expect(fixed.count == 3)
+        let layout = system.layout
+        for s in fixed {
+            let k = s.withUnsafeBufferPointer { KernelState(layout: layout, packed: $0.baseAddress!) }
+            #expect(k.cpus.enumerated().allSatisfy { $0.element.curr == Int32(bounds.tasks + $0.offset) })  // idle
+        }
+        let reduced = Search(system: KernelSystem(model: model, bounds: bounds, symmetry: true)).run()
+        #expect(reduced.states == 9)
+        #expect(reduced.states == (states.count + fixed.count) / 2)
+    }
+
+    /// Every bug model keeps its verdict and its shortest-trace length under symmetry, and
+    /// the trace (rebuilt over real states, not representatives) replays to the violation.
+    @Test(arguments: ShippedModelTests.bugModels)
+    func bugModelsKeepVerdictAndTraceLength(_ file: String) throws {
+        let model = try Fixture.load(file)
+        guard case .violation(let expected) = model.expectation else { return }
+        let bounds = Fixture.bounds(of: model)
+        let outcome = Check(model: model, bounds: bounds, options: SearchOptions(), symmetry: true).run()
+        #expect(outcome.verdictWord == "violation \(expected)")
+        let (counterexample, _) = try #require(outcome.traces.first)
+        let row = try ShippedModelTests.baselineRow(file, bounds)
+        #expect(counterexample.path.count == row.trace)
+        let replay = try Replay(system: KernelSystem(model: model, bounds: bounds), path: counterexample.path)
+        #expect(replay.entries.dropLast().allSatisfy { $0.breach == nil })
+        #expect(replay.finalBreach?.property?.name == expected)
+    }
+
+    /// A register is never both a task and an mm in one action (the renaming relies on it).
+    @Test(arguments: ShippedModelTests.correctModels + ShippedModelTests.bugModels)
+    func registersHaveOneKind(_ file: String) throws {
+        let model = try Fixture.load(file)
+        for (tasks, mms) in zip(model.taskRegisters, model.mmRegisters) {
+            #expect(Set(tasks).isDisjoint(with: mms))
+        }
+    }
+}
