@@ -16,8 +16,12 @@ enum BenchCommand {
             console.err("mmcheck: error: unknown option '\(option)' (bench takes an optional model file and --symmetry)")
             return CommandLineTool.ExitCode.usage
         }
-        guard rest.count <= 1, arguments.count - rest.count <= 1 else {
-            console.err("mmcheck: error: unexpected argument '\(rest.count > 1 ? rest[1] : "--symmetry")': bench takes one model file")
+        guard arguments.count - rest.count <= 1 else {
+            console.err("mmcheck: error: option '--symmetry' is given twice")
+            return CommandLineTool.ExitCode.usage
+        }
+        guard rest.count <= 1 else {
+            console.err("mmcheck: error: unexpected argument '\(rest[1])': bench takes one model file")
             return CommandLineTool.ExitCode.usage
         }
         let path = rest.first ?? CheckOptions.defaultModel

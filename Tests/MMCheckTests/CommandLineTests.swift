@@ -128,6 +128,8 @@ import Testing
             (["check", "a.mmc", "b.mmc"], "mmcheck: error: unexpected argument 'b.mmc': check takes one model file\n"),
             (["check", "--symmetry=yes"], "mmcheck: error: option '--symmetry' takes no value\n"),
             (["check", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
+            (["bench", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
+            (["bench", "--fast"], "mmcheck: error: unknown option '--fast' (bench takes an optional model file and --symmetry)\n"),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (["frobnicate"], "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, help; try 'mmcheck help')\n"),
         ]
