@@ -68,7 +68,7 @@ enum SuiteCommand {
             }
             rows.append(row)
             let bounds = "\(entry.cpus),\(entry.tasks),\(entry.mms)\(entry.symmetry ? " symmetry" : "")"
-            let summary = "\(row.verdict)  \(grouped(row.states)) states  \(row.trace.map { "trace \($0)  " } ?? "")\(fixed(row.seconds, 2)) s"
+            let summary = "\(row.verdict)  \(grouped(row.states)) \(entry.symmetry ? "orbits" : "states")  \(row.trace.map { "trace \($0)  " } ?? "")\(fixed(row.seconds, 2)) s"
             var problems: [String] = []
             if !outcome.expectationMet {
                 problems.append("the model expects \(outcome.model.expectation == .pass ? "pass" : "a violation"), \(outcome.verdictWord) found")
