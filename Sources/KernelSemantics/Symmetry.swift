@@ -196,11 +196,10 @@ public final class Symmetry {
             mmRef(src[layout.prevMM + c])
         }
         guard layout.frames != nil else { return }
-        for c in 0..<C {
-            mmRef(src[layout.loaded + c])
-            let pc = src[layout.cpuPC + c]
-            for j in 0..<ks {
-                let v = src[layout.cpuFrame + c * ks + j]
+        /// The saved registers of one paused frame, by kind.
+        @inline(__always) func frame(pc: Int32, at offset: Int, slots: Int) {
+            for j in 0..<slots {
+                let v = src[offset + j]
                 switch kind(pc: pc, slot: j) {
                 case 1: taskRef(v)
                 case 2: mmRef(v)
@@ -208,16 +207,12 @@ public final class Symmetry {
                 }
             }
         }
+        for c in 0..<C {
+            mmRef(src[layout.loaded + c])
+            frame(pc: src[layout.cpuPC + c], at: layout.cpuFrame + c * ks, slots: ks)
+        }
         for t in 0..<T {
-            let pc = src[layout.taskPC + t]
-            for j in 0..<kt {
-                let v = src[layout.taskFrame + t * kt + j]
-                switch kind(pc: pc, slot: j) {
-                case 1: taskRef(v)
-                case 2: mmRef(v)
-                default: break
-                }
-            }
+            frame(pc: src[layout.taskPC + t], at: layout.taskFrame + t * kt, slots: kt)
         }
     }
 
