@@ -191,20 +191,8 @@ public final class Search {
         let initialIndex = (0..<initial.count).first { same(canonical(initial.state($0)), root) } ?? 0
         let scratch = SuccessorBuffer(stateWords: system.stateWords)
         var labels: [UInt32] = []
-        guard symmetric else {
-            for (p, c) in zip(chain, chain.dropFirst()) {
-                scratch.reset()
-                system.expand(store.state(p), into: scratch)
-                let child = store.state(c)
-                for k in 0..<scratch.count where scratch.violation(k) < 0 && same(scratch.state(k), child) {
-                    labels.append(scratch.label(k))
-                    break
-                }
-            }
-            return (initialIndex, labels + [label])
-        }
-        // Walk real states: the stored ones are representatives, whose labels name
-        // renamed CPUs, tasks and mms.
+        // Walk real states: with a symmetry the stored ones are representatives, whose
+        // labels name renamed CPUs, tasks and mms.
         var real = ContiguousArray(UnsafeBufferPointer(start: initial.state(initialIndex), count: system.stateWords))
         for c in chain.dropFirst() {
             scratch.reset()
@@ -216,6 +204,8 @@ public final class Search {
                 break
             }
         }
+        guard symmetric else { return (initialIndex, labels + [label]) }
+        // `label` was taken from the representative: take the same violation from the real state.
         scratch.reset()
         real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
         let last = (0..<scratch.count).first { scratch.violation($0) == violation }

@@ -77,7 +77,7 @@ public final class Machine {
         layout = Machine.layout(model: model, bounds: bounds)
         fine = model.mode == .fine
         yields = model.yields
-        savedIsMM = model.yields.map { y in y.saved.map { model.mmRegisters[Int(y.action.rawValue)].contains($0) } }
+        savedIsMM = model.yields.map { y in model.savedKinds(y).map { $0 == .mm } }
         ks = model.scheduleFrameSize
         kt = model.taskFrameSize
         oCPUPC = layout.cpuPC

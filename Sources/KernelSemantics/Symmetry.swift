@@ -22,7 +22,8 @@ public final class Symmetry {
     private let ks: Int, kt: Int
     private let dangling: Int32
     /// For yield point y, the kind of each saved register (`slotKind[y * slotStride + j]`):
-    /// 0 other, 1 task id, 2 mm reference; 0 past the registers the point saves.
+    /// a `CompiledModel.RegisterKind` raw value (0 other, 1 task id, 2 mm reference); 0 past
+    /// the registers the point saves.
     private let slotKind: UnsafeMutablePointer<UInt8>
     private let slotStride: Int
 
@@ -55,10 +56,8 @@ public final class Symmetry {
         slotKind = .allocate(capacity: max(model.yields.count, 1) * slotStride)
         slotKind.initialize(repeating: 0, count: max(model.yields.count, 1) * slotStride)
         for (y, point) in model.yields.enumerated() {
-            let action = Int(point.action.rawValue)
-            for (j, r) in point.saved.enumerated() where j < slotStride {
-                if model.taskRegisters[action].contains(r) { slotKind[y * slotStride + j] = 1 }
-                else if model.mmRegisters[action].contains(r) { slotKind[y * slotStride + j] = 2 }
+            for (j, kind) in model.savedKinds(point).enumerated() where j < slotStride {
+                slotKind[y * slotStride + j] = kind.rawValue
             }
         }
         src = .allocate(capacity: layout.fieldCount)

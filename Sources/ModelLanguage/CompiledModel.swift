@@ -30,6 +30,19 @@ public struct CompiledModel: Sendable {
         public var action: ActionKind
     }
 
+    /// What a register holds, as far as renaming and dangling marks care.
+    public enum RegisterKind: UInt8, Sendable {
+        case other, task, mm
+    }
+
+    /// The kind of each register yield point `y` saves, in the order they are saved.
+    public func savedKinds(_ y: YieldPoint) -> [RegisterKind] {
+        let action = Int(y.action.rawValue)
+        return y.saved.map { r in
+            taskRegisters[action].contains(r) ? .task : mmRegisters[action].contains(r) ? .mm : .other
+        }
+    }
+
     /// The action whose code a yield point is in.
     public enum ActionKind: Int32, Sendable, CaseIterable {
         case schedule, exit, clone, exec, useMM, unuseMM, cloneFail
