@@ -8,6 +8,7 @@ import PackageDescription
 //   MMCheckCLI      — the `mmcheck` commands and their output; `mmcheck` is its entry point
 let package = Package(
     name: "mmcheck",
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mmcheck", targets: ["mmcheck"]),
         .library(name: "MMCheckCLI", targets: ["MMCheckCLI"]),

@@ -22,6 +22,67 @@ public enum ResourceUsage {
         #endif
     }
 
+    /// Physical memory of the machine in bytes, if the platform reports it.
+    public static func physicalMemory() -> Int? {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return nil }
+        return pages.multipliedReportingOverflow(by: size).overflow ? nil : pages * size
+    }
+
+    /// The address-space limit in force (`ulimit -v`), in bytes, if there is one.
+    public static func addressSpaceLimit() -> Int? {
+        var limit = rlimit()
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_AS.rawValue)
+        #else
+        let resource = RLIMIT_AS
+        #endif
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < UInt64(Int.max) else {
+            return nil
+        }
+        return Int(limit.rlim_cur)
+    }
+
+    /// The process's address space in use now (virtual size), in bytes, where `/proc` says.
+    public static func virtualBytes() -> Int? {
+        #if os(Linux)
+        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        var pages = 0
+        for byte in buffer[0..<n] {
+            guard byte >= 48, byte <= 57 else { break }
+            pages = pages * 10 + Int(byte - 48)
+        }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        #else
+        return nil
+        #endif
+    }
+
+    /// The memory limit of the process's control group (cgroup v2 `memory.max`), if set.
+    public static func controlGroupLimit() -> Int? {
+        #if os(Linux)
+        let fd = open("/sys/fs/cgroup/memory.max", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        var value = 0
+        for byte in buffer[0..<n] where byte != 10 {
+            guard byte >= 48, byte <= 57, value < Int.max / 10 - 10 else { return nil }  // "max": no limit
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
+        #else
+        return nil
+        #endif
+    }
+
     /// Monotonic time in seconds.
     public static func now() -> Double {
         var ts = timespec()

@@ -15,7 +15,8 @@ public final class Search {
     public let options: SearchOptions
 
     private let store: StateStore
-    @exclusivity(unchecked) private var parents: ContiguousArray<UInt32> = []
+    private let budget: MemoryBudget
+    private let stop: StopRequest?
     private let buffer: SuccessorBuffer
     private let initial: SuccessorBuffer
     private let symmetric: Bool
@@ -30,10 +31,14 @@ public final class Search {
     private var violated = false
     private static let root = UInt32.max
 
-    public init(system: any TransitionSystem, options: SearchOptions = SearchOptions()) {
+    /// A search of `system`. `stop`, when given, is checked before each state is expanded:
+    /// once requested, the search ends as incomplete ("interrupted") with what it has.
+    public init(system: any TransitionSystem, options: SearchOptions = SearchOptions(), stop: StopRequest? = nil) {
         self.system = system
         self.options = options
-        store = StateStore(stateWords: system.stateWords)
+        self.stop = stop
+        budget = MemoryBudget(limit: options.memoryLimit ?? Int.max)
+        store = StateStore(stateWords: system.stateWords, budget: budget)
         buffer = SuccessorBuffer(stateWords: system.stateWords)
         initial = SuccessorBuffer(stateWords: system.stateWords)
         violationCounts = Array(repeating: 0, count: system.propertyNames.count)
@@ -46,7 +51,6 @@ public final class Search {
     /// Runs the search to its end and reports what it found.
     public func run() -> SearchResult {
         let start = ResourceUsage.now()
-        parents.reserveCapacity(1 << 12)
         system.initialStates(into: initial)
         for k in 0..<initial.count {
             let v = initial.violation(k)
@@ -55,7 +59,10 @@ public final class Search {
                 if stopReason != nil { break }
                 continue
             }
-            if store.insert(canonical(initial.state(k))).inserted { parents.append(Search.root) }
+            if store.insert(canonical(initial.state(k)), link: Search.root).index == StateStore.full {
+                stopReason = memoryLimit
+                break
+            }
         }
         if violated && !options.findAll { stopReason = .violation }
         if stopReason == nil {
@@ -69,7 +76,7 @@ public final class Search {
             ending: ending, states: store.count, transitions: transitions, depth: depth,
             violationCounts: violationCounts, counterexamples: counterexamples,
             seconds: ResourceUsage.now() - start,
-            searchBytes: store.bytesAllocated + parents.capacity * 4)
+            searchBytes: store.bytesAllocated)
     }
 
     private func breadthFirst() {
@@ -85,6 +92,7 @@ public final class Search {
                 level += 1
                 levelEnd = store.count
             }
+            if stopRequested { return }
             if let maxDepth = options.maxDepth, level >= maxDepth {
                 if hasUnexploredStep(from: head) {
                     stopReason = .limit("search depth limit \(maxDepth) reached")
@@ -101,10 +109,26 @@ public final class Search {
 
     private func depthFirst() {
         var stack: ContiguousArray<(index: UInt32, level: UInt32)> = []
-        stack.reserveCapacity(1024)
+        var reserved = 0
+        /// Room for `n` more entries, asked of the budget; false when it refuses.
+        func makeRoom(_ n: Int) -> Bool {
+            guard stack.count + n > stack.capacity else { return true }
+            let wanted = max(1024, 2 * (stack.count + n))
+            let bytes = wanted * MemoryLayout<(UInt32, UInt32)>.stride
+            guard budget.reserve(bytes - reserved) else {
+                stopReason = memoryLimit
+                return false
+            }
+            stack.reserveCapacity(wanted)
+            reserved = bytes
+            return true
+        }
+        defer { budget.release(reserved) }
+        guard makeRoom(store.count) else { return }
         for i in stride(from: store.count - 1, through: 0, by: -1) { stack.append((UInt32(i), 0)) }
         while let (index, level) = stack.popLast() {
             let i = Int(index), l = Int(level)
+            if stopRequested { return }
             if let maxDepth = options.maxDepth, l >= maxDepth {
                 if hasUnexploredStep(from: i) {
                     stopReason = .limit("search depth limit \(maxDepth) reached")
@@ -114,6 +138,7 @@ public final class Search {
             }
             let before = store.count
             if !expand(i, level: l) { return }
+            guard makeRoom(store.count - before) else { return }
             // Push the new successors so that the first-generated one is expanded first.
             for j in stride(from: store.count - 1, through: before, by: -1) {
                 stack.append((UInt32(j), UInt32(l + 1)))
@@ -144,9 +169,12 @@ public final class Search {
                 stopReason = .limit("state limit \(maxStates) reached")
                 return false
             }
-            if store.insert(s).inserted {
-                parents.append(UInt32(i))
+            let (index, inserted) = store.insert(s, link: UInt32(truncatingIfNeeded: i))
+            if inserted {
                 if level + 1 > depth { depth = level + 1 }
+            } else if index == StateStore.full {
+                stopReason = memoryLimit
+                return false
             }
         }
         return true
@@ -183,8 +211,8 @@ public final class Search {
     /// re-expanding each state on the parent chain.
     private func pathTo(_ target: Int, violation: Int32, label: UInt32) -> (Int, [UInt32]) {
         var chain = [target]
-        while parents[chain[chain.count - 1]] != Search.root {
-            chain.append(Int(parents[chain[chain.count - 1]]))
+        while store.link(chain[chain.count - 1]) != Search.root {
+            chain.append(Int(store.link(chain[chain.count - 1])))
         }
         chain.reverse()
         let root = store.state(chain[0])
@@ -210,6 +238,19 @@ public final class Search {
         real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
         let last = (0..<scratch.count).first { scratch.violation($0) == violation }
         return (initialIndex, labels + [last.map { scratch.label($0) } ?? label])
+    }
+
+    /// Whether a stop was requested from outside; ends the search as incomplete if so.
+    @inline(__always)
+    private var stopRequested: Bool {
+        guard let stop, stop.isRequested else { return false }
+        stopReason = .limit("interrupted")
+        return true
+    }
+
+    /// Why the search stopped when the budget refused to grow.
+    private var memoryLimit: SearchResult.Ending {
+        .limit("memory limit \(MemoryBudget.describe(budget.limit)) reached")
     }
 
     private func same(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>) -> Bool {

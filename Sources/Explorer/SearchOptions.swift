@@ -10,11 +10,16 @@ public struct SearchOptions: Sendable, Equatable {
     public var maxStates: Int?
     /// Do not expand states deeper than this (incomplete if anything new lay beyond).
     public var maxDepth: Int?
+    /// Most bytes the search's own structures (state store, hash table, parent links,
+    /// depth-first stack) may hold; past it the search ends, incomplete. Nil: no limit.
+    public var memoryLimit: Int?
 
-    public init(order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil) {
+    public init(order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil,
+                memoryLimit: Int? = nil) {
         self.order = order
         self.findAll = findAll
         self.maxStates = maxStates
         self.maxDepth = maxDepth
+        self.memoryLimit = memoryLimit
     }
 }
