@@ -22,24 +22,66 @@ public struct Bounds: Sendable, Equatable, CustomStringConvertible {
         self.cap = cap ?? Bounds.defaultCap(cpus: cpus, tasks: tasks)
     }
 
-    /// PROTOCOL.md's cap: 2·(T + C) + 2.
-    public static func defaultCap(cpus: Int, tasks: Int) -> Int { 2 * (tasks + cpus) + 2 }
+    /// PROTOCOL.md's cap: 2·(T + C) + 2. Total on any input: out-of-range bounds are
+    /// clamped first (they are refused by `problem()`, never checked), so no value traps.
+    public static func defaultCap(cpus: Int, tasks: Int) -> Int {
+        let c = min(max(cpus, 0), maxCPUs + 1), t = min(max(tasks, 0), maxTasks + 1)
+        return 2 * (t + c) + 2
+    }
+
+    /// The values each setting may take, by its name in model files, traces and options.
+    public static func range(of setting: String) -> ClosedRange<Int>? {
+        switch setting {
+        case "cpus": return 1...maxCPUs
+        case "tasks": return 1...maxTasks
+        case "mms": return 1...maxMMs
+        case "cap": return 1...maxCap
+        default: return nil
+        }
+    }
+
+    /// Reads a setting's value as written (`text`), checking it against `range(of:)` before
+    /// any arithmetic; the error quotes the text as written, whatever its size.
+    public static func parse(_ setting: String, _ text: String) -> Result<Int, SettingError> {
+        guard let range = range(of: setting) else { return .failure(SettingError(message: "unknown setting '\(setting)'")) }
+        let digits = text.hasPrefix("+") || text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            return .failure(SettingError(message: "\(setting) needs a number, got '\(text)'"))
+        }
+        guard let value = Int(text), range.contains(value) else {
+            return .failure(SettingError(message: outOfRange(setting, text)))
+        }
+        return .success(value)
+    }
+
+    /// A setting that cannot be read: one line, quoting the value as written.
+    public struct SettingError: Error, Equatable, Sendable {
+        public var message: String
+    }
 
     /// Why these bounds cannot be checked, naming the offending setting, or nil if they can.
     public func problem() -> (setting: String, message: String)? {
-        if cpus < 1 || cpus > Bounds.maxCPUs {
-            return ("cpus", "cpus must be between 1 and \(Bounds.maxCPUs), got \(cpus)")
-        }
-        if tasks < 1 || tasks > Bounds.maxTasks {
-            return ("tasks", "tasks must be between 1 and \(Bounds.maxTasks) (task 0 is init), got \(tasks)")
-        }
-        if mms < 1 || mms > Bounds.maxMMs {
-            return ("mms", "mms must be between 1 and \(Bounds.maxMMs) (mm slot 0 is init's), got \(mms)")
+        for (setting, value) in [("cpus", cpus), ("tasks", tasks), ("mms", mms)] {
+            if let range = Bounds.range(of: setting), !range.contains(value) {
+                return (setting, Bounds.outOfRange(setting, String(value)))
+            }
         }
         if cap < cpus + 1 || cap > Bounds.maxCap {
-            return ("cap", "cap must be between cpus + 1 = \(cpus + 1) (init_mm's count at boot) and \(Bounds.maxCap), got \(cap)")
+            return ("cap", Bounds.outOfRange("cap", String(cap), cpus: cpus))
         }
         return nil
+    }
+
+    /// The message for a value (as written) outside its setting's range.
+    static func outOfRange(_ setting: String, _ written: String, cpus: Int? = nil) -> String {
+        switch setting {
+        case "cpus": return "cpus must be between 1 and \(maxCPUs), got \(written)"
+        case "tasks": return "tasks must be between 1 and \(maxTasks) (task 0 is init), got \(written)"
+        case "mms": return "mms must be between 1 and \(maxMMs) (mm slot 0 is init's), got \(written)"
+        default:
+            let low = cpus.map { "cpus + 1 = \($0 + 1) (init_mm's count at boot)" } ?? "cpus + 1"
+            return "cap must be between \(low) and \(maxCap), got \(written)"
+        }
     }
 
     public var description: String { "\(cpus) cpus, \(tasks) tasks, \(mms) mms, cap \(cap)" }
