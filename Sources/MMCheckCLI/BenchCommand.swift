@@ -9,7 +9,7 @@ enum BenchCommand {
     static let ladder = [(2, 3, 3), (3, 3, 3), (2, 4, 4), (3, 4, 4), (2, 5, 5)]
     static let symmetryLadder = [(4, 4, 4), (5, 5, 5), (4, 6, 6), (6, 6, 6)]
 
-    static func run(_ arguments: [String], console: Console) -> Int32 {
+    static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
         let symmetry = arguments.contains("--symmetry")
         let rest = arguments.filter { $0 != "--symmetry" }
         if let option = rest.first(where: { $0.hasPrefix("-") }) {
@@ -29,6 +29,7 @@ enum BenchCommand {
         console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (\(kind), one search per line)")
         console.out("")
         console.out("bounds   words       states    transitions   seconds     states/s  transitions/s  bytes/state")
+        let memory = MemoryDefault.choose().bytes
         for (c, t, m) in symmetry ? symmetryLadder : ladder {
             let loaded: ModelLoader.Loaded
             do {
@@ -38,7 +39,11 @@ enum BenchCommand {
                 return CommandLineTool.ExitCode.usage
             }
             let system = KernelSystem(model: loaded.model, bounds: loaded.bounds, symmetry: symmetry)
-            let r = Search(system: system).run()
+            let r = Search(system: system, options: SearchOptions(memoryLimit: memory), stop: stop).run()
+            if case .limit(let reason) = r.ending {
+                console.out("\(c),\(t),\(m)".padding(7) + "  stopped: \(reason)")
+                return CommandLineTool.ExitCode.incomplete
+            }
             let seconds = max(r.seconds, 1e-9)
             console.out([
                 "\(c),\(t),\(m)".padding(7), String(system.stateWords).leftPadding(6),

@@ -6,8 +6,8 @@ import ModelLanguage
 /// `mmcheck check`: load a model, search its state space, print the summary and, on a
 /// violation, the counterexample.
 enum CheckCommand {
-    static func run(_ arguments: [String], console: Console) -> Int32 {
-        let options: CheckOptions
+    static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
+        var options: CheckOptions
         do {
             options = try CheckOptions.parse(arguments)
         } catch {
@@ -17,7 +17,8 @@ enum CheckCommand {
         let path = options.file ?? CheckOptions.defaultModel
         let loaded: ModelLoader.Loaded
         do {
-            loaded = try ModelLoader.load(path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms, mode: options.mode)
+            loaded = try ModelLoader.load(path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms,
+                                          mode: options.mode, strict: options.strict, console: console)
         } catch {
             if options.file == nil, error.lines.first?.contains("no such file") == true {
                 console.err("mmcheck: error: no model file given and \(CheckOptions.defaultModel) not found from this directory")
@@ -26,18 +27,36 @@ enum CheckCommand {
             }
             return CommandLineTool.ExitCode.usage
         }
-        let check = Check(model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry)
+        // A trace file that cannot be written is found now, not after the search.
+        if let file = options.traceOut {
+            do {
+                try OutputFile.checkWritable(file, what: "trace file", inputs: [path])
+            } catch {
+                console.err(error.message)
+                return CommandLineTool.ExitCode.usage
+            }
+        }
+        var memorySource = "--memory"
+        if options.memory == nil {
+            let choice = MemoryDefault.choose()
+            options.memory = choice.bytes
+            memorySource = choice.source
+        }
+        options.search.memoryLimit = options.memory
+        let check = Check(model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry,
+                          stop: stop)
         let outcome = check.run()
-        outcome.report().forEach(console.out)
+        outcome.report(memorySource: memorySource).forEach(console.out)
         if let file = options.traceOut {
             if let text = outcome.traceFileText(modelPath: path) {
                 do {
-                    try text.write(toFile: file, atomically: true, encoding: .utf8)
+                    try OutputFile.write(text, to: file, what: "trace file")
                     console.out("")
                     console.out("trace written to \(file) (replay with: mmcheck replay \(path) \(file))")
                 } catch {
-                    console.err("mmcheck: error: cannot write trace file '\(file)': \(error.localizedDescription)")
-                    return CommandLineTool.ExitCode.usage
+                    // The verdict stands (and keeps its exit code); the file is what failed.
+                    console.err(error.message)
+                    return outcome.exitCode == CommandLineTool.ExitCode.pass ? CommandLineTool.ExitCode.usage : outcome.exitCode
                 }
             } else {
                 console.out("")
@@ -54,10 +73,12 @@ struct Check {
     let bounds: Bounds
     let options: SearchOptions
     var symmetry = false
+    /// Checked during the search: once requested, the search ends incomplete.
+    var stop: StopRequest?
 
     func run() -> CheckOutcome {
         let system = KernelSystem(model: model, bounds: bounds, symmetry: symmetry)
-        let result = Search(system: system, options: options).run()
+        let result = Search(system: system, options: options, stop: stop).run()
         var traces: [(SearchResult.Counterexample, Replay)] = []
         // Shown first: a model error, else the expected property, else the shortest (ties
         // by property): the same whatever order the search found them in.
@@ -113,7 +134,14 @@ struct CheckOutcome {
         return "pass"
     }
 
-    func report() -> [String] {
+    /// The search ended early (a limit, memory, an interrupt), violations found or not.
+    var cut: String? {
+        if case .limit(let reason) = result.ending { return reason }
+        return nil
+    }
+
+    /// The report; `memorySource` says where the memory limit came from, when there is one.
+    func report(memorySource: String? = nil) -> [String] {
         var lines: [String] = []
         let order = options.order == .breadthFirst ? "breadth-first" : "depth-first"
         lines.append("mmcheck \(CommandLineTool.version)  model \(model.path) (\"\(model.name)\")")
@@ -123,8 +151,17 @@ struct CheckOutcome {
         if symmetry {
             lines.append("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit")
         }
+        if let limit = options.memoryLimit, let memorySource {
+            lines.append("memory    the search may hold \(MemoryBudget.describe(limit)) (\(memorySource))")
+        }
         lines.append("")
         lines.append("verdict   \(verdictLine())")
+        if let cut, !result.counterexamples.isEmpty {
+            let what = options.findAll
+                ? "the counts below are partial, and more violations may lie in the states not explored"
+                : "the level of the first violation was not finished: other properties violated at the same length may be missing"
+            lines.append("          INCOMPLETE: \(cut) before the search ended; \(what)")
+        }
         lines.append("")
         let states = result.states
         let seconds = max(result.seconds, 1e-9)
@@ -140,7 +177,7 @@ struct CheckOutcome {
         lines.append("  bytes/state       \(fixed(perState, 1)) (state array, hash table, parent links; \(layout.words * 8) of them the packed state)")
         if options.findAll {
             lines.append("")
-            lines.append("violating steps per property (violating steps are not explored further):")
+            lines.append("violating steps per property (violating steps are not explored further\(cut == nil ? "" : "; PARTIAL: the search was cut")):")
             for (p, name) in Property.outcomeNames.enumerated() where result.violationCounts[p] > 0 {
                 let shortest = traces.first { $0.0.property == p }.map { " (first trace: \($0.0.path.count) steps)" } ?? ""
                 lines.append("  \(name.padding(22)) \(grouped(result.violationCounts[p]))\(shortest)")
@@ -187,6 +224,10 @@ struct CheckOutcome {
         case .violation(let p): expected = "violation \(p)"
         }
         let met = verdictWord == expected || (options.findAll && expectedViolationFound)
+        if !met, options.order == .depthFirst, !options.findAll, case .violation = model.expectation, firstViolation != nil, !modelError {
+            return "\(expected): not reached: this depth-first search stopped at \(verdictWord) without ruling \(expected) out "
+                + "(breadth-first, the default, or --all checks it)"
+        }
         return "\(expected): \(met ? "met" : "NOT met (found \(verdictWord))")"
     }
 

@@ -1,4 +1,5 @@
 import Explorer
+import KernelSemantics
 import ModelLanguage
 
 /// The parsed arguments of `mmcheck check`.
@@ -12,6 +13,10 @@ struct CheckOptions: Equatable {
     var mode: CompiledModel.Mode?
     /// Store one state per orbit under renaming of CPUs, task slots and mm slots.
     var symmetry = false
+    /// Most bytes the search's own memory may take (`--memory`); nil: the default share.
+    var memory: Int?
+    /// Model warnings are errors.
+    var strict = false
 
     /// A usage error: one line naming the offending argument.
     struct UsageError: Error, Equatable {
@@ -31,11 +36,17 @@ struct CheckOptions: Equatable {
             guard i < arguments.count else { throw UsageError(message: "option '\(name)' needs \(what)") }
             return arguments[i]
         }
-        func number(_ name: String, _ inline: String?, minimum: Int) throws(UsageError) -> Int {
+        func number(_ name: String, _ inline: String?, range: ClosedRange<Int>) throws(UsageError) -> Int {
             let text = try value(name, inline, needs: "a number")
-            guard let value = Int(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
-            guard value >= minimum else { throw UsageError(message: "option '\(name)' must be at least \(minimum), got \(value)") }
-            return value
+            return try CheckOptions.number(name, text, range: range)
+        }
+        func bound(_ name: String, _ inline: String?) throws(UsageError) -> Int {
+            let text = try value(name, inline, needs: "a number")
+            guard CheckOptions.isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
+            switch Bounds.parse(String(name.dropFirst(2)), text) {
+            case .success(let v): return v
+            case .failure(let e): throw UsageError(message: "option '\(name)': \(e.message)")
+            }
         }
         while i < arguments.count {
             let argument = arguments[i]
@@ -48,11 +59,14 @@ struct CheckOptions: Equatable {
                 }
                 guard seen.insert(name).inserted else { throw UsageError(message: "option '\(name)' is given twice") }
                 switch name {
-                case "--cpus": options.cpus = try number(name, inline, minimum: 1)
-                case "--tasks": options.tasks = try number(name, inline, minimum: 1)
-                case "--mms": options.mms = try number(name, inline, minimum: 1)
-                case "--max-states": options.search.maxStates = try number(name, inline, minimum: 1)
-                case "--max-depth": options.search.maxDepth = try number(name, inline, minimum: 0)
+                case "--cpus": options.cpus = try bound(name, inline)
+                case "--tasks": options.tasks = try bound(name, inline)
+                case "--mms": options.mms = try bound(name, inline)
+                case "--max-states": options.search.maxStates = try number(name, inline, range: 1...StateStore.maximumCount)
+                case "--max-depth": options.search.maxDepth = try number(name, inline, range: 0...Int(UInt32.max))
+                case "--memory":
+                    let text = try value(name, inline, needs: "a size such as 512M or 8G")
+                    options.memory = try CheckOptions.byteSize(name, text)
                 case "--trace-out":
                     options.traceOut = try value(name, inline, needs: "a file name")
                 case "--mode":
@@ -61,11 +75,12 @@ struct CheckOptions: Equatable {
                         throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                     }
                     options.mode = mode
-                case "--dfs", "--all", "--symmetry":
+                case "--dfs", "--all", "--symmetry", "--strict":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
                     switch name {
                     case "--dfs": options.search.order = .depthFirst
                     case "--all": options.search.findAll = true
+                    case "--strict": options.strict = true
                     default: options.symmetry = true
                     }
                 default:
@@ -80,5 +95,47 @@ struct CheckOptions: Equatable {
             i += 1
         }
         return options
+    }
+
+    /// A whole number in `range`, as written in `text`; the error quotes the text, however large.
+    static func number(_ name: String, _ text: String, range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
+        guard let value = Int(text), range.contains(value) else {
+            throw UsageError(message: "option '\(name)' must be between \(range.lowerBound) and \(grouped(range.upperBound)), got \(text)")
+        }
+        return value
+    }
+
+    /// Digits, with an optional sign: a number however large (range checks come after).
+    static func isWholeNumber(_ text: String) -> Bool {
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// The smallest and largest `--memory` accepted.
+    static let memoryRange = (1 << 20)...(1 << 50)
+
+    /// A size in bytes: a whole number with an optional binary unit, `K`, `M`, `G` or `T`
+    /// (also `KiB`, `MB`, ...; no unit means bytes), within `memoryRange`.
+    static func byteSize(_ name: String, _ text: String) throws(UsageError) -> Int {
+        let units: [(String, Int)] = [("K", 10), ("M", 20), ("G", 30), ("T", 40)]
+        var digits = Substring(text)
+        var shift = 0
+        for suffix in ["iB", "B"] where digits.uppercased().hasSuffix(suffix.uppercased()) && digits.count > suffix.count {
+            digits = digits.dropLast(suffix.count)
+            break
+        }
+        if let last = digits.last, let unit = units.first(where: { $0.0 == last.uppercased() }) {
+            shift = unit.1
+            digits = digits.dropLast()
+        }
+        let bad = UsageError(message: "option '\(name)' needs a size such as 512M or 8G, got '\(text)'")
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw bad }
+        let range = memoryRange
+        let tooBig = UsageError(message: "option '\(name)' must be between 1M and 1024T, got \(text)")
+        guard let n = Int(digits) else { throw tooBig }
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: 1 << shift)
+        guard !overflow, range.contains(bytes) else { throw tooBig }
+        return bytes
     }
 }

@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Explorer
+import Synchronization
 
 /// The `mmcheck` command line: parses the command, runs it, and returns the exit code.
 ///
@@ -14,16 +20,25 @@ public enum CommandLineTool {
         public static let incomplete: Int32 = 3
     }
 
-    /// Runs with the process's standard output and error.
+    /// Runs with the process's standard output and error, Ctrl-C and SIGTERM stopping a
+    /// search cleanly (see `Interruption`).
+    ///
+    /// A failed write to standard output (a full disk, a closed descriptor) is reported on
+    /// standard error; the exit code is then the verdict's when it is a violation (1) or
+    /// incomplete (3), else 2: a pass nobody could read is not reported as one.
     public static func main(_ arguments: [String]) -> Int32 {
-        let console = Console(
-            out: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) },
-            err: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
-        return run(arguments, console: console)
+        Interruption.install()
+        let out = StreamWriter(descriptor: 1), err = StreamWriter(descriptor: 2)
+        let console = Console(out: { out.write($0 + "\n") }, err: { err.write($0 + "\n") })
+        let code = run(arguments, console: console, stop: Interruption.request)
+        guard let failure = out.failure else { return code }
+        err.write("mmcheck: error: cannot write to standard output: \(InputFile.describe(failure))\n")
+        return code == ExitCode.violation || code == ExitCode.incomplete ? code : ExitCode.usage
     }
 
-    /// Runs `arguments` (without the program name), writing through `console`.
-    public static func run(_ arguments: [String], console: Console) -> Int32 {
+    /// Runs `arguments` (without the program name), writing through `console`; a search
+    /// stops (incomplete) once `stop` is requested.
+    public static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
         guard let command = arguments.first else {
             console.out(Help.overview)
             return ExitCode.usage
@@ -35,7 +50,7 @@ public enum CommandLineTool {
                 console.out(Help.check)
                 return ExitCode.pass
             }
-            return CheckCommand.run(rest, console: console)
+            return CheckCommand.run(rest, console: console, stop: stop)
         case "replay":
             if rest.contains("--help") || rest.contains("-h") {
                 console.out(Help.replay)
@@ -47,9 +62,9 @@ public enum CommandLineTool {
                 console.out(Help.suite)
                 return ExitCode.pass
             }
-            return SuiteCommand.run(rest, console: console)
+            return SuiteCommand.run(rest, console: console, stop: stop)
         case "bench":
-            return BenchCommand.run(rest, console: console)
+            return BenchCommand.run(rest, console: console, stop: stop)
         case "help", "--help", "-h":
             switch rest.first {
             case "suite": console.out(Help.suite)

@@ -1,4 +1,3 @@
-import Foundation
 import KernelSemantics
 import ModelLanguage
 
@@ -17,21 +16,20 @@ enum ModelLoader {
 
     /// Reads a UTF-8 text file, or fails with one line saying why.
     static func readText(_ path: String, what: String) throws(Failure) -> String {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        guard exists, !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            let reason = !exists ? "no such file" : isDirectory.boolValue ? "it is a directory" : "it cannot be read"
-            throw Failure(lines: ["mmcheck: error: cannot read \(what) '\(path)': \(reason)"])
+        do {
+            return try InputFile.readText(path, what: what)
+        } catch {
+            throw Failure(lines: [error.message])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw Failure(lines: ["mmcheck: error: \(what) '\(path)' is not UTF-8 text"])
-        }
-        return text
     }
 
+    /// Loads `path`; model warnings go to `console`'s standard error (errors with `strict`).
     static func load(path: String, cpus: Int?, tasks: Int?, mms: Int?, cap: Int? = nil,
-                     mode: CompiledModel.Mode? = nil) throws(Failure) -> Loaded {
+                     mode: CompiledModel.Mode? = nil, strict: Bool = false, console: Console? = nil) throws(Failure) -> Loaded {
         let text = try readText(path, what: "model file")
+        if text.allSatisfy(\.isWhitespace) {
+            throw Failure(lines: ["\(path):1:1: error: empty model file: a model needs at least 'expect' and 'actions' (see README.md)"])
+        }
         let model: CompiledModel
         switch ModelCompiler.compile(path: path, text: text, properties: Property.allCases.map(\.name), mode: mode) {
         case .success(let m): model = m

@@ -6,8 +6,8 @@ import ModelLanguage
 /// state, printing each state, and confirms the violation it claims.
 ///
 /// Exit 1 when the claimed violation is reached; 2 when the trace is malformed, a step is
-/// not enabled, the trace goes on after a violation, or it reaches no violation or another
-/// one than it claims.
+/// not enabled, the trace goes on after a violation, it reaches no violation or another
+/// one than it claims, or it reaches the model error it claims (as `check` exits 2 on one).
 enum ReplayCommand {
     static func run(_ arguments: [String], console: Console) -> Int32 {
         let positional = arguments.filter { !$0.hasPrefix("-") }
@@ -80,6 +80,11 @@ enum ReplayCommand {
         }
         guard reached == trace.claim else {
             console.out("result    NOT CONFIRMED: the trace reaches \(reached), but claims \(trace.claim)")
+            return CommandLineTool.ExitCode.usage
+        }
+        if reached == Property.modelErrorName {
+            // As `check` does: a model that cannot run is an error of the model, exit 2.
+            console.out("result    CONFIRMED: every step is enabled and step \(replay.entries.count) reaches the model error the trace claims")
             return CommandLineTool.ExitCode.usage
         }
         console.out("result    CONFIRMED: every step is enabled and step \(replay.entries.count) violates \(reached.replacingOccurrences(of: "violation ", with: ""))")

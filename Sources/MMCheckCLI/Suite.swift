@@ -1,4 +1,4 @@
-import Foundation
+import Explorer
 import KernelSemantics
 import ModelLanguage
 
@@ -46,15 +46,24 @@ enum Suite {
             if words.isEmpty { continue }
             let column = (content.firstIndex(where: { $0 != " " && $0 != "\t" }).map { content.distance(from: content.startIndex, to: $0) } ?? 0) + 1
             let at = SourceLocation(line: i + 1, column: column)
-            guard words.count == 4 || (words.count == 5 && words[4] == "symmetry"),
-                  let c = Int(words[1]), let t = Int(words[2]), let m = Int(words[3]) else {
+            guard words.count == 4 || (words.count == 5 && words[4] == "symmetry") else {
                 errors.append(Diagnostic(at, "expected 'MODEL CPUS TASKS MMS [symmetry]', found '\(words.joined(separator: " "))'"))
                 continue
             }
-            if let problem = Bounds(cpus: c, tasks: t, mms: m).problem() {
-                errors.append(Diagnostic(at, problem.message))
+            // A trace is written under results/ at the model's path: no way out of it.
+            if words[0].split(separator: "/").contains("..") {
+                errors.append(Diagnostic(at, "model path '\(words[0])' contains '..': its trace would be written outside the results folder"))
                 continue
             }
+            var values: [Int] = []
+            for (k, setting) in ["cpus", "tasks", "mms"].enumerated() {
+                switch Bounds.parse(setting, words[k + 1]) {
+                case .success(let v): values.append(v)
+                case .failure(let e): errors.append(Diagnostic(at, e.message))
+                }
+            }
+            guard values.count == 3 else { continue }
+            let (c, t, m) = (values[0], values[1], values[2])
             let entry = Entry(model: words[0], cpus: c, tasks: t, mms: m, symmetry: words.count == 5)
             if entries.contains(entry) {
                 errors.append(Diagnostic(at, "\(entry.key) is listed twice"))
@@ -121,11 +130,14 @@ enum Suite {
 
     /// Runs one entry (breadth-first, stopping at the first violation). Model paths are
     /// relative to `root` (the current directory when empty) and reported as written.
-    static func run(_ entry: Entry, root: String = "") throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
+    /// `memory` bounds the search's memory, `stop` interrupts it.
+    static func run(_ entry: Entry, root: String = "", memory: Int? = nil, stop: StopRequest? = nil,
+                    console: Console? = nil) throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
         var loaded = try ModelLoader.load(path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
-                                          cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms)
+                                          cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, console: console)
         loaded.model.path = entry.model
-        let outcome = Check(model: loaded.model, bounds: loaded.bounds, options: .init(), symmetry: entry.symmetry).run()
+        let options = SearchOptions(memoryLimit: memory)
+        let outcome = Check(model: loaded.model, bounds: loaded.bounds, options: options, symmetry: entry.symmetry, stop: stop).run()
         let r = outcome.result
         let verdict = outcome.verdictWord.replacingOccurrences(of: " ", with: ":")
         let row = Row(model: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, symmetry: entry.symmetry, verdict: verdict,

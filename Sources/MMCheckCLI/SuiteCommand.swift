@@ -1,3 +1,4 @@
+import Explorer
 import Foundation
 import KernelSemantics
 import ModelLanguage
@@ -9,14 +10,19 @@ import ModelLanguage
 /// differs (each difference names the model, the bounds and the field); 2 on a bad suite
 /// file, baseline or model.
 enum SuiteCommand {
-    static func run(_ arguments: [String], console: Console) -> Int32 {
+    static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
         var update = false
         var suitePath = Suite.defaultSuite
         var results = Suite.defaultResults
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
-            case "--update": update = true
+            case "--update":
+                if update {
+                    console.err("mmcheck: error: option '--update' is given twice")
+                    return CommandLineTool.ExitCode.usage
+                }
+                update = true
             case "--suite", "--results":
                 guard i + 1 < arguments.count else {
                     console.err("mmcheck: error: option '\(arguments[i])' needs a path")
@@ -40,7 +46,7 @@ enum SuiteCommand {
                 errors.lines.forEach(console.err)
                 return CommandLineTool.ExitCode.usage
             }
-            if update && !FileManager.default.fileExists(atPath: baselinePath) {
+            if update && !exists(baselinePath) {
                 baseline = []
             } else {
                 switch Suite.parseBaseline(try ModelLoader.readText(baselinePath, what: "baseline"), path: baselinePath) {
@@ -55,16 +61,38 @@ enum SuiteCommand {
             return CommandLineTool.ExitCode.usage
         }
 
+        if update {
+            // Found now, not after the runs: where the results go must be writable.
+            do {
+                try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+                try OutputFile.checkWritable(baselinePath, what: "baseline", inputs: [suitePath])
+            } catch let error as OutputFile.Failure {
+                console.err(error.message)
+                return CommandLineTool.ExitCode.usage
+            } catch {
+                console.err("mmcheck: error: cannot create the results folder '\(results)': \(error.localizedDescription)")
+                return CommandLineTool.ExitCode.usage
+            }
+        }
+        let memory = MemoryDefault.choose().bytes
         var rows: [Suite.Row] = []
         var failures = 0
         var changes = 0
-        for entry in entries {
+        /// Trace files to write (text) or remove (nil), written only once every entry has run.
+        var traces: [(path: String, text: String?)] = []
+        for (n, entry) in entries.enumerated() {
             let row: Suite.Row, outcome: CheckOutcome
             do {
-                (row, outcome) = try Suite.run(entry)
+                (row, outcome) = try Suite.run(entry, memory: memory, stop: stop, console: console)
             } catch {
                 error.lines.forEach(console.err)
                 return CommandLineTool.ExitCode.usage
+            }
+            if stop?.isRequested == true {
+                console.out("")
+                console.out("interrupted during \(entry.model) (\(entry.cpus),\(entry.tasks),\(entry.mms)), entry \(n + 1) of \(entries.count)"
+                            + (update ? "; nothing was written" : ""))
+                return CommandLineTool.ExitCode.incomplete
             }
             rows.append(row)
             let bounds = "\(entry.cpus),\(entry.tasks),\(entry.mms)\(entry.symmetry ? " symmetry" : "")"
@@ -80,7 +108,7 @@ enum SuiteCommand {
                     changes += 1
                     console.out("updated  \(entry.model) (\(bounds)): \(differences.joined(separator: "; "))")
                 }
-                writeTrace(entry, outcome, results: results, console: console)
+                traces.append((Suite.tracePath(entry, results: results), outcome.traceFileText(modelPath: entry.model)))
                 if !problems.isEmpty {
                     failures += 1
                     console.out("FAIL     \(entry.model) (\(bounds)): \(problems.joined(separator: "; "))")
@@ -97,10 +125,10 @@ enum SuiteCommand {
         }
         if update {
             do {
-                try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
-                try Suite.formatBaseline(rows).write(toFile: baselinePath, atomically: true, encoding: .utf8)
+                for (path, text) in traces { try writeTrace(text, at: path) }
+                try OutputFile.write(Suite.formatBaseline(rows), to: baselinePath, what: "baseline")
             } catch {
-                console.err("mmcheck: error: cannot write \(baselinePath): \(error.localizedDescription)")
+                console.err(error.message)
                 return CommandLineTool.ExitCode.usage
             }
             console.out("")
@@ -112,18 +140,31 @@ enum SuiteCommand {
         return failures == 0 ? CommandLineTool.ExitCode.pass : CommandLineTool.ExitCode.violation
     }
 
-    /// Writes the entry's counterexample as a trace file, or removes a stale one.
-    private static func writeTrace(_ entry: Suite.Entry, _ outcome: CheckOutcome, results: String, console: Console) {
-        let path = Suite.tracePath(entry, results: results)
-        if let text = outcome.traceFileText(modelPath: entry.model) {
-            do {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
-            } catch {
-                console.err("mmcheck: error: cannot write \(path): \(error.localizedDescription)")
-            }
-        } else if FileManager.default.fileExists(atPath: path) {
-            try? FileManager.default.removeItem(atPath: path)
+    /// Writes an entry's counterexample at `path` (under the results folder, see
+    /// `Suite.tracePath`), or removes a stale one when `text` is nil. Only a regular file
+    /// is ever written over or removed: anything else at the path is an error.
+    private static func writeTrace(_ text: String?, at path: String) throws(OutputFile.Failure) {
+        var info = stat()
+        let present = lstat(path, &info) == 0
+        if present, (info.st_mode & S_IFMT) != S_IFREG {
+            throw OutputFile.Failure(message: "mmcheck: error: '\(path)' is not a regular file: the suite writes and removes only its own .trace files")
         }
+        guard let text else {
+            if present, unlink(path) != 0 {
+                throw OutputFile.Failure(message: "mmcheck: error: cannot remove stale trace '\(path)': \(InputFile.describe(errno))")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: OutputFile.directory(of: path), withIntermediateDirectories: true)
+        } catch {
+            throw OutputFile.Failure(message: "mmcheck: error: cannot create the folder of '\(path)': \(error.localizedDescription)")
+        }
+        try OutputFile.write(text, to: path, what: "trace file")
+    }
+
+    private static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 }

@@ -70,6 +70,8 @@ struct TraceFile: Equatable {
         var claim: String?
         var mode = CompiledModel.Mode.coarse
         var steps: [(words: [(String, Int)], line: Int)] = []
+        /// The line of each one-only item seen (model, bounds, mode, claim).
+        var firstLine: [String: Int] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = index + 1
             let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
@@ -85,19 +87,40 @@ struct TraceFile: Equatable {
                 }
                 continue
             }
+            if ["model", "bounds", "mode", "claim"].contains(first) {
+                if let earlier = firstLine[first] {
+                    errors.append(Diagnostic(at, "a second '\(first)' line (the first is at line \(earlier))"))
+                    continue
+                }
+                firstLine[first] = line
+            }
             switch first {
             case "model":
                 modelPath = words.dropFirst().map(\.0).joined(separator: " ")
             case "bounds":
                 var values: [String: Int] = [:]
+                var bad = false
                 for (word, col) in words.dropFirst() {
+                    let here = SourceLocation(line: line, column: col)
                     let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard parts.count == 2, ["cpus", "tasks", "mms", "cap"].contains(parts[0]), let v = Int(parts[1]) else {
-                        errors.append(Diagnostic(SourceLocation(line: line, column: col), "expected cpus=N, tasks=N, mms=N or cap=N, found '\(word)'"))
+                    guard parts.count == 2, ["cpus", "tasks", "mms", "cap"].contains(parts[0]) else {
+                        errors.append(Diagnostic(here, "expected cpus=N, tasks=N, mms=N or cap=N, found '\(word)'"))
+                        bad = true
                         continue
                     }
-                    values[parts[0]] = v
+                    guard values[parts[0]] == nil else {
+                        errors.append(Diagnostic(here, "\(parts[0])= is given twice"))
+                        bad = true
+                        continue
+                    }
+                    switch Bounds.parse(parts[0], parts[1]) {
+                    case .success(let v): values[parts[0]] = v
+                    case .failure(let e):
+                        errors.append(Diagnostic(here, e.message))
+                        bad = true
+                    }
                 }
+                if bad { continue }
                 guard let c = values["cpus"], let t = values["tasks"], let m = values["mms"] else {
                     errors.append(Diagnostic(at, "bounds needs cpus=, tasks= and mms="))
                     continue
@@ -124,7 +147,7 @@ struct TraceFile: Equatable {
         }
         if !sawHeader { errors.append(Diagnostic(SourceLocation(line: 1, column: 1), "empty trace: expected '\(header)'")) }
         let end = SourceLocation(line: max(1, text.split(separator: "\n").count), column: 1)
-        if sawHeader && bounds == nil && !errors.contains(where: { $0.message.contains("bounds") || $0.message.contains("must be") }) {
+        if sawHeader && firstLine["bounds"] == nil {
             errors.append(Diagnostic(end, "the trace has no 'bounds' line"))
         }
         if sawHeader && claim == nil { errors.append(Diagnostic(end, "the trace has no 'claim' line")) }

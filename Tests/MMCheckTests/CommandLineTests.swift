@@ -123,7 +123,7 @@ import Testing
             (["check", "--bogus"], "mmcheck: error: unknown option '--bogus' (see 'mmcheck help check')\n"),
             (["check", "--cpus"], "mmcheck: error: option '--cpus' needs a number\n"),
             (["check", "--cpus", "two"], "mmcheck: error: option '--cpus' needs a number, got 'two'\n"),
-            (["check", "--cpus", "0"], "mmcheck: error: option '--cpus' must be at least 1, got 0\n"),
+            (["check", "--cpus", "0"], "mmcheck: error: option '--cpus': cpus must be between 1 and 8, got 0\n"),
             (["check", "--cpus", "9"], "mmcheck: error: option '--cpus': cpus must be between 1 and 8, got 9\n"),
             (["check", "a.mmc", "b.mmc"], "mmcheck: error: unexpected argument 'b.mmc': check takes one model file\n"),
             (["check", "--symmetry=yes"], "mmcheck: error: option '--symmetry' takes no value\n"),
