@@ -47,20 +47,15 @@ enum ReplayCommand {
         do {
             replay = try Replay(system: system, path: trace.steps.map(\.label))
         } catch {
+            let i: Int, reason: String
             switch error {
-            case .notEnabled(let i, _) where i < trace.steps.count, .stepsAfterViolation(let i) where i < trace.steps.count:
-                let line = trace.stepLines.indices.contains(i) ? trace.stepLines[i] : 1
-                let what = TraceFile.describe(trace.steps[i], bounds: trace.bounds)
-                let reason: String
-                if case .notEnabled = error {
-                    reason = "is not enabled in the state the steps before it reach"
-                } else {
-                    reason = "comes after the step that already violated a property"
-                }
-                console.err("\(tracePath):\(line):1: error: step \(i + 1) (\(what)) \(reason)")
-            default:
-                console.err("\(tracePath): error: \(error)")
+            case .notEnabled(let index, _): (i, reason) = (index, "is not enabled in the state the steps before it reach")
+            case .stepsAfterViolation(let index): (i, reason) = (index, "comes after the step that already violated a property")
+            case .unknownLabel(let index, _): (i, reason) = (index, "is not a step of this model")
             }
+            let line = trace.stepLines.indices.contains(i) ? trace.stepLines[i] : 1
+            let what = trace.steps.indices.contains(i) ? " (\(TraceFile.describe(trace.steps[i], bounds: trace.bounds)))" : ""
+            console.err("\(tracePath):\(line):1: error: step \(i + 1)\(what) \(reason)")
             return CommandLineTool.ExitCode.usage
         }
         console.out("mmcheck \(CommandLineTool.version)  replay \(tracePath) on \(modelPath) (\"\(loaded.model.name)\")")
