@@ -114,7 +114,8 @@ enum Help {
           mmcheck --version                  show the version
 
         exit codes: 0 all properties hold at the bounds, 1 a property is violated,
-                    2 usage or model error, 3 incomplete (a limit was hit)
+                    2 usage or model error, 3 incomplete (a limit was hit, memory ran
+                    short, or the run was interrupted)
         """
 
     static let check = """
@@ -136,6 +137,8 @@ enum Help {
                             mm slots (exact; counts orbits; traces stay shortest and real)
           --max-states N    stop, incomplete, once N distinct states are stored
           --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
+          --memory SIZE     most memory the search may hold, e.g. 512M or 8G (default 3/4 of
+                            physical memory, less under ulimit -v); past it: incomplete, exit 3
           --mode MODE       coarse (each action one step) or fine (each statement a step);
                             default: the model's `mode`
           --trace-out FILE  write the counterexample to FILE as a trace (see 'mmcheck help replay')
