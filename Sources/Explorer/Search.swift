@@ -10,6 +10,9 @@
 /// before it is looked up or stored, and a counterexample is rebuilt by walking real
 /// (not canonical) states: from each, the step whose successor has the next stored
 /// representative. Orbits keep distances, so breadth-first traces stay shortest.
+///
+/// `@exclusivity(unchecked)`: the counters are updated once per successor, by this object
+/// alone and never re-entrantly.
 public final class Search {
     public let system: any TransitionSystem
     public let options: SearchOptions
@@ -216,7 +219,11 @@ public final class Search {
         }
         chain.reverse()
         let root = store.state(chain[0])
-        let initialIndex = (0..<initial.count).first { same(canonical(initial.state($0)), root) } ?? 0
+        // A rebuild that cannot find its next state is a bug of the search or the system:
+        // it stops the run rather than print a trace that does not lead where it claims.
+        guard let initialIndex = (0..<initial.count).first(where: { same(canonical(initial.state($0)), root) }) else {
+            preconditionFailure("counterexample rebuild: the stored root is no initial state")
+        }
         let scratch = SuccessorBuffer(stateWords: system.stateWords)
         var labels: [UInt32] = []
         // Walk real states: with a symmetry the stored ones are representatives, whose
@@ -226,18 +233,20 @@ public final class Search {
             scratch.reset()
             real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
             let child = store.state(c)
-            for k in 0..<scratch.count where scratch.violation(k) < 0 && same(canonical(scratch.state(k)), child) {
-                labels.append(scratch.label(k))
-                real = ContiguousArray(UnsafeBufferPointer(start: scratch.state(k), count: system.stateWords))
-                break
+            guard let k = (0..<scratch.count).first(where: { scratch.violation($0) < 0 && same(canonical(scratch.state($0)), child) }) else {
+                preconditionFailure("counterexample rebuild: no step from state \(labels.count) leads to the next stored state")
             }
+            labels.append(scratch.label(k))
+            real = ContiguousArray(UnsafeBufferPointer(start: scratch.state(k), count: system.stateWords))
         }
         guard symmetric else { return (initialIndex, labels + [label]) }
         // `label` was taken from the representative: take the same violation from the real state.
         scratch.reset()
         real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
-        let last = (0..<scratch.count).first { scratch.violation($0) == violation }
-        return (initialIndex, labels + [last.map { scratch.label($0) } ?? label])
+        guard let last = (0..<scratch.count).first(where: { scratch.violation($0) == violation }) else {
+            preconditionFailure("counterexample rebuild: the real state has no step violating property \(violation)")
+        }
+        return (initialIndex, labels + [scratch.label(last)])
     }
 
     /// Whether a stop was requested from outside; ends the search as incomplete if so.

@@ -3,6 +3,9 @@
 /// The system asks for the next slot with `nextState()`, fills in the words, then calls
 /// `commit(label:violation:)`. Storage grows by doubling and is kept across `reset()`, so a
 /// search allocates only while the buffer warms up.
+///
+/// `@exclusivity(unchecked)`: every field is touched once per successor, by one writer (the
+/// system) then one reader (the search), never at the same time.
 public final class SuccessorBuffer {
     /// Marks a step that violated nothing.
     public static let noViolation: Int32 = -1
@@ -44,21 +47,34 @@ public final class SuccessorBuffer {
     /// Keeps the successor written into `nextState()`.
     @inline(__always)
     public func commit(label: UInt32, violation: Int32 = SuccessorBuffer.noViolation) {
+        assert(count < capacity, "commit without nextState()")
         labels[count] = label
         outcomes[count] = violation
         count += 1
     }
 
     @inline(__always)
-    public func state(_ i: Int) -> UnsafePointer<UInt64> { UnsafePointer(words + i * stateWords) }
+    public func state(_ i: Int) -> UnsafePointer<UInt64> {
+        assert(i >= 0 && i < count, "successor index out of range")
+        return UnsafePointer(words + i * stateWords)
+    }
     /// The words of successor `i`, to be rewritten in place (by a symmetry).
     @inline(__always)
-    public func mutableState(_ i: Int) -> UnsafeMutablePointer<UInt64> { words + i * stateWords }
+    public func mutableState(_ i: Int) -> UnsafeMutablePointer<UInt64> {
+        assert(i >= 0 && i < count, "successor index out of range")
+        return words + i * stateWords
+    }
     @inline(__always)
-    public func label(_ i: Int) -> UInt32 { labels[i] }
+    public func label(_ i: Int) -> UInt32 {
+        assert(i >= 0 && i < count, "successor index out of range")
+        return labels[i]
+    }
     /// The violated property's index, or `noViolation`.
     @inline(__always)
-    public func violation(_ i: Int) -> Int32 { outcomes[i] }
+    public func violation(_ i: Int) -> Int32 {
+        assert(i >= 0 && i < count, "successor index out of range")
+        return outcomes[i]
+    }
 
     private func grow() {
         let newCapacity = capacity * 2

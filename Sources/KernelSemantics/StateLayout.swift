@@ -156,7 +156,9 @@ public struct StateLayout: Sendable {
     func pack(_ w: UnsafePointer<Int32>, into out: UnsafeMutablePointer<UInt64>) {
         packed.withUnsafeBufferPointer { fields in
             for f in fields {
-                out[Int(f.word)] |= UInt64(UInt32(bitPattern: w[Int(f.offset)])) &<< f.shift
+                let value = UInt64(UInt32(bitPattern: w[Int(f.offset)]))
+                assert(value & ~f.mask == 0, "field \(f.offset) holds \(w[Int(f.offset)]), wider than its \(f.mask.nonzeroBitCount) bits")
+                out[Int(f.word)] |= value &<< f.shift
             }
         }
     }
