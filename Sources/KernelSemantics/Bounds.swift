@@ -22,7 +22,7 @@ public struct Bounds: Sendable, Equatable, CustomStringConvertible {
         self.cap = cap ?? Bounds.defaultCap(cpus: cpus, tasks: tasks)
     }
 
-    /// PROTOCOL.md's cap: 2·(T + C) + 2. Total on any input: out-of-range bounds are
+    /// The default cap (SEMANTICS.md §2.6): 2·(T + C) + 2. Total on any input: out-of-range bounds are
     /// clamped first (they are refused by `problem()`, never checked), so no value traps.
     public static func defaultCap(cpus: Int, tasks: Int) -> Int {
         let c = min(max(cpus, 0), maxCPUs + 1), t = min(max(tasks, 0), maxTasks + 1)

@@ -136,7 +136,7 @@ public final class Machine {
 
     // MARK: The initial state
 
-    /// Writes PROTOCOL.md's reference boot into `work` and checks it.
+    /// Writes the reference boot (SEMANTICS.md §2.4) into `work` and checks it.
     public func loadInitialState() -> Bool {
         breach = nil
         layout.initializeConstants(work)
@@ -529,7 +529,7 @@ public final class Machine {
         }
     }
 
-    /// free(m), with PROTOCOL.md's checks in its order: use-after-free, then
+    /// free(m), with the checks of SEMANTICS.md §6.3 in their order: use-after-free, then
     /// no-free-while-borrowed, then free-at-zero. In the shootdown variant, every CPU whose
     /// current task borrows the live mm lazily (active_mm m, mm none) is first switched to
     /// init_mm, taking no reference (cleanup_lazy_tlbs: an IPI to each such CPU, the acting

@@ -1,4 +1,4 @@
-/// The eight properties of PROTOCOL.md, in its order.
+/// The eight properties (SEMANTICS.md §6.1), in their order.
 public enum Property: Int, Sendable, CaseIterable {
     case freeAtZero, noFreeWhileBorrowed, noUseAfterFree, noUnderflow, noLeak, noTeardownInUse,
          activeMMConsistent, initMMImmortal

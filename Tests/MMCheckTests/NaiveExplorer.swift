@@ -1,5 +1,5 @@
 // A deliberately naive second explorer for the linux-6 model (models/linux-6.mmc), written
-// straight from /work/shared/PROTOCOL.md, to cross-check the production checker's counts.
+// straight from the reference semantics (models/SEMANTICS.md, first written as PROTOCOL.md), to cross-check the production checker's counts.
 //
 // Independence is the point: nothing here uses the production modules (no model compiler,
 // no KernelSemantics state or steps, no packed states, no Explorer search). The state is a
@@ -33,7 +33,7 @@ enum NaiveTaskRef: Hashable, CustomStringConvertible {
     }
 }
 
-/// One state between whole actions (coarse mode), holding exactly what PROTOCOL.md's
+/// One state between whole actions (coarse mode), holding exactly what the reference semantics'
 /// "What is stored" lists: per CPU `curr`, `prev_mm` and the idle task's `active_mm`; per
 /// task slot `status`, `mm`, `active_mm`; per mm slot `status`, `users`, `count`; and
 /// `init_mm.count`. Nothing else (no kthread flag: linux-6 does not use kthread_use_mm).
@@ -119,7 +119,7 @@ struct NaiveState: Hashable, CustomStringConvertible {
     }
 }
 
-/// A property violation the naive explorer found: PROTOCOL.md's property name (or one of
+/// A property violation the naive explorer found: the reference semantics' property name (or one of
 /// the explorer's own extra invariants), and what happened.
 struct NaiveViolation: Error, Hashable, CustomStringConvertible {
     var property: String
@@ -127,7 +127,7 @@ struct NaiveViolation: Error, Hashable, CustomStringConvertible {
     var description: String { "\(property): \(detail)" }
 }
 
-/// One action of PROTOCOL.md's coarse mode.
+/// One action of the reference semantics' coarse mode.
 enum NaiveAction: Hashable, CustomStringConvertible {
     enum How: Hashable { case thread, fork, kthread }
 
@@ -235,7 +235,7 @@ struct NaiveStep {
         }
     }
 
-    /// Frees `m`, checking in PROTOCOL.md's order: use-after-free, no-free-while-borrowed,
+    /// Frees `m`, checking in the reference semantics' order: use-after-free, no-free-while-borrowed,
     /// free-at-zero (init_mm: init-mm-immortal). The slot goes back to unused, counters 0.
     mutating func free(_ m: NaiveMM) throws {
         guard case .slot(let i) = m else {
@@ -346,14 +346,14 @@ struct NaiveResult {
     var violations: [String] = []
 }
 
-/// The naive explorer of linux-6 at bounds (C, T, M), in PROTOCOL.md's coarse mode.
+/// The naive explorer of linux-6 at bounds (C, T, M), in the reference semantics' coarse mode.
 struct NaiveExplorer {
     let cpus: Int
     let tasks: Int
     let mms: Int
     let cap: Int
 
-    /// The counter cap defaults to PROTOCOL.md's `2·(T + C) + 2`.
+    /// The counter cap defaults to the reference semantics' `2·(T + C) + 2`.
     init(cpus: Int, tasks: Int, mms: Int, cap: Int? = nil) {
         self.cpus = cpus
         self.tasks = tasks
@@ -376,7 +376,7 @@ struct NaiveExplorer {
         return s
     }
 
-    /// Every action enabled in `s`, with PROTOCOL.md's enabling conditions.
+    /// Every action enabled in `s`, with the reference semantics' enabling conditions.
     func enabledActions(_ s: NaiveState) -> [NaiveAction] {
         var actions: [NaiveAction] = []
         for c in 0..<cpus {
@@ -458,7 +458,7 @@ struct NaiveExplorer {
     }
 
     /// The state properties, checked independently in every reached state: the ones
-    /// PROTOCOL.md states, plus exact reference accounting (which linux-6 keeps).
+    /// the reference semantics state, plus exact reference accounting (which linux-6 keeps).
     func invariantViolation(_ s: NaiveState) -> NaiveViolation? {
         func fail(_ property: String, _ detail: String) -> NaiveViolation {
             NaiveViolation(property: property, detail: detail)
