@@ -18,10 +18,16 @@ struct CallGraph {
     /// A routine name list as a message shows it: all of it when short, else its first
     /// and last few names around a count of the rest.
     static func chain(_ names: [String], separator: String) -> String {
-        let head = 6, tail = 4
-        guard names.count > head + tail + 1 else { return names.joined(separator: separator) }
-        return (names.prefix(head) + ["...(\(names.count - head - tail) more)..."] + names.suffix(tail))
-            .joined(separator: separator)
+        elided(names.count - 1, names[names.count - 1]) { names[$0] }.joined(separator: separator)
+    }
+
+    /// The names of a chain of `count` routines (`name(i)` the i-th) and `last`, with its
+    /// middle replaced by one "...(N more)..." entry when long: without copying the chain
+    /// (a file can have many long cycles).
+    static func elided(_ count: Int, _ last: String, _ name: (Int) -> String) -> [String] {
+        let head = 6, tail = 3  // `last` makes the fourth at the end
+        guard count > head + tail + 1 else { return (0..<count).map(name) + [last] }
+        return (0..<head).map(name) + ["...(\(count - head - tail) more)..."] + (count - tail..<count).map(name) + [last]
     }
 
     /// Depth-first search from each routine in file order. Returns the routines in
@@ -51,7 +57,7 @@ struct CallGraph {
                     state[call.callee] = stack.count
                     stack.append((call.callee, 0))
                 case let position? where position >= 0:
-                    cycles.append((stack[position...].map(\.name) + [call.callee], call.at))
+                    cycles.append((CallGraph.elided(stack.count - position, call.callee) { stack[position + $0].name }, call.at))
                 default:
                     break
                 }
@@ -65,8 +71,14 @@ struct CallGraph {
     func tooDeepCalls(order: [String], maxCallDepth: Int) -> [(chain: [String], at: SourceLocation)] {
         // height: the most routines in a chain starting at a routine (itself included).
         var height: [String: Int] = [:]
+        var deepest: [String: Call] = [:]  // the first call that starts a longest chain
         for r in order {
-            height[r] = 1 + (calls[r] ?? []).map { height[$0.callee] ?? 0 }.reduce(0, max)
+            var h = 1
+            for call in calls[r] ?? [] where (height[call.callee] ?? 0) + 1 > h {
+                h = (height[call.callee] ?? 0) + 1
+                deepest[r] = call
+            }
+            height[r] = h
         }
         var called = Set<String>()
         for r in routines { for call in calls[r] ?? [] { called.insert(call.callee) } }
@@ -75,7 +87,7 @@ struct CallGraph {
             // Follow the deepest call down to the one that adds routine maxCallDepth + 1.
             var chain = [root]
             var r = root
-            while let call = (calls[r] ?? []).first(where: { height[$0.callee] == (height[r] ?? 0) - 1 }) {
+            while let call = deepest[r] {
                 chain.append(call.callee)
                 if chain.count > maxCallDepth {
                     found.append((chain, call.at))
@@ -99,11 +111,12 @@ struct CallGraph {
         for r in routines { for call in calls[r] ?? [] { called.insert(call.callee) } }
         var found: [(chain: [String], at: SourceLocation)] = []
         var seen = Set<SourceLocation>()
+        var walked = Set<String>()  // "routine budget" pairs already followed: same result
         for root in routines where !called.contains(root) && (nesting[root] ?? 0) > limit {
             var chain = [root]
             var r = root
             var budget = limit
-            walk: while true {
+            walk: while walked.insert("\(r) \(budget)").inserted {
                 for event in sizeEvents[r] ?? [] {
                     if event.depth > budget {
                         if seen.insert(event.at).inserted { found.append((chain, event.at)) }
@@ -145,9 +158,10 @@ struct CallGraph {
         for r in routines { for call in calls[r] ?? [] { called.insert(call.callee) } }
         var found: [(routine: String, at: SourceLocation, isCall: Bool)] = []
         var seen = Set<SourceLocation>()
+        var walked = Set<String>()  // routines already followed: same result
         for root in routines where !called.contains(root) && (size[root] ?? 0) > limit {
             var r = root
-            walk: while true {
+            walk: while walked.insert(r).inserted {
                 let events = sizeEvents[r] ?? []
                 var inlined = 0  // the inlined sizes of the calls so far
                 var previous = events.first?.at

@@ -131,6 +131,22 @@ import Testing
         ])
     }
 
+    @Test func manyLongCycles() {
+        // Every routine of a long chain also calls r1: one recursion error per call back,
+        // each with its cycle elided, in time linear in the file.
+        let n = 3_000
+        var text = Self.header + "routine exit_mm(t: task) { r1(t) }\n"
+        for i in 1..<n { text += "routine r\(i)(t: task) { r\(i + 1)(t) r1(t) }\n" }
+        text += "routine r\(n)(t: task) { r1(t) }\n"
+        let clock = ContinuousClock()
+        var errors: [String] = []
+        let elapsed = clock.measure { errors = Self.errors(text) }
+        #expect(errors.count == n + 1)  // and one for the routine count
+        #expect(errors.last == "test.mmc:\(9 + n):26: error: recursive call r1 -> r2 -> r3 -> r4 -> r5 -> r6 -> "
+            + "...(\(n - 9) more)... -> r\(n - 2) -> r\(n - 1) -> r\(n) -> r1: routines are inlined, so recursion is not allowed")
+        #expect(elapsed < .seconds(10))
+    }
+
     @Test func nestingAcrossInlinedCalls() {
         // Blocks inside each routine of a chain add up once the calls are inlined.
         let max = LanguageLimits.maxInlinedNesting
