@@ -48,12 +48,18 @@ import Testing
 
     static func exitMM(_ body: String) -> String { header + "routine exit_mm(t: task) {\n" + body + "}\n" }
 
+    /// A condition nested as deep as an expression may be.
+    static let deepCondition = String(repeating: "(", count: LanguageLimits.maxExpressionDepth) + "t.mm is none"
+        + String(repeating: ")", count: LanguageLimits.maxExpressionDepth)
+
     // MARK: Blocks
 
     @Test func nestedBlocks() {
         let max = LanguageLimits.maxBlockDepth
-        // The routine's body is one block: max - 1 ifs inside it are at the limit.
-        let atLimit = String(repeating: "if t.mm is none {\n", count: max - 1) + "t.mm = none\n" + String(repeating: "}\n", count: max - 1)
+        // The routine's body is one block: max - 1 ifs inside it are at the limit (the last
+        // with a condition at the expression limit: the parser's deepest recursion).
+        let atLimit = String(repeating: "if t.mm is none {\n", count: max - 2) + "if \(Self.deepCondition) {\n"
+            + "t.mm = none\n" + String(repeating: "}\n", count: max - 1)
         #expect(Self.errors(Self.exitMM(atLimit)) == [])
         // 13,900 nested ifs: one error, at the if that opens block max + 1 (line 9 + max).
         let n = 13_900
@@ -153,7 +159,8 @@ import Testing
         func text(_ routines: Int, ifs: Int) -> String {
             var text = Self.header + "routine exit_mm(t: task) { r1(t) }\n"
             for i in 1...routines {
-                let call: String = i < routines ? "r\(i + 1)(t)\n" : "t.mm = none\n"
+                // The last statement nests its condition as deep as an expression may be.
+                let call: String = i < routines ? "r\(i + 1)(t)\n" : "if \(Self.deepCondition) { }\n"
                 let open = String(repeating: "if t.mm is none {\n", count: ifs)
                 let close = String(repeating: "}\n", count: ifs)
                 text += "routine r\(i)(t: task) {\n" + open + call + close + "}\n"
