@@ -52,6 +52,13 @@ public struct CompiledModel: Sendable {
     public struct Setting: Sendable, Equatable {
         public var value: Int
         public var location: SourceLocation
+        /// The number as written in the file (quote this, not `value`, in messages).
+        public var text: String
+        public init(value: Int, location: SourceLocation, text: String) {
+            self.value = value
+            self.location = location
+            self.text = text
+        }
     }
 
     public var path: String
@@ -94,6 +101,10 @@ public struct CompiledModel: Sendable {
     public var cleanupSite: Int32?
     public var registerCount: Int
     public var sites: [Site]
+    /// What compiles but probably does not mean what it says (a routine nothing calls, a
+    /// statement that never runs), in source order. Each prints as
+    /// `file:line:column: warning: message` with `formatted(path:)`.
+    public var warnings: [Diagnostic] = []
 
     /// Registers holding an action's inputs.
     public static let inputRegisters = 3

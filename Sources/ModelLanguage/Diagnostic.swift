@@ -12,17 +12,26 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
     public var description: String { "\(line):\(column)" }
 }
 
-/// An error in a model file, printed as `file:line:column: error: message`.
+/// An error or a warning in a model file, printed as `file:line:column: error: message`
+/// (or `warning:`).
 public struct Diagnostic: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An error stops the file from compiling; a warning does not (it points at something
+    /// that compiles but probably does not mean what it says).
+    public enum Severity: String, Sendable, Equatable {
+        case error, warning
+    }
+
     public var location: SourceLocation
     public var message: String
-    public init(_ location: SourceLocation, _ message: String) {
+    public var severity: Severity
+    public init(_ location: SourceLocation, _ message: String, severity: Severity = .error) {
         self.location = location
         self.message = message
+        self.severity = severity
     }
-    public var description: String { "\(location): error: \(message)" }
+    public var description: String { "\(location): \(severity.rawValue): \(message)" }
     /// The one-line form with the file's path in front.
-    public func formatted(path: String) -> String { "\(path):\(location): error: \(message)" }
+    public func formatted(path: String) -> String { "\(path):\(location): \(severity.rawValue): \(message)" }
 }
 
 /// All the errors found in one model file, in source order.
@@ -35,4 +44,25 @@ public struct ModelErrors: Error, Sendable, Equatable {
     }
     /// One line per error.
     public var lines: [String] { diagnostics.map { $0.formatted(path: path) } }
+
+    /// At most `limit` lines: the first `limit` errors, then, when there are more, one line
+    /// `... and 4,211 more errors` instead of the rest.
+    public func lines(limit: Int) -> [String] {
+        let shown = max(0, limit)
+        guard diagnostics.count > shown else { return lines }
+        let rest = diagnostics.count - shown
+        return diagnostics.prefix(shown).map { $0.formatted(path: path) }
+            + ["... and \(ModelErrors.grouped(rest)) more error\(rest == 1 ? "" : "s")"]
+    }
+
+    /// A count with its thousands grouped by commas (4211 -> "4,211").
+    static func grouped(_ n: Int) -> String {
+        var digits = Array(String(n.magnitude))
+        var out: [Character] = []
+        while digits.count > 3 {
+            out = [","] + digits.suffix(3) + out
+            digits.removeLast(3)
+        }
+        return (n < 0 ? "-" : "") + String(digits + out)
+    }
 }

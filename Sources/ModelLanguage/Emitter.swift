@@ -15,8 +15,31 @@ final class Emitter {
     private var labelTargets: [Int] = []
     private var fixups: [(pc: Int, label: Int)] = []
     private var frames: [Frame] = []
-    /// Calls seen while checking: (callee, call site).
-    private(set) var calls: [(callee: String, at: SourceLocation)] = []
+    /// Calls seen while checking: (callee, call site, number of arguments).
+    private(set) var calls: [(callee: String, at: SourceLocation, arguments: Int)] = []
+    /// While checking: each statement's start and each call, in source order, with the size
+    /// of the routine's own code so far (see `ownSize`). The checker bounds the inlined
+    /// size from these before anything is inlined.
+    private(set) var sizeEvents: [SizeEvent] = []
+    /// While checking: statements seen (each may become a yield in fine mode).
+    private var statementCount = 0
+    /// While checking: statements open around the current one (1 at the routine's top level).
+    private var statementDepth = 0
+
+    /// A statement's start or a call, with the routine's own code size before it.
+    struct SizeEvent {
+        var at: SourceLocation
+        var offset: Int
+        /// How deeply the statement (or the statement making the call) is nested: 1 at the
+        /// routine's top level.
+        var depth: Int
+        /// The call's callee and argument count (nil: a statement's start).
+        var call: (callee: String, arguments: Int)?
+    }
+
+    /// While checking: an upper bound on the instructions the routine's own statements
+    /// become (its code without the calls inlined, and a yield for each statement).
+    var ownSize: Int { code.count + statementCount }
 
     // Fine mode: a `.yield` before each statement that is a step of its own.
     /// Emit yields (fine mode).
@@ -32,6 +55,9 @@ final class Emitter {
     private var enteringIrqsOff = false
     private var actionMMRegisters: Set<Int32> = []
     private var actionTaskRegisters: Set<Int32> = []
+    /// Fine mode: a yield point (its pc) where more registers are live than a state can
+    /// ever hold, and that limit (nothing is saved then; the model is refused).
+    private(set) var tooManySaved: (pc: Int, limit: Int)?
     /// The mm-typed registers of each emitted action, by `ActionKind`.
     private(set) var mmRegistersByAction: [CompiledModel.ActionKind: [Int32]] = [:]
     /// The task-typed registers of each emitted action, by `ActionKind`.
@@ -98,12 +124,18 @@ final class Emitter {
         fixups.removeAll()
         mmRegistersByAction[kind] = actionMMRegisters.sorted()
         taskRegistersByAction[kind] = actionTaskRegisters.sorted()
-        if yields.count > firstYield {
+        if yields.count > firstYield && tooManySaved == nil {
             // What each pause must keep: the inputs, and every register read before written.
-            let live = Liveness.liveIn(code: code, range: start..<code.count, registers: Int(registerHighWater))
-            for y in firstYield..<yields.count {
+            let points = yields[firstYield...].map(\.pc)
+            switch Liveness.liveIn(code: code, range: start..<code.count, registers: Int(registerHighWater), at: points,
+                                   limit: LanguageLimits.maxSavedValues) {
+            case .success(let live):
                 let inputs = (0..<Int32(CompiledModel.inputRegisters)).map { $0 }
-                yields[y].saved = inputs + live[yields[y].pc - start].filter { $0 >= CompiledModel.inputRegisters }
+                for (y, registers) in zip(firstYield..<yields.count, live) {
+                    yields[y].saved = inputs + registers.filter { $0 >= CompiledModel.inputRegisters }
+                }
+            case .failure(let excess):
+                tooManySaved = (excess.pc, LanguageLimits.maxSavedValues)
             }
         }
         return start
@@ -117,8 +149,65 @@ final class Emitter {
     }
 
     private func emitStatement(_ statement: StatementSyntax, _ scope: inout Scope) {
+        if reporting {
+            statementDepth += 1
+            sizeEvents.append(SizeEvent(at: statement.location, offset: ownSize, depth: statementDepth))
+            statementCount += 1
+        }
+        defer { if reporting { statementDepth -= 1 } }
         setSite(statement.location, routine: frames.last?.routine ?? "")
         if fine && !reporting && atomicDepth == 0 && !isLocal(statement) { emitYield() }
+        // Nested blocks and calls recurse through here: the work of each kind of statement
+        // is in a function of its own, so this frame stays small (see LanguageLimits).
+        switch statement {
+        case .conditional(let condition, let then, let otherwise, _):
+            emitConditional(condition, then, otherwise, scope)
+        case .call(let name, let arguments, let at):
+            call(name, arguments, at, scope)
+        case .region(let kind, let body, _):
+            emitRegion(kind, body, &scope)
+        default:
+            emitSimpleStatement(statement, &scope)
+        }
+    }
+
+    @inline(never)
+    private func emitConditional(_ condition: ConditionSyntax, _ then: [StatementSyntax], _ otherwise: [StatementSyntax]?,
+                                 _ scope: Scope) {
+        let elseLabel = newLabel()
+        emitCondition(condition, jumpWhen: false, to: elseLabel, scope)
+        emitBlock(then, scope)
+        if let otherwise {
+            let end = newLabel()
+            emitJump(.jump, 0, 0, to: end)
+            place(elseLabel)
+            emitBlock(otherwise, scope)
+            place(end)
+        } else {
+            place(elseLabel)
+        }
+    }
+
+    // A region is not a scope (as local_irq_disable() is a call, not a block): a `let`
+    // inside it is visible after it.
+    @inline(never)
+    private func emitRegion(_ kind: RegionKind, _ body: [StatementSyntax], _ scope: inout Scope) {
+        switch kind {
+        case .atomic:
+            atomicDepth += 1
+            for s in body { emitStatement(s, &scope) }
+            atomicDepth -= 1
+        case .irqsOff:
+            enterIrqsOff()
+            for s in body { emitStatement(s, &scope) }
+            irqsOffDepth -= 1
+            if irqsOffDepth == 0 { enteringIrqsOff = false }
+        }
+    }
+
+    /// A statement that contains no other statement and calls no routine.
+    @inline(never)
+    private func emitSimpleStatement(_ statement: StatementSyntax, _ scope: inout Scope) {
         switch statement {
         case .binding(let name, let value, _, let nameAt):
             if Constant.reserved.contains(name) {
@@ -139,7 +228,7 @@ final class Emitter {
         case .assignment(let target, let value, let at):
             assignment(target, value, at, scope)
 
-        case .adjustment(let target, let delta, _, let amountAt):
+        case .adjustment(let target, let delta, _, _, let amountAt):
             guard case .member(let base, let field, let fieldAt) = target,
                   field == "count" || field == "users" else {
                 return error(target.location, "only an mm's count or users can be changed with += or -=")
@@ -151,38 +240,11 @@ final class Emitter {
             guard abs(delta) <= 1000 else { return error(amountAt, "a counter changes by at most 1000 in one statement") }
             emit(field == "count" ? .addCount : .addUsers, b.register, Int32(delta))
 
-        case .conditional(let condition, let then, let otherwise, _):
-            let elseLabel = newLabel()
-            emitCondition(condition, jumpWhen: false, to: elseLabel, scope)
-            emitBlock(then, scope)
-            if let otherwise {
-                let end = newLabel()
-                emitJump(.jump, 0, 0, to: end)
-                place(elseLabel)
-                emitBlock(otherwise, scope)
-                place(end)
-            } else {
-                place(elseLabel)
-            }
-
-        case .call(let name, let arguments, let at):
-            call(name, arguments, at, scope)
-
         case .return:
             if let frame = frames.last { emitJump(.jump, 0, 0, to: frame.returnLabel) }
 
-        // A region is not a scope (as local_irq_disable() is a call, not a block): a `let`
-        // inside it is visible after it.
-        case .region(.atomic, let body, _):
-            atomicDepth += 1
-            for s in body { emitStatement(s, &scope) }
-            atomicDepth -= 1
-
-        case .region(.irqsOff, let body, _):
-            enterIrqsOff()
-            for s in body { emitStatement(s, &scope) }
-            irqsOffDepth -= 1
-            if irqsOffDepth == 0 { enteringIrqsOff = false }
+        case .conditional, .call, .region:
+            break  // see emitStatement
         }
     }
 
@@ -270,56 +332,62 @@ final class Emitter {
     }
 
     private func call(_ name: String, _ arguments: [ExpressionSyntax], _ at: SourceLocation, _ scope: Scope) {
+        if let (info, values) = checkedCall(name, arguments, at, scope) { inline(info, values) }
+    }
+
+    /// Checks a call and emits a primitive's or a routine's arguments; returns the routine
+    /// and its arguments when it is to be inlined.
+    @inline(never)
+    private func checkedCall(_ name: String, _ arguments: [ExpressionSyntax], _ at: SourceLocation,
+                             _ scope: Scope) -> (RoutineInfo, [Value])? {
         if let primitive = Primitive(rawValue: name) {
             if primitive == .newMM {
-                return error(at, "new_mm() makes a new mm: bind it, as in 'let m = new_mm()'")
+                error(at, "new_mm() makes a new mm: bind it, as in 'let m = new_mm()'")
+                return nil
             }
             guard arguments.count == 1 else {
-                return error(at, "\(name)() takes 1 argument (an mm), got \(arguments.count)")
+                error(at, "\(name)() takes 1 argument (an mm), got \(arguments.count)")
+                return nil
             }
-            guard let v = expression(arguments[0], scope), requireValue(v, arguments[0].location) else { return }
+            guard let v = expression(arguments[0], scope), requireValue(v, arguments[0].location) else { return nil }
             guard v.type == .mm || v.type == .invalid else {
-                return error(arguments[0].location, "\(name)() takes an mm, got \(article(v.type))")
+                error(arguments[0].location, "\(name)() takes an mm, got \(article(v.type))")
+                return nil
             }
             let op: Instruction.Operation = primitive == .free ? .free : primitive == .exitMmap ? .exitMmap : .switchMM
             emit(op, v.register)
-            return
+            return nil
         }
         guard let info = checker.routines[name] else {
-            if checker.brokenRoutines.contains(name) { return }  // its header error is reported
-            return error(at, "unknown routine '\(name)'")
+            if checker.brokenRoutines.contains(name) { return nil }  // its header error is reported
+            error(at, "unknown routine '\(name)'")
+            return nil
         }
         let expected = info.parameterTypes
         guard arguments.count == expected.count else {
-            return error(at, "routine '\(name)' takes \(expected.count) argument\(expected.count == 1 ? "" : "s"), got \(arguments.count)")
+            error(at, "routine '\(name)' takes \(expected.count) argument\(expected.count == 1 ? "" : "s"), got \(arguments.count)")
+            return nil
         }
         var values: [Value] = []
         for (argument, type) in zip(arguments, expected) {
-            guard let v = expression(argument, scope), requireValue(v, argument.location) else { return }
+            guard let v = expression(argument, scope), requireValue(v, argument.location) else { return nil }
             guard v.type == type || v.type == .invalid || type == .invalid else {
-                return error(argument.location, "argument of '\(name)' must be \(article(type)), got \(article(v.type))")
+                error(argument.location, "argument of '\(name)' must be \(article(type)), got \(article(v.type))")
+                return nil
             }
             values.append(v)
         }
         if reporting {
-            calls.append((name, at))
-        } else {
-            inline(info, values)
+            calls.append((name, at, arguments.count))
+            sizeEvents.append(SizeEvent(at: at, offset: ownSize, depth: statementDepth, call: (name, arguments.count)))
+            return nil
         }
+        return (info, values)
     }
 
     private func inline(_ info: RoutineInfo, _ arguments: [Value]) {
         if frames.contains(where: { $0.routine == info.syntax.name }) { return }  // reported as recursion
-        var scope: Scope = [:]
-        for (parameter, argument) in zip(info.syntax.parameters, arguments) {
-            if argument.isTemporary {
-                scope[parameter.name] = noted(register: argument.register, type: argument.type, isTemporary: false)
-            } else {
-                let r = newRegister()
-                emit(.move, r, argument.register)
-                scope[parameter.name] = noted(register: r, type: argument.type, isTemporary: false)
-            }
-        }
+        let scope = parameterScope(info, arguments)
         let end = newLabel()
         frames.append(Frame(routine: info.syntax.name, returnLabel: end))
         if info.syntax.irqsOff { enterIrqsOff() }
@@ -330,6 +398,23 @@ final class Emitter {
         }
         frames.removeLast()
         place(end)
+    }
+
+    /// The scope of an inlined routine: its parameters bound to the arguments (moved to
+    /// registers of their own unless they are fresh temporaries).
+    @inline(never)
+    private func parameterScope(_ info: RoutineInfo, _ arguments: [Value]) -> Scope {
+        var scope: Scope = [:]
+        for (parameter, argument) in zip(info.syntax.parameters, arguments) {
+            if argument.isTemporary {
+                scope[parameter.name] = noted(register: argument.register, type: argument.type, isTemporary: false)
+            } else {
+                let r = newRegister()
+                emit(.move, r, argument.register)
+                scope[parameter.name] = noted(register: r, type: argument.type, isTemporary: false)
+            }
+        }
+        return scope
     }
 
     // MARK: Conditions
@@ -410,9 +495,9 @@ final class Emitter {
             if name == "cpu" { return noted(register: -1, type: .cpu, isTemporary: false) }
             error(at, "unknown name '\(name)'")
             return nil
-        case .integer(let value, let at):
+        case .integer(let value, let text, let at):
             guard value <= 1000 else {
-                error(at, "number \(value) is too large (counters are small: at most 1000)")
+                error(at, "number \(text) is too large (counters are small: at most 1000)")
                 return nil
             }
             let r = newRegister()

@@ -67,9 +67,24 @@ struct Lexer {
                 advance(symbol.utf8.count)
                 tokens.append(Token(kind: .symbol, text: symbol, location: start, end: here))
             } else {
-                let scalar = String(decoding: bytes[i..<min(i + utf8Length(c), bytes.count)], as: UTF8.self)
-                diagnostics.append(Diagnostic(start, "unexpected character '\(scalar)'"))
-                advance(utf8Length(c))
+                // One error for a run of bad characters (none of them whitespace), each shown
+                // escaped when it is invisible or a control character.
+                var j = i
+                var count = 0
+                var shown = ""
+                while j < bytes.count, isBad(at: j) {
+                    let end = min(j + utf8Length(bytes[j]), bytes.count)
+                    if count < LanguageLimits.maxQuotedCharacters {
+                        shown += Lexer.escaped(String(decoding: bytes[j..<end], as: UTF8.self))
+                    }
+                    count += 1
+                    j = end
+                }
+                let message = count == 1 ? "unexpected character '\(shown)'"
+                    : count <= LanguageLimits.maxQuotedCharacters ? "unexpected characters '\(shown)'"
+                    : "unexpected characters '\(shown)...' (\(count) in a row)"
+                diagnostics.append(Diagnostic(start, message))
+                advance(j - i)
             }
         }
     }
@@ -105,6 +120,42 @@ struct Lexer {
                 return
             }
         }
+    }
+
+    /// Whether the character at byte `j` can start no token and is not whitespace or the
+    /// start of a comment.
+    private func isBad(at j: Int) -> Bool {
+        let c = bytes[j]
+        if isLetter(c) || isDigit(c) || c == 32 || c == 9 || c == 13 || c == 10 { return false }
+        if c == UInt8(ascii: "\"") || c == UInt8(ascii: "#") { return false }
+        if c == UInt8(ascii: "/"), j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "/") || bytes[j + 1] == UInt8(ascii: "*") {
+            return false
+        }
+        return symbol(at: j) == nil
+    }
+
+    /// A bad character as an error message shows it: as itself when it is visible,
+    /// otherwise escaped as Swift writes it (`\t`, `\u{1}`, `\u{202E}`).
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate,
+                     .unassigned, .spaceSeparator:
+                    out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                default:
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 
     private var here: SourceLocation { SourceLocation(line: line, column: column) }

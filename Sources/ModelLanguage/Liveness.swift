@@ -2,42 +2,88 @@
 /// written, at each instruction. Fine mode saves exactly those at a pause, so two pauses
 /// that differ only in dead registers are the same state.
 enum Liveness {
-    /// The live-in registers of each instruction of `code[range]` (indexed from
-    /// `range.lowerBound`), sorted.
-    static func liveIn(code: [Instruction], range: Range<Int>, registers: Int) -> [[Int32]] {
+    /// A point where more registers are live than the caller's limit.
+    struct Excess: Error {
+        var pc: Int
+    }
+
+    /// The live-in registers (sorted) at each pc of `points`, all in `code[range]`; or the
+    /// first point (in code order) with more than `limit` live registers.
+    ///
+    /// One backward pass over the code carries the live set; only the live-in sets of jump
+    /// targets are stored, so memory is the targets times the register words, not the
+    /// instructions times them. The emitter's jumps all go forward, so one pass settles
+    /// every set (a second pass confirms it); a backward jump would take more passes, each
+    /// starting from the targets' sets of the pass before. Live sets only grow from pass to
+    /// pass, so a point over `limit` stays over it and the search stops after that pass.
+    static func liveIn(code: [Instruction], range: Range<Int>, registers: Int, at points: [Int],
+                       limit: Int) -> Result<[[Int32]], Excess> {
         let words = max(1, (registers + 63) / 64)
-        let n = range.count
-        var live = [UInt64](repeating: 0, count: n * words)
+        var targetSlot: [Int: Int] = [:]  // pc -> its stored set's index
+        var hasBackwardJump = false
+        for pc in range where isJump(code[pc].operation) {
+            let target = Int(code[pc].c)
+            guard range.contains(target) else { continue }
+            if target <= pc { hasBackwardJump = true }
+            if targetSlot[target] == nil { targetSlot[target] = targetSlot.count }
+        }
+        var stored = [UInt64](repeating: 0, count: targetSlot.count * words)
+        var pointIndex: [Int: [Int]] = [:]  // pc -> indexes into points
+        for (k, pc) in points.enumerated() { pointIndex[pc, default: []].append(k) }
+        var result = [[Int32]](repeating: [], count: points.count)
+        var live = [UInt64](repeating: 0, count: words)
+        var excess: Int?
         var changed = true
         while changed {
             changed = false
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                let instruction = code[range.lowerBound + i]
-                var out = [UInt64](repeating: 0, count: words)
-                for s in successors(instruction, at: range.lowerBound + i) where range.contains(s) {
-                    let j = s - range.lowerBound
-                    for w in 0..<words { out[w] |= live[j * words + w] }
+            for w in 0..<words { live[w] = 0 }
+            for pc in range.reversed() {
+                let instruction = code[pc]
+                let op = instruction.operation
+                // Live-out: the next instruction's live-in (unless control never falls
+                // through), joined with the jump target's.
+                if op == .end || op == .jump {
+                    for w in 0..<words { live[w] = 0 }
+                }
+                if isJump(op), let slot = targetSlot[Int(instruction.c)] {
+                    for w in 0..<words { live[w] |= stored[slot * words + w] }
                 }
                 let (uses, def) = usesAndDef(instruction)
-                if let d = def { out[Int(d) / 64] &= ~(1 << UInt64(Int(d) % 64)) }
-                for u in uses where u >= 0 { out[Int(u) / 64] |= 1 << UInt64(Int(u) % 64) }
-                for w in 0..<words where live[i * words + w] != out[w] {
-                    live[i * words + w] = out[w]
-                    changed = true
+                if let d = def, d >= 0 { live[Int(d) / 64] &= ~(1 << UInt64(Int(d) % 64)) }
+                for u in uses where u >= 0 { live[Int(u) / 64] |= 1 << UInt64(Int(u) % 64) }
+                if let slot = targetSlot[pc] {
+                    for w in 0..<words where stored[slot * words + w] != live[w] {
+                        stored[slot * words + w] = live[w]
+                        changed = true
+                    }
+                }
+                if let indexes = pointIndex[pc] {
+                    var count = 0
+                    for w in 0..<words { count += live[w].nonzeroBitCount }
+                    if count > limit { excess = pc }
+                    if excess != nil { continue }
+                    var set: [Int32] = []
+                    set.reserveCapacity(count)
+                    for w in 0..<words {
+                        var bits = live[w]
+                        while bits != 0 {
+                            set.append(Int32(w * 64 + bits.trailingZeroBitCount))
+                            bits &= bits - 1
+                        }
+                    }
+                    for k in indexes { result[k] = set }
                 }
             }
+            if let excess { return .failure(Excess(pc: excess)) }
+            if !hasBackwardJump { break }
         }
-        return (0..<n).map { i in
-            (0..<Int32(registers)).filter { r in live[i * words + Int(r) / 64] & (1 << UInt64(Int(r) % 64)) != 0 }
-        }
+        return .success(result)
     }
 
-    private static func successors(_ i: Instruction, at pc: Int) -> [Int] {
-        switch i.operation {
-        case .end: return []
-        case .jump: return [Int(i.c)]
-        case .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return [pc + 1, Int(i.c)]
-        default: return [pc + 1]
+    private static func isJump(_ op: Instruction.Operation) -> Bool {
+        switch op {
+        case .jump, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return true
+        default: return false
         }
     }
 

@@ -20,14 +20,26 @@ public enum ModelCompiler {
                               declarationsSeen: parser.declarationsSeen, truncated: truncated)
         checker.modeOverride = mode
         checker.check()
-        let diagnostics = lexer.diagnostics + parser.diagnostics + checker.diagnostics
-        if !diagnostics.isEmpty {
-            let sorted = diagnostics.enumerated().sorted {
-                ($0.element.location, $0.offset) < ($1.element.location, $1.offset)
-            }.map(\.element)
-            return .failure(ModelErrors(path: path, diagnostics: sorted))
+        var diagnostics = lexer.diagnostics + parser.diagnostics + checker.diagnostics
+        if diagnostics.isEmpty {
+            switch checker.emitModel(path: path, text: text) {
+            case .success(var model):
+                model.warnings = sortedBySource(checker.warnings)
+                return .success(model)
+            case .failure(let error):
+                diagnostics.append(error)
+            }
         }
-        return .success(checker.emitModel(path: path, text: text))
+        // A file that does not compile reports its errors only: its warnings (a routine
+        // nothing calls, a statement that never runs) are often what an error left behind.
+        return .failure(ModelErrors(path: path, diagnostics: sortedBySource(diagnostics)))
+    }
+
+    /// Sorted by position; at the same position, in the order found.
+    private static func sortedBySource(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        diagnostics.enumerated().sorted {
+            ($0.element.location, $0.offset) < ($1.element.location, $1.offset)
+        }.map(\.element)
     }
 }
 
@@ -47,6 +59,8 @@ final class Checker {
     let declarationsSeen: Set<String>
     let truncated: Bool
     var diagnostics: [Diagnostic] = []
+    /// Warnings: what compiles but probably does not mean what it says.
+    var warnings: [Diagnostic] = []
 
     var name: String?
     var expectation: CompiledModel.Expectation?
@@ -74,6 +88,9 @@ final class Checker {
     }
 
     func error(_ at: SourceLocation, _ message: String) { diagnostics.append(Diagnostic(at, message)) }
+    func warning(_ at: SourceLocation, _ message: String) {
+        warnings.append(Diagnostic(at, message, severity: .warning))
+    }
 
     func check() {
         for declaration in syntax.declarations { declare(declaration) }
@@ -106,14 +123,97 @@ final class Checker {
             }
         }
         // Type-check every routine once on its own, and collect the call graph.
-        var edges: [String: [(callee: String, at: SourceLocation)]] = [:]
+        var graph = CallGraph(routines: routineOrder, calls: [:], sizeEvents: [:], ownSize: [:])
         for name in routineOrder {
             guard let info = routines[name] else { continue }
             let emitter = Emitter(checker: self, reporting: true)
             emitter.checkRoutine(info)
-            edges[name] = emitter.calls
+            graph.calls[name] = emitter.calls
+            graph.sizeEvents[name] = emitter.sizeEvents
+            graph.ownSize[name] = emitter.ownSize
         }
-        reportRecursion(edges)
+        checkCalls(graph)
+        // Warnings are for files that compile (see ModelCompiler.compile).
+        guard diagnostics.isEmpty else { return }
+        warnUnused(graph)
+        for name in routineOrder {
+            if let info = routines[name] { _ = warnUnreachable(info.syntax.body) }
+        }
+    }
+
+    /// Recursion, then (in a graph without it) call chains and inlined sizes past their
+    /// limits: all before anything is inlined.
+    private func checkCalls(_ graph: CallGraph) {
+        let (order, cycles) = graph.postOrder()
+        for (cycle, at) in cycles {
+            error(at, "recursive call \(CallGraph.chain(cycle, separator: " -> ")): routines are inlined, so recursion is not allowed")
+        }
+        guard cycles.isEmpty else { return }
+        let maxDepth = LanguageLimits.maxCallDepth
+        let deepChains = graph.tooDeepCalls(order: order, maxCallDepth: maxDepth)
+        for (chain, at) in deepChains {
+            error(at, "call chain deeper than \(maxDepth): \(CallGraph.chain(chain, separator: " > ")) (routines are inlined)")
+        }
+        if deepChains.isEmpty {
+            let maxNesting = LanguageLimits.maxInlinedNesting
+            for (chain, at) in graph.tooDeeplyNested(order: order, limit: maxNesting) {
+                error(at, "blocks and calls nested deeper than \(maxNesting) once calls are inlined (\(CallGraph.chain(chain, separator: " > ")))")
+            }
+        }
+        let limit = LanguageLimits.maxInlinedInstructions
+        let sizes = graph.inlinedSizes(order: order, limit: limit)
+        for (routine, at, isCall) in graph.tooLarge(size: sizes, limit: limit) {
+            let size = "larger than \(ModelErrors.grouped(limit)) instructions"
+            error(at, isCall ? "inlining this call makes routine '\(routine)' \(size) (each call inlines a copy of the routine it calls)"
+                : "routine '\(routine)' is \(size) here")
+        }
+    }
+
+    /// A routine that nothing calls and no action runs (whether or not its action is
+    /// switched on) never runs: most likely a misspelt entry routine, which is then
+    /// silently missing (finish_task_switch is optional).
+    private func warnUnused(_ graph: CallGraph) {
+        var called = Set<String>()
+        for r in routineOrder { for call in graph.calls[r] ?? [] { called.insert(call.callee) } }
+        let entries = EntryRoutine.allCases.map(\.name)
+        let missing = entries.filter { routines[$0] == nil }
+        for name in routineOrder where !called.contains(name) && !entries.contains(name) {
+            guard let info = routines[name] else { continue }
+            var message = "routine '\(name)' is never called, and no action runs it"
+            let allowed = max(1, min(2, name.count / 4))
+            let near = missing.filter { abs($0.count - name.count) <= allowed }
+                .map { ($0, editDistance($0, name)) }.filter { $0.1 <= allowed }
+            if let best = near.min(by: { $0.1 < $1.1 }) {
+                message += ": did you mean '\(best.0)'?"
+            }
+            warning(info.syntax.at, message)
+        }
+    }
+
+    /// Warns at the first statement of `block` (and of each block inside it) that can never
+    /// run; returns whether every way through `block` ends in a `return`. Recursion is as
+    /// deep as the blocks nest (at most `LanguageLimits.maxBlockDepth`).
+    private func warnUnreachable(_ block: [StatementSyntax]) -> Bool {
+        var reason: String?
+        for statement in block {
+            if let reason {
+                warning(statement.location, "statement is never run: \(reason)")
+                return true
+            }
+            switch statement {
+            case .return:
+                reason = "it follows a 'return'"
+            case .conditional(_, let then, let otherwise, _):
+                let thenReturns = warnUnreachable(then)
+                let otherwiseReturns = otherwise.map { warnUnreachable($0) } ?? false
+                if thenReturns && otherwiseReturns { reason = "every branch of the 'if' before it returns" }
+            case .region(let kind, let body, _):
+                if warnUnreachable(body) { reason = "the \(kind.rawValue) block before it returns" }
+            default:
+                break
+            }
+        }
+        return reason != nil
     }
 
     private func declare(_ declaration: DeclarationSyntax) {
@@ -135,9 +235,14 @@ final class Checker {
                     self.expectation = .pass
                 }
             }
-        case .setting(let name, let value, let at, let valueAt):
+        case .setting(let name, let value, let text, let at, let valueAt):
             guard once(name, at) else { return }
-            settings[name] = CompiledModel.Setting(value: value, location: valueAt)
+            // The bounds' ranges are the kernel semantics' to check (with the command line's
+            // values); a number too large for any of them is refused here, quoted as written.
+            guard value < Int.max else {
+                return error(valueAt, "\(name) must be a small number, got \(text)")
+            }
+            settings[name] = CompiledModel.Setting(value: value, location: valueAt, text: text)
         case .word(let name, let value, let at, let valueAt):
             guard once(name, at) else { return }
             if name == "mode" {
@@ -166,6 +271,9 @@ final class Checker {
                 }
             }
         case .routine(let routine):
+            if routineOrder.count == LanguageLimits.maxRoutines {
+                error(routine.at, "more than \(LanguageLimits.maxRoutines) routines")
+            }
             if Primitive(rawValue: routine.name) != nil {
                 error(routine.at, "'\(routine.name)' is a primitive and cannot be redefined")
                 return
@@ -210,32 +318,9 @@ final class Checker {
         return true
     }
 
-    private func reportRecursion(_ edges: [String: [(callee: String, at: SourceLocation)]]) {
-        // Depth-first search for a cycle; report each back edge once, at its call site.
-        var state: [String: Int] = [:]  // 1 = on the stack, 2 = done
-        var stack: [String] = []
-        func visit(_ r: String) {
-            state[r] = 1
-            stack.append(r)
-            for (callee, at) in edges[r] ?? [] {
-                switch state[callee] {
-                case 1:
-                    let cycle = stack[(stack.firstIndex(of: callee) ?? 0)...] + [callee]
-                    error(at, "recursive call \(cycle.joined(separator: " -> ")): routines are inlined, so recursion is not allowed")
-                case nil where routines[callee] != nil:
-                    visit(callee)
-                default:
-                    break
-                }
-            }
-            stack.removeLast()
-            state[r] = 2
-        }
-        for r in routineOrder where state[r] == nil { visit(r) }
-    }
-
-    /// Emits the code of each enabled action (only called on an error-free model).
-    func emitModel(path: String, text: String) -> CompiledModel {
+    /// Emits the code of each enabled action (only called on an error-free model). Fails
+    /// only in fine mode, when a paused step would keep more values than a state can hold.
+    func emitModel(path: String, text: String) -> Result<CompiledModel, Diagnostic> {
         let emitter = Emitter(checker: self, reporting: false)
         emitter.fine = mode == .fine
         var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?, execEntry: Int?
@@ -261,24 +346,40 @@ final class Checker {
         if actions.contains(.cloneFail) {
             cloneFailEntry = emitter.emitAction(.cloneFail, [(.copyMM, [0, 1, 2]), (.badForkCleanupMM, [1])])
         }
+        let limit = LanguageLimits.maxSavedValues
+        let values = "values (parameters and locals used later) in the state"
+        let never = "a state can never hold more than \(limit) (it has at most 16 words)"
+        if let (pc, count) = emitter.tooManySaved {
+            let at = emitter.sites[Int(emitter.code[pc].site)].location
+            return .failure(Diagnostic(at, "a step paused here would keep more than \(count) \(values); \(never)"))
+        }
         let yields = emitter.yields
-        func frameSize(_ task: Bool) -> Int {
-            yields.filter { ($0.action != .schedule) == task }.map(\.saved.count).max() ?? 0
+        // The largest frame of each kind, and where it is kept: a paused schedule on a CPU
+        // and a paused task action are both in a state, side by side.
+        func largestFrame(_ task: Bool) -> (size: Int, pc: Int)? {
+            yields.filter { ($0.action != .schedule) == task }.max { $0.saved.count < $1.saved.count }
+                .map { ($0.saved.count, $0.pc) }
+        }
+        let schedule = largestFrame(false), task = largestFrame(true)
+        if (schedule?.size ?? 0) + (task?.size ?? 0) > limit, let larger = [schedule, task].compactMap({ $0 }).max(by: { $0.size < $1.size }) {
+            let other = larger.pc == schedule?.pc ? task?.size ?? 0 : schedule?.size ?? 0
+            let at = emitter.sites[Int(emitter.code[larger.pc].site)].location
+            return .failure(Diagnostic(at, "a step paused here would keep \(larger.size) \(values), and a paused step of another action \(other) more; \(never)"))
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        return CompiledModel(
+        return .success(CompiledModel(
             path: path, name: name ?? defaultName(path), sourceLines: lines,
             expectation: expectation ?? .pass,
             cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
             actions: actions, mode: mode, preemptible: preemptible, yields: yields,
-            scheduleFrameSize: frameSize(false), taskFrameSize: frameSize(true),
+            scheduleFrameSize: schedule?.size ?? 0, taskFrameSize: task?.size ?? 0,
             mmRegisters: CompiledModel.ActionKind.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
             taskRegisters: CompiledModel.ActionKind.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },
             code: emitter.code,
             scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry, execEntry: execEntry,
             useMMEntry: useMMEntry, unuseMMEntry: unuseMMEntry, cloneFailEntry: cloneFailEntry,
             cleanupSite: cloneFailEntry == nil ? nil : entrySite(.badForkCleanupMM, in: emitter),
-            registerCount: Int(emitter.registerHighWater), sites: emitter.sites)
+            registerCount: Int(emitter.registerHighWater), sites: emitter.sites))
     }
 
     /// The site of an entry routine's declaration, as the emitter registered it when the

@@ -11,13 +11,28 @@ struct Parser {
     private var abandonedBlock = false
     /// Declaration words seen, even where the declaration itself was malformed.
     private(set) var declarationsSeen: Set<String> = []
+    /// Blocks open around the current token (see `LanguageLimits.maxBlockDepth`).
+    private var blockDepth = 0
+    /// Parentheses, `not`s and call argument lists open around the current token: how deep
+    /// the parser's own recursion into an expression is (see `LanguageLimits.maxExpressionDepth`).
+    private var expressionDepth = 0
+    /// The last error said something was missing at the end of the previous line.
+    private var failedAtEndOfLine = false
 
     /// Words that start a top-level declaration.
     static let declarationWords: Set<String> = [
         "model", "expect", "cpus", "tasks", "mms", "cap", "actions", "mode", "preemptible", "routine",
     ]
 
-    private struct Failure: Error {}
+    /// A statement or declaration could not be parsed (already reported). `recovered`: the
+    /// parser has already skipped it, so the caller goes on from the current token.
+    private struct Failure: Error {
+        var recovered = false
+    }
+
+    /// Words that cannot be a value: where an expression is expected, one of them means the
+    /// expression is missing (as in `let m =` at the end of a line, and `if` on the next).
+    static let keywords: Set<String> = ["let", "if", "else", "return", "is", "not", "and", "or", "routine", "irqs_off", "atomic"]
 
     init(tokens: [Token]) { self.tokens = tokens }
 
@@ -68,7 +83,7 @@ struct Parser {
             let value = current
             guard value.kind == .integer else { throw expected("a number after '\(t.text)'") }
             advance()
-            return .setting(name: t.text, value: value.value, at: t.location, valueAt: value.location)
+            return .setting(name: t.text, value: value.value, text: value.text, at: t.location, valueAt: value.location)
         case "actions":
             var names: [(name: String, at: SourceLocation)] = []
             repeat {
@@ -122,6 +137,8 @@ struct Parser {
 
     private mutating func block() throws -> [StatementSyntax] {
         try expect("{", "to open a block")
+        blockDepth += 1
+        defer { blockDepth -= 1 }
         var statements: [StatementSyntax] = []
         while !current.isSymbol("}") {
             // A block that runs into the end of the file or the next routine ends there:
@@ -137,53 +154,77 @@ struct Parser {
                 abandonedBlock = true
                 return statements
             }
+            let start = p
             do {
                 statements.append(try statement())
                 _ = accept(";")
+            } catch let failure as Failure where failure.recovered {
+                continue
             } catch {
-                syncStatement()
+                syncStatement(from: start)
             }
         }
         advance()
         return statements
     }
 
+    // The functions a nested block recurses through (statement, conditional, block) keep
+    // their own frames small (the rest is in functions that return before recursing), so
+    // that `LanguageLimits.maxBlockDepth` levels fit a small thread stack in a debug build.
+
     private mutating func statement() throws -> StatementSyntax {
+        if current.isWord("if") {
+            try enterBlock(at: current.location)
+            return try conditional()
+        }
+        if let kind = regionKind() {
+            let at = current.location
+            try enterBlock(at: at)
+            advance()
+            return .region(kind, body: try block(), at: at)
+        }
+        return try simpleStatement()
+    }
+
+    /// The region a statement opens (`atomic {`, `irqs_off {`), if it is one.
+    @inline(never)
+    private func regionKind() -> RegionKind? {
+        let t = current
+        guard t.kind == .identifier, let kind = RegionKind(rawValue: t.text), tokens[p + 1].isSymbol("{") else { return nil }
+        return kind
+    }
+
+    /// A statement that opens no block.
+    @inline(never)
+    private mutating func simpleStatement() throws -> StatementSyntax {
         let t = current
         if t.isWord("let") {
             advance()
             let name = try identifier("a name after 'let'")
             try expect("=", "after 'let \(name.text)'")
-            return .binding(name: name.text, value: try expression(), at: t.location, nameAt: name.location)
+            return .binding(name: name.text, value: try expression(after: "'='"), at: t.location, nameAt: name.location)
         }
         if t.isWord("else") {
             throw fail(t.location, "'else' without a matching 'if'")
-        }
-        if t.isWord("if") {
-            return try conditional()
         }
         if t.isWord("return") {
             advance()
             return .return(at: t.location)
         }
-        if let kind = RegionKind(rawValue: t.text), t.kind == .identifier, tokens[p + 1].isSymbol("{") {
-            advance()
-            return .region(kind, body: try block(), at: t.location)
-        }
-        guard t.kind == .identifier else { throw fail(t.location, "expected a statement, found \(t.quoted)") }
+        guard t.kind == .identifier, !Parser.keywords.contains(t.text) else { throw fail(t.location, "expected a statement, found \(t.quoted)") }
         let target = try expression()
         let op = current
         if op.isSymbol("=") {
             advance()
-            return .assignment(target: target, value: try expression(), at: t.location)
+            return .assignment(target: target, value: try expression(after: "'='"), at: t.location)
         }
         if op.isSymbol("+=") || op.isSymbol("-=") {
             advance()
             let amount = current
             guard amount.kind == .integer else { throw expected("a number after '\(op.text)'") }
             advance()
-            return .adjustment(target: target, delta: op.text == "+=" ? amount.value : -amount.value, at: t.location,
-                               amountAt: amount.location)
+            return .adjustment(target: target, delta: op.text == "+=" ? amount.value : -amount.value, amount: amount.text,
+                               at: t.location, amountAt: amount.location)
         }
         if case .call(let name, let arguments, _) = target {
             return .call(name: name, arguments: arguments, at: t.location)
@@ -199,42 +240,103 @@ struct Parser {
         var otherwise: [StatementSyntax]?
         if current.isWord("else") {
             advance()
-            otherwise = current.isWord("if") ? [try conditional()] : try block()
+            if current.isWord("if") {
+                // `else if` is an `if` inside the `else`: one more level of nesting.
+                try enterBlock(at: current.location)
+                blockDepth += 1
+                defer { blockDepth -= 1 }
+                otherwise = [try conditional()]
+            } else {
+                otherwise = try block()
+            }
         }
         return .conditional(condition, then: then, otherwise: otherwise, at: at)
     }
 
+    /// Before a statement that opens a block: when that block would be nested deeper than
+    /// `LanguageLimits.maxBlockDepth`, reports it once at `at` and skips the statement.
+    private mutating func enterBlock(at: SourceLocation) throws {
+        guard blockDepth >= LanguageLimits.maxBlockDepth else { return }
+        _ = fail(at, "blocks nested deeper than \(LanguageLimits.maxBlockDepth)")
+        skipBlockStatement()
+        throw Failure(recovered: true)
+    }
+
+    /// Skips the statement at the current token and the blocks it opens (with any `else`
+    /// blocks), without looking inside: up to its last `}`, or up to the `}` that closes
+    /// the enclosing block when it opens none.
+    private mutating func skipBlockStatement() {
+        var depth = 0
+        while !current.isEnd {
+            if current.isSymbol("{") {
+                depth += 1
+            } else if current.isSymbol("}") {
+                if depth == 0 { return }
+                depth -= 1
+                if depth == 0 {
+                    advance()
+                    guard current.isWord("else") else { return }
+                }
+            }
+            advance()
+        }
+    }
+
     // MARK: Conditions and expressions
 
-    private mutating func condition() throws -> ConditionSyntax {
-        var c = try conjunction()
+    // Each returns the node and its height (how deeply the node nests); the checker and the
+    // emitter recurse over that height, so it is kept within `LanguageLimits.maxExpressionDepth`.
+
+    private mutating func condition() throws -> ConditionSyntax { try conditionWithHeight().0 }
+
+    private mutating func conditionWithHeight() throws -> (ConditionSyntax, Int) {
+        var (c, height) = try conjunction()
         while current.isWord("or") || current.isSymbol("||") {
+            let op = current
             advance()
-            c = .or(c, try conjunction())
+            let (rhs, h) = try conjunction()
+            height = try checkHeight(max(height, h) + 1, at: op.location)
+            c = .or(c, rhs)
         }
-        return c
+        return (c, height)
     }
 
-    private mutating func conjunction() throws -> ConditionSyntax {
-        var c = try negation()
+    private mutating func conjunction() throws -> (ConditionSyntax, Int) {
+        var (c, height) = try negation()
         while current.isWord("and") || current.isSymbol("&&") {
+            let op = current
             advance()
-            c = .and(c, try negation())
+            let (rhs, h) = try negation()
+            height = try checkHeight(max(height, h) + 1, at: op.location)
+            c = .and(c, rhs)
         }
-        return c
+        return (c, height)
     }
 
-    private mutating func negation() throws -> ConditionSyntax {
+    private mutating func negation() throws -> (ConditionSyntax, Int) {
         if current.isWord("not") || current.isSymbol("!") {
+            let op = current
+            try enterExpression(at: op.location)
+            defer { expressionDepth -= 1 }
             advance()
-            return .not(try negation())
+            let (inner, h) = try negation()
+            return (.not(inner), try checkHeight(h + 1, at: op.location))
         }
-        if accept("(") {
-            let c = try condition()
+        if current.isSymbol("(") {
+            try enterExpression(at: current.location)
+            defer { expressionDepth -= 1 }
+            advance()
+            let c = try conditionWithHeight()
             try expect(")", "to close the condition")
             return c
         }
-        let lhs = try expression()
+        return try comparison()
+    }
+
+    /// `e is none`, `e is not none`, `a == b` and the other comparisons.
+    @inline(never)
+    private mutating func comparison() throws -> (ConditionSyntax, Int) {
+        let (lhs, lh) = try expressionWithHeight()
         let op = current
         if op.isWord("is") {
             advance()
@@ -242,28 +344,43 @@ struct Parser {
             if negated { advance() }
             guard current.isWord("none") else { throw expected("'none' after '\(negated ? "is not" : "is")'") }
             advance()
-            return .isNone(lhs, negated: negated, at: op.location)
+            return (.isNone(lhs, negated: negated, at: op.location), try checkHeight(lh + 1, at: op.location))
         }
         guard op.kind == .symbol, let comparison = ComparisonSyntax(rawValue: op.text) else {
             throw expected("a comparison (==, !=, <, <=, >, >=, is none, is not none)")
         }
         advance()
-        return .comparison(lhs, comparison, try expression(), at: op.location)
+        let (rhs, rh) = try expressionWithHeight(after: "'\(op.text)'")
+        return (.comparison(lhs, comparison, rhs, at: op.location), try checkHeight(max(lh, rh) + 1, at: op.location))
     }
 
-    private mutating func expression() throws -> ExpressionSyntax {
+    private mutating func expression(after context: String? = nil) throws -> ExpressionSyntax {
+        try expressionWithHeight(after: context).0
+    }
+
+    /// An expression; `context` (for example `'='`) says what it follows, for the error
+    /// when it is missing.
+    private mutating func expressionWithHeight(after context: String? = nil) throws -> (ExpressionSyntax, Int) {
         let t = current
         var e: ExpressionSyntax
+        var height = 1
         switch t.kind {
         case .integer:
             advance()
-            e = .integer(t.value, at: t.location)
-        case .identifier:
+            e = .integer(t.value, text: t.text, at: t.location)
+        case .identifier where !Parser.keywords.contains(t.text):
             advance()
-            if accept("(") {
+            if current.isSymbol("(") {
+                try enterExpression(at: current.location)
+                defer { expressionDepth -= 1 }
+                advance()
                 var arguments: [ExpressionSyntax] = []
                 if !current.isSymbol(")") {
-                    repeat { arguments.append(try expression()) } while accept(",")
+                    repeat {
+                        let (argument, h) = try expressionWithHeight()
+                        height = try checkHeight(max(height, h + 1), at: argument.location)
+                        arguments.append(argument)
+                    } while accept(",")
                 }
                 try expect(")", "to close the arguments of '\(t.text)'")
                 e = .call(name: t.text, arguments: arguments, at: t.location)
@@ -271,13 +388,32 @@ struct Parser {
                 e = .name(t.text, at: t.location)
             }
         default:
-            throw expected("an expression")
+            throw expected("an expression" + (context.map { " after \($0)" } ?? ""))
         }
-        while accept(".") {
+        while current.isSymbol(".") {
+            advance()
             let field = try identifier("a field name after '.'")
+            height = try checkHeight(height + 1, at: field.location)
             e = .member(e, field: field.text, at: field.location)
         }
-        return e
+        return (e, height)
+    }
+
+    /// Before the parser recurses into a nested expression (a parenthesis, a `not`, call
+    /// arguments): refuses to go deeper than `LanguageLimits.maxExpressionDepth`.
+    private mutating func enterExpression(at: SourceLocation) throws {
+        guard expressionDepth < LanguageLimits.maxExpressionDepth else { throw tooDeep(at) }
+        expressionDepth += 1
+    }
+
+    /// A node's height, refused (at `at`) when it exceeds `LanguageLimits.maxExpressionDepth`.
+    private mutating func checkHeight(_ height: Int, at: SourceLocation) throws -> Int {
+        guard height <= LanguageLimits.maxExpressionDepth else { throw tooDeep(at) }
+        return height
+    }
+
+    private mutating func tooDeep(_ at: SourceLocation) -> Failure {
+        fail(at, "expression nested deeper than \(LanguageLimits.maxExpressionDepth)")
     }
 
     // MARK: Tokens and recovery
@@ -312,19 +448,29 @@ struct Parser {
     private mutating func expected(_ what: String) -> Failure {
         let t = current
         if p > 0, t.location.line > tokens[p - 1].location.line {
-            return fail(tokens[p - 1].end, "expected \(what), found end of \(t.isEnd ? "file" : "line")")
+            let failure = fail(tokens[p - 1].end, "expected \(what), found end of \(t.isEnd ? "file" : "line")")
+            failedAtEndOfLine = true
+            return failure
         }
         return fail(t.location, "expected \(what), found \(t.quoted)")
     }
 
     private mutating func fail(_ at: SourceLocation, _ message: String) -> Failure {
+        failedAtEndOfLine = false
         diagnostics.append(Diagnostic(at, message))
         return Failure()
     }
 
     /// Skips the rest of a broken statement: to the next line, or past a block opened on
     /// the broken line, or up to the `}` that closes the enclosing block.
-    private mutating func syncStatement() {
+    private mutating func syncStatement(from start: Int) {
+        // Something was missing at the end of the previous line, after the statement's
+        // start: the statement ended there, and the next one starts here.
+        if failedAtEndOfLine && p > start {
+            failedAtEndOfLine = false
+            return
+        }
+        failedAtEndOfLine = false
         let line = current.location.line
         var depth = 0
         while !current.isEnd {

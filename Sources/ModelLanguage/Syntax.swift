@@ -6,8 +6,9 @@ struct ModelSyntax {
 enum DeclarationSyntax {
     case model(name: String, at: SourceLocation)
     case expect(ExpectationSyntax, at: SourceLocation)
-    /// `cpus N`, `tasks N`, `mms N`, `cap N`.
-    case setting(name: String, value: Int, at: SourceLocation, valueAt: SourceLocation)
+    /// `cpus N`, `tasks N`, `mms N`, `cap N`; `text` is the number as written (`value` is
+    /// saturated at Int.max).
+    case setting(name: String, value: Int, text: String, at: SourceLocation, valueAt: SourceLocation)
     case actions([(name: String, at: SourceLocation)], at: SourceLocation)
     /// `mode coarse|fine`, `preemptible yes|no`: a word setting and where its value is.
     case word(name: String, value: String, at: SourceLocation, valueAt: SourceLocation)
@@ -46,8 +47,9 @@ struct ParameterSyntax {
 indirect enum StatementSyntax {
     case binding(name: String, value: ExpressionSyntax, at: SourceLocation, nameAt: SourceLocation)
     case assignment(target: ExpressionSyntax, value: ExpressionSyntax, at: SourceLocation)
-    /// `target += n` (positive delta) or `target -= n` (negative delta).
-    case adjustment(target: ExpressionSyntax, delta: Int, at: SourceLocation, amountAt: SourceLocation)
+    /// `target += n` (positive delta) or `target -= n` (negative delta); `amount` is `n`
+    /// as written (`delta` is saturated at ±Int.max).
+    case adjustment(target: ExpressionSyntax, delta: Int, amount: String, at: SourceLocation, amountAt: SourceLocation)
     case conditional(ConditionSyntax, then: [StatementSyntax], otherwise: [StatementSyntax]?, at: SourceLocation)
     case call(name: String, arguments: [ExpressionSyntax], at: SourceLocation)
     case `return`(at: SourceLocation)
@@ -55,7 +57,7 @@ indirect enum StatementSyntax {
 
     var location: SourceLocation {
         switch self {
-        case .binding(_, _, let at, _), .assignment(_, _, let at), .adjustment(_, _, let at, _),
+        case .binding(_, _, let at, _), .assignment(_, _, let at), .adjustment(_, _, _, let at, _),
              .conditional(_, _, _, let at), .call(_, _, let at), .return(let at), .region(_, _, let at):
             return at
         }
@@ -65,14 +67,15 @@ indirect enum StatementSyntax {
 indirect enum ExpressionSyntax {
     /// A name: a parameter or local, or one of the constants (`none`, `init_mm`, `thread`, ...).
     case name(String, at: SourceLocation)
-    case integer(Int, at: SourceLocation)
+    /// A number literal: its value (saturated at Int.max) and its text as written.
+    case integer(Int, text: String, at: SourceLocation)
     /// `base.field`; `at` is the field name's location.
     case member(ExpressionSyntax, field: String, at: SourceLocation)
     case call(name: String, arguments: [ExpressionSyntax], at: SourceLocation)
 
     var location: SourceLocation {
         switch self {
-        case .name(_, let at), .integer(_, let at), .call(_, _, let at): return at
+        case .name(_, let at), .integer(_, _, let at), .call(_, _, let at): return at
         case .member(let base, _, _): return base.location
         }
     }

@@ -286,7 +286,7 @@ import Testing
 
     @Test func unexpectedTokenRecoversAtTheNextStatement() {
         #expect(Self.errors([11: "    prev.mm = = none\n    foo()"]) == [
-            "bad.mmc:11:15: error: expected an expression, found '='",
+            "bad.mmc:11:15: error: expected an expression after '=', found '='",
             "bad.mmc:12:5: error: unknown routine 'foo'",
         ])
         #expect(Self.errors([11: "    if prev.mm is none return"]) == ["bad.mmc:11:24: error: expected '{' to open a block, found 'return'"])
