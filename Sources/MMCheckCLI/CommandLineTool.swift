@@ -142,6 +142,8 @@ enum Help {
           --mode MODE       coarse (each action one step) or fine (each statement a step);
                             default: the model's `mode`
           --trace-out FILE  write the counterexample to FILE as a trace (see 'mmcheck help replay')
+          --strict          model warnings (a routine nothing calls, a statement that never
+                            runs) are errors: exit 2
           -h, --help        show this help
         """
 

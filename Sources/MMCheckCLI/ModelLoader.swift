@@ -9,6 +9,9 @@ enum ModelLoader {
         var bounds: Bounds
     }
 
+    /// The most diagnostics printed for one file; the rest are counted on one line.
+    static let maximumErrorLines = 20
+
     /// Error lines, each ready to print.
     struct Failure: Error {
         var lines: [String]
@@ -33,7 +36,14 @@ enum ModelLoader {
         let model: CompiledModel
         switch ModelCompiler.compile(path: path, text: text, properties: Property.allCases.map(\.name), mode: mode) {
         case .success(let m): model = m
-        case .failure(let errors): throw Failure(lines: errors.lines)
+        case .failure(let errors): throw Failure(lines: errors.lines(limit: maximumErrorLines))
+        }
+        if strict, !model.warnings.isEmpty {
+            let errors = model.warnings.map { Diagnostic($0.location, $0.message + " (an error with --strict)") }
+            throw Failure(lines: ModelErrors(path: path, diagnostics: errors).lines(limit: maximumErrorLines))
+        }
+        if let console {
+            ModelErrors(path: path, diagnostics: model.warnings).lines(limit: maximumErrorLines).forEach(console.err)
         }
         let bounds = Bounds(
             cpus: cpus ?? model.cpus?.value ?? Bounds.defaultCPUs,

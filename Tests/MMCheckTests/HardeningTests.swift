@@ -352,6 +352,42 @@ import Testing
         #expect(r.err == "/dev/null:1:1: error: empty model file: a model needs at least 'expect' and 'actions' (see README.md)\n")
     }
 
+    // MARK: 12, 13. Capped error lists; warnings, and --strict making them errors
+
+    @Test func warningsPrintAndStrictMakesThemErrors() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("typo.mmc").path
+        let text = try String(contentsOfFile: Repository.path("models/linux-6.mmc"), encoding: .utf8)
+        let line = text.prefix(upTo: text.range(of: "routine finish_task_switch")!.lowerBound).filter { $0 == "\n" }.count + 1
+        try text.replacingOccurrences(of: "routine finish_task_switch", with: "routine fnish_task_switch")
+            .write(toFile: model, atomically: false, encoding: .utf8)
+        let warned = try Self.mmcheck("check", model, "--cpus", "1", "--tasks", "1", "--mms", "1")
+        #expect(warned.status == 1, "without finish_task_switch nothing drops the lazy reference")
+        #expect(warned.err == "\(model):\(line):9: warning: routine 'fnish_task_switch' is never called, and no action runs it: did you mean 'finish_task_switch'?\n")
+        let strict = try Self.mmcheck("check", model, "--strict")
+        #expect(strict.status == 2)
+        #expect(strict.out.isEmpty)
+        #expect(strict.err == "\(model):\(line):9: error: routine 'fnish_task_switch' is never called, and no action runs it: did you mean 'finish_task_switch'? (an error with --strict)\n")
+        // A clean model has nothing to say, strict or not.
+        let clean = try Self.mmcheck("check", "--strict", "--cpus", "1", "--tasks", "1", "--mms", "1")
+        #expect(clean.status == 0)
+        #expect(clean.err.isEmpty)
+    }
+
+    @Test func aFloodOfErrorsIsCapped() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("bad.mmc").path
+        try String(repeating: "expect pass\n", count: 500).write(toFile: model, atomically: false, encoding: .utf8)
+        let r = try Self.mmcheck("check", model)
+        #expect(r.status == 2)
+        let lines = r.err.split(separator: "\n")
+        #expect(lines.count == ModelLoader.maximumErrorLines + 1)
+        #expect(lines.first == "\(model):1:1: error: model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
+        #expect(lines.last == "... and 480 more errors", "499 repeated expect lines and the missing actions, 20 of them shown")
+    }
+
     // MARK: 14. Depth-first does not claim the expected violation is absent
 
     @Test func depthFirstSaysWhatItDidNotRuleOut() throws {
