@@ -60,7 +60,10 @@ enum ModelLoader {
             default: fromCommandLine = false; fileSetting = model.cap
             }
             if !fromCommandLine, let fileSetting {
-                throw Failure(lines: ["\(path):\(fileSetting.location): error: \(message)"])
+                // Quote the number as the file writes it.
+                var quoted = message
+                if case .failure(let e) = Bounds.parse(setting, fileSetting.text) { quoted = e.message }
+                throw Failure(lines: ["\(path):\(fileSetting.location): error: \(quoted)"])
             }
             throw Failure(lines: ["mmcheck: error: option '--\(setting)': \(message)"])
         }

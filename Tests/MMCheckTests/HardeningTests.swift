@@ -158,6 +158,22 @@ import Testing
         #expect(Bounds(cpus: Int.min, tasks: 3, mms: 1).problem()?.setting == "cpus")
     }
 
+    @Test func hugeNumbersInModelsAreLocatedErrors() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = try String(contentsOfFile: Repository.path("models/linux-6.mmc"), encoding: .utf8)
+        let line = text.prefix(upTo: text.range(of: "\ncpus 2")!.lowerBound).filter { $0 == "\n" }.count + 2
+        for (number, message) in [("4611686018427387904", "cpus must be between 1 and 8, got 4611686018427387904"),
+                                  ("99999999999999999999", "cpus must be a small number, got 99999999999999999999"),
+                                  ("0009", "cpus must be between 1 and 8, got 0009")] {
+            let model = dir.appendingPathComponent("huge.mmc").path
+            try text.replacingOccurrences(of: "\ncpus 2", with: "\ncpus \(number)").write(toFile: model, atomically: false, encoding: .utf8)
+            let r = try Self.mmcheck("check", model)
+            #expect(r.status == 2)
+            #expect(r.err == "\(model):\(line):6: error: \(message)\n")
+        }
+    }
+
     @Test func hugeNumbersInTracesAndSuitesAreLocatedErrors() throws {
         let trace = Self.traceErrors("bounds cpus=9223372036854775807 tasks=3 mms=3\nclaim violation no-leak")
         #expect(trace == ["t.trace:2:8: error: cpus must be between 1 and 8, got 9223372036854775807"])
