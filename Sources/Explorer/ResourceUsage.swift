@@ -45,39 +45,31 @@ public enum ResourceUsage {
 
     /// The process's address space in use now (virtual size), in bytes, where `/proc` says.
     public static func virtualBytes() -> Int? {
+        // statm's first field: the virtual size in pages.
+        leadingNumber(of: "/proc/self/statm").map { $0 * Int(sysconf(Int32(_SC_PAGESIZE))) }
+    }
+
+    /// The memory limit of the process's control group (cgroup v2 `memory.max`), if set
+    /// ("max", no limit, reads as nil).
+    public static func controlGroupLimit() -> Int? { leadingNumber(of: "/sys/fs/cgroup/memory.max") }
+
+    /// The number a small system file starts with (Linux `/proc` and `/sys`), if it does.
+    private static func leadingNumber(of path: String) -> Int? {
         #if os(Linux)
-        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n > 0 else { return nil }
-        var pages = 0
+        var value = 0, digits = 0
         for byte in buffer[0..<n] {
             guard byte >= 48, byte <= 57 else { break }
-            pages = pages * 10 + Int(byte - 48)
-        }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-        #else
-        return nil
-        #endif
-    }
-
-    /// The memory limit of the process's control group (cgroup v2 `memory.max`), if set.
-    public static func controlGroupLimit() -> Int? {
-        #if os(Linux)
-        let fd = open("/sys/fs/cgroup/memory.max", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        var value = 0
-        for byte in buffer[0..<n] where byte != 10 {
-            guard byte >= 48, byte <= 57, value < Int.max / 10 - 10 else { return nil }  // "max": no limit
+            guard value < Int.max / 10 - 10 else { return nil }
             value = value * 10 + Int(byte - 48)
+            digits += 1
         }
-        return value
+        return digits > 0 ? value : nil
         #else
         return nil
         #endif

@@ -251,31 +251,3 @@ struct CheckOutcome {
     /// Whether the run found what the model's `expect` line says.
     var expectationMet: Bool { expectationLine().hasSuffix(": met") }
 }
-
-func grouped(_ n: Int) -> String {
-    let digits = String(n)
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 && ch != "-" { out.append(",") }
-        out.append(ch)
-    }
-    return out
-}
-
-func fixed(_ x: Double, _ places: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<places { scale *= 10 }
-    let v = (x * scale).rounded() / scale
-    var s = String(v)
-    if let dot = s.firstIndex(of: ".") {
-        let decimals = s.distance(from: dot, to: s.endIndex) - 1
-        if decimals < places { s += String(repeating: "0", count: places - decimals) }
-    } else if places > 0 {
-        s += "." + String(repeating: "0", count: places)
-    }
-    return s
-}
-
-extension String {
-    func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
-}

@@ -160,7 +160,3 @@ enum Suite {
         return out
     }
 }
-
-extension String {
-    func leftPadding(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-}

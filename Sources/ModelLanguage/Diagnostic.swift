@@ -52,17 +52,6 @@ public struct ModelErrors: Error, Sendable, Equatable {
         guard diagnostics.count > shown else { return lines }
         let rest = diagnostics.count - shown
         return diagnostics.prefix(shown).map { $0.formatted(path: path) }
-            + ["... and \(ModelErrors.grouped(rest)) more error\(rest == 1 ? "" : "s")"]
-    }
-
-    /// A count with its thousands grouped by commas (4211 -> "4,211").
-    static func grouped(_ n: Int) -> String {
-        var digits = Array(String(n.magnitude))
-        var out: [Character] = []
-        while digits.count > 3 {
-            out = [","] + digits.suffix(3) + out
-            digits.removeLast(3)
-        }
-        return (n < 0 ? "-" : "") + String(digits + out)
+            + ["... and \(Digits.grouped(rest)) more error\(rest == 1 ? "" : "s")"]
     }
 }

@@ -19,6 +19,11 @@ import Testing
     }
 
     static func mmcheck(_ arguments: String..., in directory: String = Repository.root.path) throws -> Run {
+        try run(executable, arguments, in: directory)
+    }
+
+    /// Runs `executable` with `arguments` in `directory` and collects its output.
+    static func run(_ executable: URL, _ arguments: [String], in directory: String = Repository.root.path) throws -> Run {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

@@ -21,19 +21,7 @@ import Testing
     }
 
     static func run(_ executable: URL, _ arguments: [String], in directory: String) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
-                   err: String(decoding: errData, as: UTF8.self))
+        try CommandLineTests.run(executable, arguments, in: directory)
     }
 
     /// The errors of a trace file made of the header line and `body` (which starts at line 2).

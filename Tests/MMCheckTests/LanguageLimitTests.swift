@@ -183,7 +183,7 @@ import Testing
             return text + "routine r\(n)(m: mm) { m.count += 1 }\n"
         }
         let clock = ContinuousClock()
-        let tooLarge = "larger than \(ModelErrors.grouped(LanguageLimits.maxInlinedInstructions)) instructions (each call inlines a copy of the routine it calls)"
+        let tooLarge = "larger than \(Digits.grouped(LanguageLimits.maxInlinedInstructions)) instructions (each call inlines a copy of the routine it calls)"
         for n in [15, 22, 24, 60] {
             var errors: [String] = []
             let elapsed = clock.measure { errors = Self.errors(text(n)) }
@@ -297,7 +297,7 @@ import Testing
         let text = ModelErrorTests.model() + String(repeating: "@\n", count: 5_000)
         if case .failure(let errors) = ModelCompiler.compile(path: "bad.mmc", text: text, properties: Property.allCases.map(\.name)) {
             #expect(errors.lines(limit: 20).count == 21)
-            #expect(errors.lines(limit: 20).last == "... and \(ModelErrors.grouped(errors.diagnostics.count - 20)) more errors")
+            #expect(errors.lines(limit: 20).last == "... and \(Digits.grouped(errors.diagnostics.count - 20)) more errors")
         } else {
             Issue.record("expected errors")
         }

@@ -9,19 +9,6 @@ import Testing
 /// fail with errors at valid positions or compile cleanly (and then a few of them run a
 /// tiny search): never a crash. Deterministic: the cases come from a fixed seed.
 @Suite struct ModelFuzzTests {
-    /// SplitMix64: a small, fast, seeded generator (the same cases on every run).
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// 400 cases from a fixed seed; `MMCHECK_FUZZ_CASES` and `MMCHECK_FUZZ_SEED` run other
     /// (still reproducible) ones, for a longer hunt by hand.
     static let cases = ProcessInfo.processInfo.environment["MMCHECK_FUZZ_CASES"].flatMap { Int($0) } ?? 400

@@ -79,3 +79,19 @@ enum Fixture {
         return names.filter { $0.hasSuffix(".mmc") }.sorted().map { "\(folder)/\($0)" }
     }
 }
+
+/// SplitMix64: a small, fast, seeded generator, so a fuzz test makes the same cases on
+/// every run and a failure names a case that reproduces.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A number in 0..<n (0 when n < 1).
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+}

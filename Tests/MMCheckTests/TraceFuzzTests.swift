@@ -7,19 +7,6 @@ import Testing
 /// or exit 2 with a located error or a NOT CONFIRMED result; never a crash, never a hang.
 /// Seeded, so a failure names a case that reproduces.
 @Suite struct TraceFuzzTests {
-    /// SplitMix64: a small seeded generator (the order of cases never changes between runs).
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
-
     /// The lines a command writes.
     final class Captured: Sendable {
         let out = Mutex<[String]>([]), err = Mutex<[String]>([])
@@ -34,7 +21,7 @@ import Testing
                          "bounds cpus=8 tasks=16 mms=16 cap=1000", "mmcheck-trace 1", "mmcheck-trace 2"]
 
     /// One mutation of `text`.
-    static func mutate(_ text: String, _ g: inout Generator) -> [UInt8] {
+    static func mutate(_ text: String, _ g: inout SplitMix64) -> [UInt8] {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var bytes: [UInt8]?
         let rounds = 1 + g.below(3)
@@ -84,7 +71,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmcheck-fuzz-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var g = Generator(state: 0x6D6D_6368_6563_6B21)
+        var g = SplitMix64(seed: 0x6D6D_6368_6563_6B21)
         var outcomes: [Int32: Int] = [:]
         let cases = 400
         for n in 0..<cases {

@@ -1,0 +1,13 @@
+/// Numbers for people, the one formatting every layer's messages use.
+public enum Digits {
+    /// A count with its thousands grouped by commas (4211 -> "4,211").
+    public static func grouped(_ n: Int) -> String {
+        var digits = Array(String(n.magnitude))
+        var out: [Character] = []
+        while digits.count > 3 {
+            out = [","] + digits.suffix(3) + out
+            digits.removeLast(3)
+        }
+        return (n < 0 ? "-" : "") + String(digits + out)
+    }
+}
