@@ -120,3 +120,112 @@ final class GridSystem: TransitionSystem {
         #expect(dfs.ending == .exhausted)
     }
 }
+
+/// The grid walk with the symmetry that swaps x and y (a representative has x <= y), any
+/// initial states (each may violate at once), and a symmetric set of violating targets.
+final class SymmetricGridSystem: TransitionSystem {
+    let n: UInt64
+    let initial: [(x: UInt64, y: UInt64, violates: Bool)]
+    let targets: Set<[UInt64]>
+    let symmetric: Bool
+    let stateWords = 2
+    let propertyNames = ["reached-target"]
+    var isSymmetric: Bool { symmetric }
+
+    init(n: UInt64, initial: [(x: UInt64, y: UInt64, violates: Bool)] = [(0, 0, false)],
+         targets: Set<[UInt64]> = [], symmetric: Bool = true) {
+        self.n = n
+        self.initial = initial
+        self.targets = targets
+        self.symmetric = symmetric
+    }
+
+    func initialStates(into buffer: SuccessorBuffer) {
+        for s in initial {
+            let out = buffer.nextState()
+            out[0] = s.x
+            out[1] = s.y
+            buffer.commit(label: 0, violation: s.violates ? 0 : SuccessorBuffer.noViolation)
+        }
+    }
+
+    /// Label 1 steps x, label 2 steps y; nil when the step leaves the grid.
+    func step(_ label: UInt32, from s: [UInt64]) -> [UInt64]? {
+        let next = label == 1 ? [s[0] + 1, s[1]] : [s[0], s[1] + 1]
+        return next[0] < n && next[1] < n ? next : nil
+    }
+
+    func expand(_ s: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) {
+        for label in [UInt32(1), 2] {
+            guard let next = step(label, from: [s[0], s[1]]) else { continue }
+            let out = buffer.nextState()
+            out[0] = next[0]
+            out[1] = next[1]
+            buffer.commit(label: label, violation: targets.contains(next) ? 0 : SuccessorBuffer.noViolation)
+        }
+    }
+
+    func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {
+        if state[0] > state[1] { (state[0], state[1]) = (state[1], state[0]) }
+    }
+}
+
+@Suite struct SymmetricSearchTests {
+    /// Counted by hand: the n² grid has (n² + n) / 2 orbits under the swap (Burnside: the
+    /// swap fixes the n diagonal states); a representative (x <= y) steps x when x < n - 1
+    /// and y when y < n - 1: (55 - 1) + 45 = 99 transitions at n = 10.
+    @Test func countsOrbitsAndTheirSteps() {
+        let r = Search(system: SymmetricGridSystem(n: 10)).run()
+        #expect(r.ending == .exhausted)
+        #expect(r.states == 55)
+        #expect(r.transitions == 99)
+        #expect(r.depth == 18)
+    }
+
+    /// Initial states in one orbit are stored once; the depth is the least distance from
+    /// any of them ((9, 9) is 17 steps from (0, 1) and from (1, 0)).
+    @Test func severalInitialStates() {
+        let initial: [(x: UInt64, y: UInt64, violates: Bool)] = [(0, 0, false), (0, 1, false), (1, 0, false)]
+        let plain = Search(system: SymmetricGridSystem(n: 10, initial: initial, symmetric: false)).run()
+        #expect(plain.states == 100)
+        #expect(plain.depth == 17)
+        let reduced = Search(system: SymmetricGridSystem(n: 10, initial: initial)).run()
+        #expect(reduced.states == 55)
+        #expect(reduced.depth == 17)
+    }
+
+    @Test func aViolatingInitialStateIsAnEmptyCounterexample() {
+        let initial: [(x: UInt64, y: UInt64, violates: Bool)] = [(0, 0, false), (5, 4, true)]
+        for symmetric in [false, true] {
+            let r = Search(system: SymmetricGridSystem(n: 10, initial: initial, symmetric: symmetric)).run()
+            #expect(r.ending == .violation)
+            #expect(r.counterexamples == [.init(property: 0, initialIndex: 1, path: [])])
+            #expect(r.violationCounts == [1])
+        }
+    }
+
+    /// The trace is rebuilt over real states, not representatives: its labels, applied to
+    /// the real initial state, stay on the grid and end on a target; and it is as short
+    /// as without the reduction.
+    @Test func aSymmetricTraceIsRealAndShortest() {
+        let targets: Set<[UInt64]> = [[3, 1], [1, 3]]
+        for symmetric in [false, true] {
+            for order in [SearchOptions.Order.breadthFirst, .depthFirst] {
+                let system = SymmetricGridSystem(n: 10, initial: [(2, 0, false)], targets: targets, symmetric: symmetric)
+                let r = Search(system: system, options: SearchOptions(order: order)).run()
+                #expect(r.counterexamples.count == 1)
+                guard let c = r.counterexamples.first else { continue }
+                var state: [UInt64] = [2, 0]
+                for label in c.path {
+                    guard let next = system.step(label, from: state) else {
+                        Issue.record("label \(label) leaves the grid from \(state)")
+                        break
+                    }
+                    state = next
+                }
+                #expect(targets.contains(state), "symmetric \(symmetric), \(order): ends at \(state)")
+                if order == .breadthFirst { #expect(c.path.count == 2, "(2,0) -> (3,0) -> (3,1)") }
+            }
+        }
+    }
+}
