@@ -286,7 +286,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let models = dir.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        for name in ["linux-6.mmc"] {
+        try FileManager.default.createDirectory(at: models.appendingPathComponent("bugs"), withIntermediateDirectories: true)
+        for name in ["linux-6.mmc", "bugs/exit-mm-without-grab.mmc"] {
             try FileManager.default.copyItem(atPath: Repository.path("models/\(name)"), toPath: models.appendingPathComponent(name).path)
         }
         // A `..` in a model path would put its trace outside results/.
@@ -306,13 +307,34 @@ import Testing
         // A regular stale trace is pruned, and the baseline is written.
         try FileManager.default.removeItem(at: trapped)
         try "stale\n".write(to: trapped, atomically: false, encoding: .utf8)
+        // A two-line suite: the pass and a bug model, whose trace is written and replays.
+        try "models/linux-6.mmc 1 1 1\nmodels/bugs/exit-mm-without-grab.mmc 1 1 1\n"
+            .write(to: dir.appendingPathComponent("suite"), atomically: false, encoding: .utf8)
         let update = try Self.mmcheck("suite", "--update", "--suite", "suite", in: dir.path)
         #expect(update.status == 0, "\(update.err)")
         #expect(!FileManager.default.fileExists(atPath: trapped.path))
-        #expect(update.out.contains("results/baseline.txt: 1 entries, 1 changed"))
+        #expect(update.out.contains("results/baseline.txt: 2 entries, 2 changed"))
+        let trace = "results/bugs/exit-mm-without-grab.1-1-1.trace"
+        let replay = try Self.mmcheck("replay", "models/bugs/exit-mm-without-grab.mmc", trace, in: dir.path)
+        #expect(replay.status == 1)
+        #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 2 violates no-free-while-borrowed"))
         let check = try Self.mmcheck("suite", "--suite", "suite", in: dir.path)
         #expect(check.status == 0)
-        #expect(check.out.contains("1 entries: 1 match the baseline, 0 differ"))
+        #expect(check.out.contains("2 entries: 2 match the baseline, 0 differ"))
+        // A baseline that disagrees names the model, the bounds and the field.
+        let baseline = dir.appendingPathComponent("results/baseline.txt")
+        let rows = try String(contentsOf: baseline, encoding: .utf8)
+        let edited = rows.split(separator: "\n").map { line -> String in
+            var words = line.split(separator: " ").map(String.init)
+            guard words.first == "models/linux-6.mmc", words.count == 11 else { return String(line) }
+            words[6] = "6"  // the states column
+            return words.joined(separator: " ")
+        }
+        try (edited.joined(separator: "\n") + "\n").write(to: baseline, atomically: false, encoding: .utf8)
+        let differ = try Self.mmcheck("suite", "--suite", "suite", in: dir.path)
+        #expect(differ.status == 1)
+        #expect(differ.out.contains("FAIL     models/linux-6.mmc (1,1,1): states: baseline 6, now 5"))
+        #expect(differ.out.contains("2 entries: 1 match the baseline, 1 differ"))
     }
 
     // MARK: 10. Replay exits as check does on a model error
