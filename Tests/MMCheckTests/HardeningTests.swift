@@ -233,9 +233,19 @@ import Testing
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // The report is printed when the search ends: interrupt it while it runs.
-        usleep(1_000_000)
+        // The report is printed when the search ends: interrupt it while it runs, once its
+        // handlers are installed (the signal's bit in /proc's SigCgt), so a slow start under
+        // load cannot let the default action kill it.
         let pid = process.processIdentifier
+        let bit = UInt64(1) << UInt64(signal - 1)
+        for _ in 0..<200 {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let caught = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") }
+                .flatMap { UInt64($0.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+            if caught & bit != 0 { break }
+            usleep(50_000)
+        }
+        usleep(300_000)
         kill(pid, signal)
         // Never hang the test run: a search that ignores the signal is killed after a minute.
         DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { kill(pid, SIGKILL) } }
