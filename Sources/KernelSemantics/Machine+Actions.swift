@@ -1,0 +1,241 @@
+import ModelLanguage
+
+/// The actions: each runs one step of a model action on `work`, starting from `base`.
+extension Machine {
+    /// The task running on CPU `c` in `base`, as a task id.
+    @inline(__always)
+    public func current(_ c: Int) -> Int32 {
+        let e = base[oCurr + c]
+        return e == 0 ? T + Int32(c) : e - 1
+    }
+
+    @inline(__always)
+    func begin(_ c: Int) {
+        work.update(from: base, count: layout.fieldCount)
+        cpu = Int32(c)
+        if fine {
+            loaded = work[oLoaded + c]
+        } else {
+            let e = work[oCurr + c]
+            loaded = work[oActive + Int(e == 0 ? T + Int32(c) : e - 1)]
+        }
+        breach = nil
+        blocked = false
+        awaitedShootdown = Ref.none
+        pausedAt = -1
+        startSite = -1
+    }
+
+    /// The action's inputs, in the registers its code reads them from.
+    @inline(__always)
+    func inputs(_ a: Int32, _ b: Int32, _ c: Int32) {
+        registers[0] = a
+        registers[1] = b
+        registers[2] = c
+    }
+
+    /// Runs an action's code from its entry, or on from a yield point (fine mode). Returns
+    /// false on a violation; `pausedAt` says whether it paused.
+    @inline(__always)
+    func run(_ kind: CompiledModel.ActionKind, from entry: Int?) -> Bool {
+        action = kind
+        guard let entry else { return true }
+        return execute(from: entry)
+    }
+
+    /// The end of a step: in fine mode the CPU's loaded mm is kept, and the properties of
+    /// the state between steps are checked only when no routine is in progress anywhere.
+    @inline(__always)
+    func endStep() -> Bool {
+        guard fine else { return checkState() }
+        work[oLoaded + Int(cpu)] = loaded
+        for c in 0..<Int(C) where work[oCPUPC + c] != 0 { return true }
+        for t in 0..<Int(T) where work[oTaskPC + t] != 0 { return true }
+        return checkState()
+    }
+
+    /// schedule(c, next): context_switch(prev, next), finish_task_switch(prev), then the
+    /// switch itself. Returns false on a violation. In fine mode this starts the action
+    /// (a preemption when the current task is inside a routine) and runs its first step.
+    public func schedule(cpu c: Int, next: Int32) -> Bool {
+        begin(c)
+        let prev = current(c)
+        inputs(prev, next, 0)
+        if fine && next < T { work[oStatus + Int(next)] = StateLayout.running }  // taken by this CPU
+        if !run(.schedule, from: model.scheduleEntry) { return false }
+        if pausedAt >= 0 {
+            saveFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
+            return endStep()
+        }
+        return completeSchedule(c, prev: prev, next: next)
+    }
+
+    /// The switch itself, after finish_task_switch: prev is runnable again (or dead, its
+    /// slot cleared), next runs on c.
+    func completeSchedule(_ c: Int, prev: Int32, next: Int32) -> Bool {
+        if prev < T {
+            let p = Int(prev)
+            if work[oStatus + p] == StateLayout.exiting {
+                if !bury(prev, mmSite: exitSite, activeMMSite: scheduleSite) { return false }
+            } else {
+                work[oStatus + p] = StateLayout.runnable
+            }
+        }
+        work[oCurr + c] = next < T ? next + 1 : 0
+        if next < T { work[oStatus + Int(next)] = StateLayout.running }
+        if work[oActive + Int(next)] == Ref.none {
+            return fail(.noUseAfterFree, .runningWithoutActiveMM(task: next), mm: Ref.none, site: scheduleSite)
+        }
+        return endStep()
+    }
+
+    /// exit(t) on CPU c: exit_mm(t); t becomes exiting.
+    public func exit(cpu c: Int, task t: Int32) -> Bool {
+        begin(c)
+        inputs(t, 0, 0)
+        if !run(.exit, from: model.exitEntry) { return false }
+        return afterTaskStep(t)
+    }
+
+    /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how). A
+    /// kthread clone gives a kernel-thread child (PF_KTHREAD, where flags are stored).
+    public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
+        startClone(c, parent, child, how)
+        if !run(.clone, from: model.cloneEntry) { return false }
+        return afterTaskStep(parent)
+    }
+
+    /// The child's slot is taken (in fine mode not schedulable until copy_mm is done).
+    func startClone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind) {
+        begin(c)
+        work[oStatus + Int(child)] = fine ? StateLayout.forming : StateLayout.runnable
+        if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
+        inputs(parent, child, how.rawValue)
+    }
+
+    /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
+    /// task's frame, or finish the action.
+    func afterTaskStep(_ t: Int32) -> Bool {
+        if pausedAt >= 0 {
+            saveFrame(pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)
+            return endStep()
+        }
+        switch action {
+        case .exit: work[oStatus + Int(registers[0])] = StateLayout.exiting
+        case .clone: if fine { work[oStatus + Int(registers[1])] = StateLayout.runnable }
+        case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
+        case .cloneFail: if !bury(registers[1], mmSite: cleanupSite, activeMMSite: cleanupSite) { return false }
+        case .schedule, .useMM, .unuseMM: break
+        }
+        return endStep()
+    }
+
+    /// Fine mode: the next step of whatever is in progress on CPU c — its schedule action,
+    /// or the current task's paused exit, clone or exec (also after the task was switched
+    /// out and back in, on this or another CPU).
+    public func proceed(cpu c: Int) -> Bool {
+        begin(c)
+        if work[oCPUPC + c] != 0 {
+            let y = restoreFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
+            action = .schedule
+            if !execute(from: yields[y].pc) { return false }
+            if pausedAt >= 0 {
+                saveFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
+                return endStep()
+            }
+            return completeSchedule(c, prev: current(c), next: registers[1])
+        }
+        let t = current(c)
+        let y = restoreFrame(pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)
+        action = yields[y].action
+        if !execute(from: yields[y].pc) { return false }
+        return afterTaskStep(t)
+    }
+
+    /// Whether CPU c is inside its schedule action (fine mode).
+    @inline(__always)
+    public func cpuInSchedule(_ c: Int) -> Bool { fine && base[oCPUPC + c] != 0 }
+
+    /// The yield point where task t is paused (fine mode), or -1.
+    @inline(__always)
+    public func taskPausedAt(_ t: Int32) -> Int32 { fine && t < T ? base[oTaskPC + Int(t)] - 1 : -1 }
+
+    /// Whether a task paused at yield point `y` may be switched out there.
+    @inline(__always)
+    public func isPreemptionPoint(_ y: Int32) -> Bool { model.preemptible && yields[Int(y)].preemptible }
+
+    func saveFrame(pc: Int, frame: Int) {
+        let y = Int(pausedAt)
+        work[pc] = pausedAt + 1
+        for (j, r) in yields[y].saved.enumerated() { work[frame + j] = registers[Int(r)] }
+    }
+
+    /// Loads a paused frame into the registers and clears it in the state; returns its
+    /// yield point.
+    func restoreFrame(pc: Int, frame: Int) -> Int {
+        let y = Int(work[pc] - 1)
+        work[pc] = 0
+        let saved = yields[y].saved
+        for (j, r) in saved.enumerated() {
+            registers[Int(r)] = work[frame + j]
+            work[frame + j] = 0
+        }
+        return y
+    }
+
+    /// clone_fail(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how),
+    /// then the error path bad_fork_cleanup_mm(child). The child never runs: its slot is
+    /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
+    /// otherwise, as for a dead task at its final switch).
+    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
+        startClone(c, parent, child, how)
+        if !run(.cloneFail, from: model.cloneFailEntry) { return false }
+        return afterTaskStep(parent)
+    }
+
+    /// A dead task (an exiting one at its final switch, a failed clone's child): it must
+    /// hold nothing by now (a no-leak violation reported at `mmSite` or `activeMMSite`
+    /// otherwise), and its slot is cleared.
+    func bury(_ t: Int32, mmSite: Int32, activeMMSite: Int32) -> Bool {
+        let k = Int(t)
+        if work[oMM + k] != Ref.none {
+            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: false), mm: work[oMM + k], site: mmSite)
+        }
+        if work[oActive + k] != Ref.none {
+            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: true), mm: work[oActive + k], site: activeMMSite)
+        }
+        work[oStatus + k] = StateLayout.unused
+        work[oKthread + k] = 0
+        return true
+    }
+
+    /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
+    /// with users > 0: mmget(m), then kthread_use_mm(t, m).
+    public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> Bool {
+        begin(c)
+        inputs(t, m, 0)
+        if !run(.useMM, from: model.useMMEntry) { return false }
+        return afterTaskStep(t)
+    }
+
+    /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
+    /// mmput(m), with m = t.mm.
+    public func unuseMM(cpu c: Int, task t: Int32) -> Bool {
+        begin(c)
+        inputs(t, work[oMM + Int(t)], 0)
+        if !run(.unuseMM, from: model.unuseMMEntry) { return false }
+        return afterTaskStep(t)
+    }
+
+    /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
+    /// exec_mmap(t, new). The caller guarantees a free mm slot. A task that execs is no
+    /// longer a kernel thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
+    public func exec(cpu c: Int, task t: Int32) -> Bool {
+        begin(c)
+        let m = allocateMM()
+        if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
+        inputs(t, m, 0)
+        if !run(.exec, from: model.execEntry) { return false }
+        return afterTaskStep(t)
+    }
+}
