@@ -35,8 +35,7 @@ public final class KernelSystem: TransitionSystem {
     }
 
     public func initialStates(into buffer: SuccessorBuffer) {
-        let ok = machine.loadInitialState()
-        emit(ok, label: 0, into: buffer)
+        emit(machine.loadInitialState(), label: 0, into: buffer)
     }
 
     public func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {
@@ -162,22 +161,24 @@ public final class KernelSystem: TransitionSystem {
     /// A step that makes a new mm while no slot is free, or frees an mm another CPU still
     /// runs on lazily under shootdown, waits (fine mode): not enabled.
     @inline(__always)
-    private func emit(_ ok: Bool, label: UInt32, into buffer: SuccessorBuffer) {
-        if !ok && machine.blocked {
-            if machine.awaitedShootdown != Ref.none { awaited |= 1 << UInt64(machine.awaitedShootdown) }
-            return
-        }
-        let out = buffer.nextState()
-        if ok {
+    private func emit(_ outcome: StepOutcome, label: UInt32, into buffer: SuccessorBuffer) {
+        switch outcome {
+        case .done, .paused:
+            let out = buffer.nextState()
             layout.pack(machine.work, into: out)
             buffer.commit(label: label)
-        } else {
-            buffer.commit(label: label, violation: machine.breach?.code ?? Property.modelErrorCode)
+        case .violated(let breach):
+            _ = buffer.nextState()
+            buffer.commit(label: label, violation: breach.code)
+        case .blocked:
+            return
+        case .awaitingShootdown(let m):
+            awaited |= 1 << UInt64(m)
         }
     }
 
-    /// Runs one step on the machine's base state (for replay). Returns false on a violation.
-    public func run(_ step: Step) -> Bool {
+    /// Runs one step on the machine's base state (for replay).
+    public func run(_ step: Step) -> StepOutcome {
         switch step.kind {
         case .schedule: return machine.schedule(cpu: step.cpu, next: step.task)
         case .exit: return machine.exit(cpu: step.cpu, task: step.task)

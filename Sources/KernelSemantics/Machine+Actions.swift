@@ -19,10 +19,6 @@ extension Machine {
             let e = work[oCurr + c]
             loaded = work[oActive + Int(e == 0 ? T + Int32(c) : e - 1)]
         }
-        breach = nil
-        blocked = false
-        awaitedShootdown = Ref.none
-        pausedAt = -1
         startSite = -1
     }
 
@@ -34,49 +30,62 @@ extension Machine {
         registers[2] = c
     }
 
-    /// Runs an action's code from its entry, or on from a yield point (fine mode). Returns
-    /// false on a violation; `pausedAt` says whether it paused.
+    /// Runs an action's code from its entry (an action without code is done at once).
     @inline(__always)
-    func run(_ kind: CompiledModel.ActionKind, from entry: Int?) -> Bool {
+    func run(_ kind: CompiledModel.ActionKind, from entry: Int?) -> StepOutcome {
         action = kind
-        guard let entry else { return true }
+        guard let entry else { return .done }
         return execute(from: entry)
     }
 
-    /// The end of a step: in fine mode the CPU's loaded mm is kept, and the properties of
-    /// the state between steps are checked only when no routine is in progress anywhere.
+    /// The end of a step that ran (`ran` is `.done` or `.paused`): in fine mode the CPU's
+    /// loaded mm is kept, and the properties of the state between steps are checked only
+    /// when no routine is in progress anywhere.
     @inline(__always)
-    func endStep() -> Bool {
-        guard fine else { return checkState() }
-        work[oLoaded + Int(cpu)] = loaded
-        for c in 0..<Int(C) where work[oCPUPC + c] != 0 { return true }
-        for t in 0..<Int(T) where work[oTaskPC + t] != 0 { return true }
-        return checkState()
+    func endStep(_ ran: StepOutcome = .done) -> StepOutcome {
+        if fine {
+            work[oLoaded + Int(cpu)] = loaded
+            for c in 0..<Int(C) where work[oCPUPC + c] != 0 { return ran }
+            for t in 0..<Int(T) where work[oTaskPC + t] != 0 { return ran }
+        }
+        let verdict = checkState()
+        guard case .done = verdict else { return verdict }
+        return ran
     }
 
     /// schedule(c, next): context_switch(prev, next), finish_task_switch(prev), then the
-    /// switch itself. Returns false on a violation. In fine mode this starts the action
-    /// (a preemption when the current task is inside a routine) and runs its first step.
-    public func schedule(cpu c: Int, next: Int32) -> Bool {
+    /// switch itself. In fine mode this starts the action (a preemption when the current
+    /// task is inside a routine) and runs its first step.
+    public func schedule(cpu c: Int, next: Int32) -> StepOutcome {
         begin(c)
         let prev = current(c)
         inputs(prev, next, 0)
         if fine && next < T { work[oStatus + Int(next)] = StateLayout.running }  // taken by this CPU
-        if !run(.schedule, from: model.scheduleEntry) { return false }
-        if pausedAt >= 0 {
-            saveFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
-            return endStep()
+        return afterScheduleStep(c, prev: prev, next: next, run(.schedule, from: model.scheduleEntry))
+    }
+
+    /// A step of CPU c's schedule action: pause it in the CPU's frame, or finish the switch.
+    @inline(__always)
+    func afterScheduleStep(_ c: Int, prev: Int32, next: Int32, _ ran: StepOutcome) -> StepOutcome {
+        switch ran {
+        case .done:
+            return completeSchedule(c, prev: prev, next: next)
+        case .paused(let y):
+            saveFrame(y, pc: oCPUPC + c, frame: oCPUFrame + c * ks)
+            return endStep(ran)
+        case .violated, .blocked, .awaitingShootdown:
+            return ran
         }
-        return completeSchedule(c, prev: prev, next: next)
     }
 
     /// The switch itself, after finish_task_switch: prev is runnable again (or dead, its
     /// slot cleared), next runs on c.
-    func completeSchedule(_ c: Int, prev: Int32, next: Int32) -> Bool {
+    func completeSchedule(_ c: Int, prev: Int32, next: Int32) -> StepOutcome {
         if prev < T {
             let p = Int(prev)
             if work[oStatus + p] == StateLayout.exiting {
-                if !bury(prev, mmSite: exitSite, activeMMSite: scheduleSite) { return false }
+                let buried = bury(prev, mmSite: exitSite, activeMMSite: scheduleSite)
+                guard case .done = buried else { return buried }
             } else {
                 work[oStatus + p] = StateLayout.runnable
             }
@@ -90,19 +99,17 @@ extension Machine {
     }
 
     /// exit(t) on CPU c: exit_mm(t); t becomes exiting.
-    public func exit(cpu c: Int, task t: Int32) -> Bool {
+    public func exit(cpu c: Int, task t: Int32) -> StepOutcome {
         begin(c)
         inputs(t, 0, 0)
-        if !run(.exit, from: model.exitEntry) { return false }
-        return afterTaskStep(t)
+        return afterTaskStep(t, run(.exit, from: model.exitEntry))
     }
 
     /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how). A
     /// kthread clone gives a kernel-thread child (PF_KTHREAD, where flags are stored).
-    public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
+    public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
         startClone(c, parent, child, how)
-        if !run(.clone, from: model.cloneEntry) { return false }
-        return afterTaskStep(parent)
+        return afterTaskStep(parent, run(.clone, from: model.cloneEntry))
     }
 
     /// The child's slot is taken (in fine mode not schedulable until copy_mm is done).
@@ -115,16 +122,23 @@ extension Machine {
 
     /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
     /// task's frame, or finish the action.
-    func afterTaskStep(_ t: Int32) -> Bool {
-        if pausedAt >= 0 {
-            saveFrame(pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)
-            return endStep()
+    func afterTaskStep(_ t: Int32, _ ran: StepOutcome) -> StepOutcome {
+        switch ran {
+        case .done:
+            break
+        case .paused(let y):
+            saveFrame(y, pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)
+            return endStep(ran)
+        case .violated, .blocked, .awaitingShootdown:
+            return ran
         }
         switch action {
         case .exit: work[oStatus + Int(registers[0])] = StateLayout.exiting
         case .clone: if fine { work[oStatus + Int(registers[1])] = StateLayout.runnable }
         case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
-        case .cloneFail: if !bury(registers[1], mmSite: cleanupSite, activeMMSite: cleanupSite) { return false }
+        case .cloneFail:
+            let buried = bury(registers[1], mmSite: cleanupSite, activeMMSite: cleanupSite)
+            guard case .done = buried else { return buried }
         case .schedule, .useMM, .unuseMM: break
         }
         return endStep()
@@ -133,23 +147,19 @@ extension Machine {
     /// Fine mode: the next step of whatever is in progress on CPU c — its schedule action,
     /// or the current task's paused exit, clone or exec (also after the task was switched
     /// out and back in, on this or another CPU).
-    public func proceed(cpu c: Int) -> Bool {
+    public func proceed(cpu c: Int) -> StepOutcome {
         begin(c)
         if work[oCPUPC + c] != 0 {
             let y = restoreFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
             action = .schedule
-            if !execute(from: yields[y].pc) { return false }
-            if pausedAt >= 0 {
-                saveFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
-                return endStep()
-            }
-            return completeSchedule(c, prev: current(c), next: registers[1])
+            let ran = execute(from: yields[y].pc)
+            // The switch's inputs (prev, next) were restored with the frame.
+            return afterScheduleStep(c, prev: current(c), next: registers[1], ran)
         }
         let t = current(c)
         let y = restoreFrame(pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)
         action = yields[y].action
-        if !execute(from: yields[y].pc) { return false }
-        return afterTaskStep(t)
+        return afterTaskStep(t, execute(from: yields[y].pc))
     }
 
     /// Whether CPU c is inside its schedule action (fine mode).
@@ -164,10 +174,10 @@ extension Machine {
     @inline(__always)
     public func isPreemptionPoint(_ y: Int32) -> Bool { model.preemptible && yields[Int(y)].preemptible }
 
-    func saveFrame(pc: Int, frame: Int) {
-        let y = Int(pausedAt)
-        work[pc] = pausedAt + 1
-        for (j, r) in yields[y].saved.enumerated() { work[frame + j] = registers[Int(r)] }
+    /// Saves the registers of an action paused at yield point `y` in a frame of the state.
+    func saveFrame(_ y: Int32, pc: Int, frame: Int) {
+        work[pc] = y + 1
+        for (j, r) in yields[Int(y)].saved.enumerated() { work[frame + j] = registers[Int(r)] }
     }
 
     /// Loads a paused frame into the registers and clears it in the state; returns its
@@ -187,16 +197,15 @@ extension Machine {
     /// then the error path bad_fork_cleanup_mm(child). The child never runs: its slot is
     /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
     /// otherwise, as for a dead task at its final switch).
-    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> Bool {
+    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
         startClone(c, parent, child, how)
-        if !run(.cloneFail, from: model.cloneFailEntry) { return false }
-        return afterTaskStep(parent)
+        return afterTaskStep(parent, run(.cloneFail, from: model.cloneFailEntry))
     }
 
     /// A dead task (an exiting one at its final switch, a failed clone's child): it must
     /// hold nothing by now (a no-leak violation reported at `mmSite` or `activeMMSite`
     /// otherwise), and its slot is cleared.
-    func bury(_ t: Int32, mmSite: Int32, activeMMSite: Int32) -> Bool {
+    func bury(_ t: Int32, mmSite: Int32, activeMMSite: Int32) -> StepOutcome {
         let k = Int(t)
         if work[oMM + k] != Ref.none {
             return fail(.noLeak, .deadTaskHolds(task: t, activeMM: false), mm: work[oMM + k], site: mmSite)
@@ -206,36 +215,33 @@ extension Machine {
         }
         work[oStatus + k] = StateLayout.unused
         work[oKthread + k] = 0
-        return true
+        return .done
     }
 
     /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
     /// with users > 0: mmget(m), then kthread_use_mm(t, m).
-    public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> Bool {
+    public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> StepOutcome {
         begin(c)
         inputs(t, m, 0)
-        if !run(.useMM, from: model.useMMEntry) { return false }
-        return afterTaskStep(t)
+        return afterTaskStep(t, run(.useMM, from: model.useMMEntry))
     }
 
     /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
     /// mmput(m), with m = t.mm.
-    public func unuseMM(cpu c: Int, task t: Int32) -> Bool {
+    public func unuseMM(cpu c: Int, task t: Int32) -> StepOutcome {
         begin(c)
         inputs(t, work[oMM + Int(t)], 0)
-        if !run(.unuseMM, from: model.unuseMMEntry) { return false }
-        return afterTaskStep(t)
+        return afterTaskStep(t, run(.unuseMM, from: model.unuseMMEntry))
     }
 
     /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
     /// exec_mmap(t, new). The caller guarantees a free mm slot. A task that execs is no
     /// longer a kernel thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
-    public func exec(cpu c: Int, task t: Int32) -> Bool {
+    public func exec(cpu c: Int, task t: Int32) -> StepOutcome {
         begin(c)
         let m = allocateMM()
         if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
         inputs(t, m, 0)
-        if !run(.exec, from: model.execEntry) { return false }
-        return afterTaskStep(t)
+        return afterTaskStep(t, run(.exec, from: model.execEntry))
     }
 }

@@ -8,7 +8,7 @@ extension Machine {
     /// current task borrows the live mm lazily (active_mm m, mm none) is first switched to
     /// init_mm, taking no reference (cleanup_lazy_tlbs: an IPI to each such CPU, the acting
     /// one included).
-    func free(_ m: Int32, site: Int32) -> Bool {
+    func free(_ m: Int32, site: Int32) -> StepOutcome {
         let w = work
         if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.free), mm: m, site: site) }
         if m == Ref.initMM { return fail(.initMMImmortal, .freeInitMM, mm: m, site: site) }
@@ -22,11 +22,7 @@ extension Machine {
             if fine {
                 for c in 0..<Int(C) where c != Int(cpu) {
                     let waits = lazilyBorrows(c, m) || (!acceptsInterrupt(w, c) && involves(c, m))
-                    if waits {
-                        blocked = true
-                        awaitedShootdown = m
-                        return false
-                    }
+                    if waits { return .awaitingShootdown(mm: m) }
                 }
             }
             for c in 0..<Int(C) where (c == Int(cpu) || !fine) && lazilyBorrows(c, m) {
@@ -65,7 +61,7 @@ extension Machine {
         w[oUsers + k] = 0
         w[oCount + k] = 0
         markDangling(m)
-        return true
+        return .done
     }
 
     /// Whether CPU c's current task runs on `m` lazily (active_mm m, no mm), in `work`.
@@ -92,7 +88,7 @@ extension Machine {
 
     /// Fine mode with shootdown: CPU c takes the IPI for mm `m` (cleanup_lazy_tlbs): if its
     /// current task runs on m lazily, it is switched to init_mm, taking no reference.
-    public func shootdownIPI(cpu c: Int, mm m: Int32) -> Bool {
+    public func shootdownIPI(cpu c: Int, mm m: Int32) -> StepOutcome {
         begin(c)
         if lazilyBorrows(c, m) {
             let e = work[oCurr + c]
@@ -146,7 +142,7 @@ extension Machine {
 
     /// The properties that hold between steps: live mms have count > 0 and a holder;
     /// active_mm is consistent with mm.
-    func checkState() -> Bool {
+    func checkState() -> StepOutcome {
         let w = work
         // One pass marks every mm reference some task or CPU holds (bit r for reference r).
         var held: UInt32 = 0
@@ -175,18 +171,16 @@ extension Machine {
                 return fail(.activeMMConsistent, .staleActiveMM(task: Int32(t)), mm: active, site: -1)
             }
         }
-        return true
+        return .done
     }
 
     @inline(__always)
-    func fail(_ property: Property, _ reason: Breach.Reason, mm: Int32, site: Int32) -> Bool {
+    func fail(_ property: Property, _ reason: Breach.Reason, mm: Int32, site: Int32) -> StepOutcome {
         // A dangling local names the mm it pointed to.
-        breach = Breach(code: Int32(property.rawValue), reason: reason, mm: mm > dangling ? mm - dangling : mm, site: site)
-        return false
+        .violated(Breach(code: Int32(property.rawValue), reason: reason, mm: mm > dangling ? mm - dangling : mm, site: site))
     }
 
-    func failModel(_ reason: Breach.Reason, site: Int32) -> Bool {
-        breach = Breach(code: Property.modelErrorCode, reason: reason, mm: Ref.none, site: site)
-        return false
+    func failModel(_ reason: Breach.Reason, site: Int32) -> StepOutcome {
+        .violated(Breach(code: Property.modelErrorCode, reason: reason, mm: Ref.none, site: site))
     }
 }

@@ -21,8 +21,9 @@ extension Machine {
 
     /// Runs code from `entry` to its `end`, or in fine mode to the next yield point after
     /// the first instruction that touches the kernel state (a step does one thing: yields
-    /// before it, where only locals moved, are passed). Returns false on a violation.
-    func execute(from entry: Int) -> Bool {
+    /// before it, where only locals moved, are passed). Returns `.done` at the end,
+    /// `.paused` at a yield point, or why the step did not run to either.
+    func execute(from entry: Int) -> StepOutcome {
         var pc = entry
         let r = registers
         let w = work
@@ -37,10 +38,7 @@ extension Machine {
             }
             switch i.operation {
             case .yield:
-                if touched {
-                    pausedAt = i.a
-                    return true
-                }
+                if touched { return .paused(at: i.a) }
             case .constant:
                 r[Int(i.a)] = i.b
             case .move:
@@ -91,15 +89,13 @@ extension Machine {
             case .newMM:
                 let m = allocateMM()
                 if m == Ref.none {
-                    if fine {
-                        blocked = true
-                        return false
-                    }
+                    if fine { return .blocked }
                     return failModel(.noFreeMMSlot, site: i.site)
                 }
                 r[Int(i.a)] = m
             case .free:
-                if !free(r[Int(i.a)], site: i.site) { return false }
+                let freed = free(r[Int(i.a)], site: i.site)
+                guard case .done = freed else { return freed }
             case .exitMmap:
                 let m = r[Int(i.a)]
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.exitMmap), mm: m, site: i.site) }
@@ -124,7 +120,7 @@ extension Machine {
             case .jumpIfLessOrEqual:
                 if r[Int(i.a)] <= r[Int(i.b)] { pc = Int(i.c) }
             case .end:
-                return true
+                return .done
             }
         }
     }

@@ -5,8 +5,8 @@ import ModelLanguage
 ///
 /// `base` holds the state being expanded; each action starts from a copy of it in `work`,
 /// runs the model's code there, and leaves either the successor or, after a violation, the
-/// state as it was at the failing statement (with `breach` set). Nothing is allocated per
-/// action: all buffers are made once, in `init`.
+/// state as it was at the failing statement; it returns a `StepOutcome` saying which.
+/// Nothing is allocated per action: all buffers are made once, in `init`.
 ///
 /// The type is split by concern: this file holds its fields, `init` and the initial state;
 /// `Machine+Actions.swift` the actions and the paused frames of fine mode;
@@ -23,8 +23,6 @@ public final class Machine {
     public let base: UnsafeMutablePointer<Int32>
     /// The state an action works on (unpacked).
     public let work: UnsafeMutablePointer<Int32>
-    /// What the last failed action violated.
-    @exclusivity(unchecked) public internal(set) var breach: Breach?
 
     let code: UnsafeMutablePointer<Instruction>
     /// `model.mmRegisters`, flat: action k's mm registers are
@@ -55,19 +53,11 @@ public final class Machine {
     let oCPUPC: Int, oCPUFrame: Int, oLoaded: Int, oTaskPC: Int, oTaskFrame: Int
     /// The action running (selects the mm registers to mark dangling at a free).
     @exclusivity(unchecked) var action: CompiledModel.ActionKind = .schedule
-    /// Where the last step paused (a yield index), or -1 when its action ran to the end.
-    @exclusivity(unchecked) public internal(set) var pausedAt: Int32 = -1
     /// The statement the last step started with (a site index), or -1.
     @exclusivity(unchecked) public internal(set) var startSite: Int32 = -1
     /// A local that still points to freed mm slot reference m holds m + `dangling`
     /// (past every live reference, and still saying which mm it was).
     public let dangling: Int32
-    /// Fine mode: the last step could not run because it makes a new mm and no mm slot is
-    /// free (an allocation waits for memory): it is not enabled.
-    @exclusivity(unchecked) public internal(set) var blocked = false
-    /// Fine mode with shootdown: the mm whose free the last step waited for, because some
-    /// other CPU still runs on it lazily and has not taken its shootdown IPI (else none).
-    @exclusivity(unchecked) public internal(set) var awaitedShootdown: Int32 = Ref.none
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
@@ -143,8 +133,7 @@ public final class Machine {
     // MARK: The initial state
 
     /// Writes the reference boot (SEMANTICS.md §2.4) into `work` and checks it.
-    public func loadInitialState() -> Bool {
-        breach = nil
+    public func loadInitialState() -> StepOutcome {
         layout.initializeConstants(work)
         for c in 0..<Int(C) {
             work[oCurr + c] = 0
