@@ -48,8 +48,7 @@ public struct KernelState: Sendable, Equatable {
         let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
         let fine = layout.frames != nil
         cpus = (0..<b.cpus).map { c in
-            let e = w[layout.curr + c]
-            var cpu = CPU(curr: e == 0 ? Int32(b.tasks + c) : e - 1, prevMM: w[layout.prevMM + c])
+            var cpu = CPU(curr: layout.currentTask(w, cpu: c), prevMM: w[layout.prevMM + c])
             if fine {
                 cpu.pc = w[layout.cpuPC + c]
                 cpu.frame = (0..<ks).map { w[layout.cpuFrame + c * ks + $0] }
@@ -62,7 +61,9 @@ public struct KernelState: Sendable, Equatable {
             if t < b.tasks {
                 status = w[layout.status + t]
             } else {
-                status = w[layout.curr + t - b.tasks] == 0 ? StateLayout.running : StateLayout.runnable
+                // An idle task runs when it is its CPU's current task.
+                let c = t - b.tasks
+                status = layout.currentTask(w, cpu: c) == Int32(t) ? StateLayout.running : StateLayout.runnable
             }
             var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
                             kthread: t < b.tasks && w[layout.kthread + t] != 0)
@@ -93,7 +94,7 @@ public struct KernelState: Sendable, Equatable {
         let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
         let fine = layout.frames != nil
         for (c, cpu) in cpus.enumerated() {
-            w[layout.curr + c] = cpu.curr >= Int32(b.tasks) ? 0 : cpu.curr + 1
+            w[layout.curr + c] = StateLayout.currField(task: cpu.curr, tasks: Int32(b.tasks))
             w[layout.prevMM + c] = cpu.prevMM
             if fine {
                 w[layout.cpuPC + c] = cpu.pc

@@ -4,9 +4,12 @@ import ModelLanguage
 extension Machine {
     /// The task running on CPU `c` in `base`, as a task id.
     @inline(__always)
-    public func current(_ c: Int) -> Int32 {
-        let e = base[oCurr + c]
-        return e == 0 ? T + Int32(c) : e - 1
+    public func current(_ c: Int) -> Int32 { currentTask(c, in: base) }
+
+    /// The task running on CPU `c` in `w` (`base` or `work`), as a task id (idle(c) = T + c).
+    @inline(__always)
+    func currentTask(_ c: Int, in w: UnsafeMutablePointer<Int32>) -> Int32 {
+        StateLayout.currentTask(curr: w[oCurr + c], cpu: c, tasks: T)
     }
 
     @inline(__always)
@@ -16,8 +19,7 @@ extension Machine {
         if fine {
             loaded = work[oLoaded + c]
         } else {
-            let e = work[oCurr + c]
-            loaded = work[oActive + Int(e == 0 ? T + Int32(c) : e - 1)]
+            loaded = work[oActive + Int(currentTask(c, in: work))]
         }
         startSite = -1
     }
@@ -90,7 +92,7 @@ extension Machine {
                 work[oStatus + p] = StateLayout.runnable
             }
         }
-        work[oCurr + c] = next < T ? next + 1 : 0
+        work[oCurr + c] = StateLayout.currField(task: next, tasks: T)
         if next < T { work[oStatus + Int(next)] = StateLayout.running }
         if work[oActive + Int(next)] == Ref.none {
             return fail(.noUseAfterFree, .runningWithoutActiveMM(task: next), mm: Ref.none, site: scheduleSite)

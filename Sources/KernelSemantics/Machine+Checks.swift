@@ -26,8 +26,7 @@ extension Machine {
                 }
             }
             for c in 0..<Int(C) where (c == Int(cpu) || !fine) && lazilyBorrows(c, m) {
-                let e = w[oCurr + c]
-                w[oActive + (e == 0 ? Int(T) + c : Int(e) - 1)] = Ref.initMM
+                w[oActive + Int(currentTask(c, in: w))] = Ref.initMM
                 if c == Int(cpu) { loaded = Ref.initMM }
             }
         }
@@ -67,8 +66,7 @@ extension Machine {
     /// Whether CPU c's current task runs on `m` lazily (active_mm m, no mm), in `work`.
     @inline(__always)
     func lazilyBorrows(_ c: Int, _ m: Int32) -> Bool {
-        let e = work[oCurr + c]
-        let t = e == 0 ? Int(T) + c : Int(e) - 1
+        let t = Int(currentTask(c, in: work))
         return work[oActive + t] == m && work[oMM + t] == Ref.none
     }
 
@@ -77,8 +75,7 @@ extension Machine {
     func involves(_ c: Int, _ m: Int32) -> Bool {
         let w = work
         if w[oLoaded + c] == m || w[oPrev + c] == m { return true }
-        let e = w[oCurr + c]
-        if w[oActive + (e == 0 ? Int(T) + c : Int(e) - 1)] == m { return true }
+        if w[oActive + Int(currentTask(c, in: w))] == m { return true }
         if w[oCPUPC + c] != 0 && ks > 1 {
             let next = Int(w[oCPUFrame + c * ks + 1])
             if next < Int(T + C) && w[oActive + next] == m { return true }
@@ -91,8 +88,7 @@ extension Machine {
     public func shootdownIPI(cpu c: Int, mm m: Int32) -> StepOutcome {
         begin(c)
         if lazilyBorrows(c, m) {
-            let e = work[oCurr + c]
-            work[oActive + (e == 0 ? Int(T) + c : Int(e) - 1)] = Ref.initMM
+            work[oActive + Int(currentTask(c, in: work))] = Ref.initMM
             loaded = Ref.initMM
         }
         return endStep()
@@ -102,9 +98,9 @@ extension Machine {
     /// action, and its task (if inside a routine) not in an irqs_off region.
     func acceptsInterrupt(_ w: UnsafeMutablePointer<Int32>, _ c: Int) -> Bool {
         if w[oCPUPC + c] != 0 { return false }
-        let e = w[oCurr + c]
-        guard e != 0, w[oTaskPC + Int(e - 1)] != 0 else { return true }
-        return yields[Int(w[oTaskPC + Int(e - 1)] - 1)].preemptible
+        let t = currentTask(c, in: w)
+        guard t < T, w[oTaskPC + Int(t)] != 0 else { return true }
+        return yields[Int(w[oTaskPC + Int(t)] - 1)].preemptible
     }
 
     /// Whether CPU c can take an IPI in the state being expanded.
@@ -162,7 +158,7 @@ extension Machine {
                 let s = w[oStatus + t]
                 running = s == StateLayout.running || s == StateLayout.exiting
             } else {
-                running = w[oCurr + t - Int(T)] == 0
+                running = currentTask(t - Int(T), in: w) == Int32(t)   // idle: when its CPU runs it
             }
             if mm != Ref.none && active != mm {
                 return fail(.activeMMConsistent, .activeMMDiffers(task: Int32(t)), mm: active, site: -1)

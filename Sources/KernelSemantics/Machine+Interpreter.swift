@@ -64,8 +64,7 @@ extension Machine {
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
                 w[oPrev + Int(cpu)] = v
             case .loadCurr:
-                let e = w[oCurr + Int(cpu)]
-                r[Int(i.a)] = e == 0 ? T + cpu : e - 1
+                r[Int(i.a)] = currentTask(Int(cpu), in: w)
             case .loadUsers, .loadCount:
                 let m = r[Int(i.b)]
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
