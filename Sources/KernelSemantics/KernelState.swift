@@ -4,8 +4,7 @@
 /// 0 none, 1 `init_mm`, 2 + i mm slot i (`Ref`). `mms[0]` is `init_mm`, `mms[1 + i]` slot i.
 public struct KernelState: Sendable, Equatable {
     public struct Task: Sendable, Equatable {
-        /// `StateLayout.unused/runnable/running/exiting`; idle tasks: running when current,
-        /// else runnable.
+        /// A `TaskStatus` raw value; idle tasks: running when current, else runnable.
         public var status: Int32
         public var mm: Int32
         public var activeMM: Int32
@@ -63,7 +62,8 @@ public struct KernelState: Sendable, Equatable {
             } else {
                 // An idle task runs when it is its CPU's current task.
                 let c = t - b.tasks
-                status = layout.currentTask(w, cpu: c) == Int32(t) ? StateLayout.running : StateLayout.runnable
+                let running = layout.currentTask(w, cpu: c) == Int32(t)
+                status = (running ? TaskStatus.running : TaskStatus.runnable).rawValue
             }
             var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
                             kthread: t < b.tasks && w[layout.kthread + t] != 0)

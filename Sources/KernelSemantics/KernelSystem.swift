@@ -54,7 +54,7 @@ public final class KernelSystem: TransitionSystem {
         let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive, oUsers = layout.users
         let oKthread = layout.kthread
         var freeTask: Int32 = -1
-        for t in 0..<Int(T) where base[oStatus + t] == StateLayout.unused {
+        for t in 0..<Int(T) where base[oStatus + t] == TaskStatus.unused.rawValue {
             freeTask = Int32(t)
             break
         }
@@ -81,7 +81,7 @@ public final class KernelSystem: TransitionSystem {
                 }
             }
             schedules(c, curr, base, buffer)
-            guard curr < T, base[oStatus + Int(curr)] == StateLayout.running else { continue }
+            guard curr < T, base[oStatus + Int(curr)] == TaskStatus.running.rawValue else { continue }
             let kthread = tracksKthread && base[oKthread + Int(curr)] != 0
             if kthread && base[oMM + Int(curr)] != Ref.none {
                 // A kernel thread inside use_mm may only unuse: no exit, clone or exec.
@@ -137,7 +137,7 @@ public final class KernelSystem: TransitionSystem {
     private func schedules(_ c: Int, _ curr: Int32, _ base: UnsafeMutablePointer<Int32>, _ buffer: SuccessorBuffer) {
         guard actions.contains(.schedule) else { return }
         let oStatus = layout.status
-        for t in 0..<T where base[oStatus + Int(t)] == StateLayout.runnable {
+        for t in 0..<T where base[oStatus + Int(t)] == TaskStatus.runnable.rawValue {
             emit(machine.schedule(cpu: c, next: t), label: Step.schedule(cpu: c, next: t), into: buffer)
         }
         let idle = T + Int32(c)

@@ -24,6 +24,10 @@ extension Machine {
         startSite = -1
     }
 
+    /// Sets task slot t's status in `work`.
+    @inline(__always)
+    func setStatus(_ t: Int, _ s: TaskStatus) { work[oStatus + t] = s.rawValue }
+
     /// The action's inputs, in the registers its code reads them from.
     @inline(__always)
     func inputs(_ a: Int32, _ b: Int32, _ c: Int32) {
@@ -62,7 +66,7 @@ extension Machine {
         begin(c)
         let prev = current(c)
         inputs(prev, next, 0)
-        if fine && next < T { work[oStatus + Int(next)] = StateLayout.running }  // taken by this CPU
+        if fine && next < T { setStatus(Int(next), .running) }  // taken by this CPU
         return afterScheduleStep(c, prev: prev, next: next, run(.schedule, from: model.scheduleEntry))
     }
 
@@ -85,15 +89,15 @@ extension Machine {
     func completeSchedule(_ c: Int, prev: Int32, next: Int32) -> StepOutcome {
         if prev < T {
             let p = Int(prev)
-            if work[oStatus + p] == StateLayout.exiting {
+            if work[oStatus + p] == TaskStatus.exiting.rawValue {
                 let buried = bury(prev, mmSite: exitSite, activeMMSite: scheduleSite)
                 guard case .done = buried else { return buried }
             } else {
-                work[oStatus + p] = StateLayout.runnable
+                setStatus(p, .runnable)
             }
         }
         work[oCurr + c] = StateLayout.currField(task: next, tasks: T)
-        if next < T { work[oStatus + Int(next)] = StateLayout.running }
+        if next < T { setStatus(Int(next), .running) }
         if work[oActive + Int(next)] == Ref.none {
             return fail(.noUseAfterFree, .runningWithoutActiveMM(task: next), mm: Ref.none, site: scheduleSite)
         }
@@ -117,7 +121,7 @@ extension Machine {
     /// The child's slot is taken (in fine mode not schedulable until copy_mm is done).
     func startClone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind) {
         begin(c)
-        work[oStatus + Int(child)] = fine ? StateLayout.forming : StateLayout.runnable
+        setStatus(Int(child), fine ? .forming : .runnable)
         if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
         inputs(parent, child, how.rawValue)
     }
@@ -135,8 +139,8 @@ extension Machine {
             return ran
         }
         switch action {
-        case .exit: work[oStatus + Int(registers[0])] = StateLayout.exiting
-        case .clone: if fine { work[oStatus + Int(registers[1])] = StateLayout.runnable }
+        case .exit: setStatus(Int(registers[0]), .exiting)
+        case .clone: if fine { setStatus(Int(registers[1]), .runnable) }
         case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
         case .cloneFail:
             let buried = bury(registers[1], mmSite: cleanupSite, activeMMSite: cleanupSite)
@@ -215,7 +219,7 @@ extension Machine {
         if work[oActive + k] != Ref.none {
             return fail(.noLeak, .deadTaskHolds(task: t, activeMM: true), mm: work[oActive + k], site: activeMMSite)
         }
-        work[oStatus + k] = StateLayout.unused
+        setStatus(k, .unused)
         work[oKthread + k] = 0
         return .done
     }

@@ -156,7 +156,7 @@ extension Machine {
             let running: Bool
             if t < Int(T) {
                 let s = w[oStatus + t]
-                running = s == StateLayout.running || s == StateLayout.exiting
+                running = s == TaskStatus.running.rawValue || s == TaskStatus.exiting.rawValue
             } else {
                 running = currentTask(t - Int(T), in: w) == Int32(t)   // idle: when its CPU runs it
             }

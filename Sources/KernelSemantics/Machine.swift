@@ -143,14 +143,14 @@ public final class Machine {
         if fine {
             for c in 0..<Int(C) { work[oLoaded + c] = Ref.initMM }
         }
-        work[oStatus] = StateLayout.runnable
+        work[oStatus] = TaskStatus.runnable.rawValue
         work[oMM] = Ref.slot(0)
         work[oActive] = Ref.slot(0)
         work[oLive + 1] = 1
         work[oUsers + 1] = 1
         work[oCount + 1] = 1
         if T >= 2 {
-            work[oStatus + 1] = StateLayout.runnable
+            work[oStatus + 1] = TaskStatus.runnable.rawValue
             if tracksKthread { work[oKthread + 1] = 1 }   // kthreadd
         }
         return checkState()

@@ -5,7 +5,7 @@
 /// (0 = `init_mm`, 1 + i = mm slot i):
 /// - `mm[T+C]`, `activeMM[T+C]`: mm references (0 none, 1 init_mm, 2 + i slot i);
 ///   idle tasks' `mm` is always none and not packed;
-/// - `status[T]`: 0 unused, 1 runnable, 2 running, 3 exiting;
+/// - `status[T]`: a `TaskStatus` raw value: 0 unused, 1 runnable, 2 running, 3 exiting;
 /// - `curr[C]`: 0 the CPU's idle task, 1 + t slot task t; `prevMM[C]`;
 /// - `mmLive[M+1]`, `users[M+1]`, `count[M+1]`: `init_mm`'s liveness and users are
 ///   constants (not packed); its count is packed;
@@ -65,9 +65,11 @@ public struct StateLayout: Sendable {
     /// Largest packed width this version accepts.
     public static let maxWords = 16
 
-    public static let unused: Int32 = 0, runnable: Int32 = 1, running: Int32 = 2, exiting: Int32 = 3
-    /// Fine mode: a clone's child before copy_mm has finished (not yet schedulable).
-    public static let forming: Int32 = 4
+    /// The raw `TaskStatus` values, for code outside this module that compares a
+    /// `KernelState.Task.status` (the trace renderer). New code uses `TaskStatus`.
+    public static let unused = TaskStatus.unused.rawValue, runnable = TaskStatus.runnable.rawValue,
+                      running = TaskStatus.running.rawValue, exiting = TaskStatus.exiting.rawValue,
+                      forming = TaskStatus.forming.rawValue
     /// `init_mm`'s constant mm_users (the kernel's static value).
     public static let initMMUsers: Int32 = 2
 

@@ -284,3 +284,31 @@ struct Harness {
         #expect(StepOutcome.paused(at: 3).pausedAt == 3 && StepOutcome.done.pausedAt == -1)
     }
 }
+
+@Suite struct EncodingTests {
+    /// The compiler emits none and init_mm with its own constants (ModelLanguage does not
+    /// depend on KernelSemantics): they must be the machine's.
+    @Test func theCompilersMMConstantsAreRefs() {
+        #expect(Constant.none == Ref.none)
+        #expect(Constant.initMM == Ref.initMM)
+        #expect(Ref.slot(0) == Ref.initMM + 1)
+    }
+
+    @Test func taskStatusesKeepTheirStoredValues() {
+        #expect(TaskStatus.allCases.map(\.rawValue) == [0, 1, 2, 3, 4])
+        #expect([StateLayout.unused, StateLayout.runnable, StateLayout.running, StateLayout.exiting, StateLayout.forming]
+                == TaskStatus.allCases.map(\.rawValue))
+    }
+
+    /// curr: 0 is the CPU's idle task (T + c), 1 + t slot task t; decoding inverts encoding.
+    @Test func theCurrEncodingRoundTrips() {
+        let tasks: Int32 = 3
+        for c in 0..<2 {
+            #expect(StateLayout.currentTask(curr: 0, cpu: c, tasks: tasks) == tasks + Int32(c))
+            for t in [0, 1, 2, tasks + Int32(c)] {
+                let e = StateLayout.currField(task: t, tasks: tasks)
+                #expect(StateLayout.currentTask(curr: e, cpu: c, tasks: tasks) == t)
+            }
+        }
+    }
+}
