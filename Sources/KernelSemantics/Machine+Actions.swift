@@ -2,6 +2,8 @@ import ModelLanguage
 
 /// The actions: each runs one step of a model action on `work`, starting from `base`.
 extension Machine {
+    // MARK: Starting and ending a step
+
     /// The task running on CPU `c` in `base`, as a task id.
     @inline(__always)
     public func current(_ c: Int) -> Int32 { currentTask(c, in: base) }
@@ -12,6 +14,8 @@ extension Machine {
         StateLayout.currentTask(curr: w[oCurr + c], cpu: c, tasks: T)
     }
 
+    /// Starts a step on CPU c: `work` becomes a copy of `base`, and the mm loaded on c is
+    /// taken from it.
     @inline(__always)
     func begin(_ c: Int) {
         work.update(from: base, count: layout.fieldCount)
@@ -58,6 +62,8 @@ extension Machine {
         guard case .done = verdict else { return verdict }
         return ran
     }
+
+    // MARK: The actions
 
     /// schedule(c, next): context_switch(prev, next), finish_task_switch(prev), then the
     /// switch itself. In fine mode this starts the action (a preemption when the current
@@ -118,12 +124,48 @@ extension Machine {
         return afterTaskStep(parent, run(.clone, from: model.cloneEntry))
     }
 
+    /// clone_fail(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how),
+    /// then the error path bad_fork_cleanup_mm(child). The child never runs: its slot is
+    /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
+    /// otherwise, as for a dead task at its final switch).
+    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
+        startClone(c, parent, child, how)
+        return afterTaskStep(parent, run(.cloneFail, from: model.cloneFailEntry))
+    }
+
     /// The child's slot is taken (in fine mode not schedulable until copy_mm is done).
     func startClone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind) {
         begin(c)
         setStatus(Int(child), fine ? .forming : .runnable)
         if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
         inputs(parent, child, how.rawValue)
+    }
+
+    /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
+    /// with users > 0: mmget(m), then kthread_use_mm(t, m).
+    public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> StepOutcome {
+        begin(c)
+        inputs(t, m, 0)
+        return afterTaskStep(t, run(.useMM, from: model.useMMEntry))
+    }
+
+    /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
+    /// mmput(m), with m = t.mm.
+    public func unuseMM(cpu c: Int, task t: Int32) -> StepOutcome {
+        begin(c)
+        inputs(t, work[oMM + Int(t)], 0)
+        return afterTaskStep(t, run(.unuseMM, from: model.unuseMMEntry))
+    }
+
+    /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
+    /// exec_mmap(t, new). The caller guarantees a free mm slot. A task that execs is no
+    /// longer a kernel thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
+    public func exec(cpu c: Int, task t: Int32) -> StepOutcome {
+        begin(c)
+        let m = allocateMM()
+        if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
+        inputs(t, m, 0)
+        return afterTaskStep(t, run(.exec, from: model.execEntry))
     }
 
     /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
@@ -149,6 +191,24 @@ extension Machine {
         }
         return endStep()
     }
+
+    /// A dead task (an exiting one at its final switch, a failed clone's child): it must
+    /// hold nothing by now (a no-leak violation reported at `mmSite` or `activeMMSite`
+    /// otherwise), and its slot is cleared.
+    func bury(_ t: Int32, mmSite: Int32, activeMMSite: Int32) -> StepOutcome {
+        let k = Int(t)
+        if work[oMM + k] != Ref.none {
+            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: false), mm: work[oMM + k], site: mmSite)
+        }
+        if work[oActive + k] != Ref.none {
+            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: true), mm: work[oActive + k], site: activeMMSite)
+        }
+        setStatus(k, .unused)
+        work[oKthread + k] = 0
+        return .done
+    }
+
+    // MARK: Fine mode: going on from a pause
 
     /// Fine mode: the next step of whatever is in progress on CPU c — its schedule action,
     /// or the current task's paused exit, clone or exec (also after the task was switched
@@ -197,57 +257,5 @@ extension Machine {
             work[frame + j] = 0
         }
         return y
-    }
-
-    /// clone_fail(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how),
-    /// then the error path bad_fork_cleanup_mm(child). The child never runs: its slot is
-    /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
-    /// otherwise, as for a dead task at its final switch).
-    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
-        startClone(c, parent, child, how)
-        return afterTaskStep(parent, run(.cloneFail, from: model.cloneFailEntry))
-    }
-
-    /// A dead task (an exiting one at its final switch, a failed clone's child): it must
-    /// hold nothing by now (a no-leak violation reported at `mmSite` or `activeMMSite`
-    /// otherwise), and its slot is cleared.
-    func bury(_ t: Int32, mmSite: Int32, activeMMSite: Int32) -> StepOutcome {
-        let k = Int(t)
-        if work[oMM + k] != Ref.none {
-            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: false), mm: work[oMM + k], site: mmSite)
-        }
-        if work[oActive + k] != Ref.none {
-            return fail(.noLeak, .deadTaskHolds(task: t, activeMM: true), mm: work[oActive + k], site: activeMMSite)
-        }
-        setStatus(k, .unused)
-        work[oKthread + k] = 0
-        return .done
-    }
-
-    /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
-    /// with users > 0: mmget(m), then kthread_use_mm(t, m).
-    public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> StepOutcome {
-        begin(c)
-        inputs(t, m, 0)
-        return afterTaskStep(t, run(.useMM, from: model.useMMEntry))
-    }
-
-    /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
-    /// mmput(m), with m = t.mm.
-    public func unuseMM(cpu c: Int, task t: Int32) -> StepOutcome {
-        begin(c)
-        inputs(t, work[oMM + Int(t)], 0)
-        return afterTaskStep(t, run(.unuseMM, from: model.unuseMMEntry))
-    }
-
-    /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
-    /// exec_mmap(t, new). The caller guarantees a free mm slot. A task that execs is no
-    /// longer a kernel thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
-    public func exec(cpu c: Int, task t: Int32) -> StepOutcome {
-        begin(c)
-        let m = allocateMM()
-        if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
-        inputs(t, m, 0)
-        return afterTaskStep(t, run(.exec, from: model.execEntry))
     }
 }

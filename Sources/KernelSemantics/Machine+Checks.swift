@@ -3,6 +3,8 @@ import ModelLanguage
 /// The checks: free and what it checks, the shootdown, the dangling marks, the properties
 /// of the state between steps, and how a violation is recorded.
 extension Machine {
+    // MARK: free
+
     /// free(m), with the checks of SEMANTICS.md §6.3 in their order: use-after-free, then
     /// no-free-while-borrowed, then free-at-zero. In the shootdown variant, every CPU whose
     /// current task borrows the live mm lazily (active_mm m, mm none) is first switched to
@@ -63,6 +65,8 @@ extension Machine {
         return .done
     }
 
+    // MARK: The lazy-TLB shootdown
+
     /// Whether CPU c's current task runs on `m` lazily (active_mm m, no mm), in `work`.
     @inline(__always)
     func lazilyBorrows(_ c: Int, _ m: Int32) -> Bool {
@@ -111,6 +115,8 @@ extension Machine {
         let t = Int(current(c))
         return base[oActive + t] == m && base[oMM + t] == Ref.none
     }
+
+    // MARK: Dangling marks
 
     /// A local still pointing to a freed mm is not a holder, and using it is a use after
     /// free even once the slot is reused: every mm register of the running action, and in
@@ -170,12 +176,16 @@ extension Machine {
         return .done
     }
 
+    // MARK: Violations
+
+    /// The outcome of a step that violates `property` at statement `site` (-1: between steps).
     @inline(__always)
     func fail(_ property: Property, _ reason: Breach.Reason, mm: Int32, site: Int32) -> StepOutcome {
         // A dangling local names the mm it pointed to.
         .violated(Breach(code: Int32(property.rawValue), reason: reason, mm: mm > dangling ? mm - dangling : mm, site: site))
     }
 
+    /// The outcome of a step whose model code cannot run (not a property of the kernel).
     func failModel(_ reason: Breach.Reason, site: Int32) -> StepOutcome {
         .violated(Breach(code: Property.modelErrorCode, reason: reason, mm: Ref.none, site: site))
     }
