@@ -60,9 +60,8 @@ public struct KernelState: Sendable, Equatable {
             if t < b.tasks {
                 status = w[layout.status + t]
             } else {
-                // An idle task runs when it is its CPU's current task.
-                let c = t - b.tasks
-                let running = layout.currentTask(w, cpu: c) == Int32(t)
+                // An idle task runs when its CPU runs it.
+                let running = w[layout.curr + t - b.tasks] == StateLayout.idleCurr
                 status = (running ? TaskStatus.running : TaskStatus.runnable).rawValue
             }
             var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],

@@ -158,8 +158,10 @@ public final class KernelSystem: TransitionSystem {
              label: Step.cloneFail(cpu: c, parent: parent, child: child, how: how), into: buffer)
     }
 
-    /// A step that makes a new mm while no slot is free, or frees an mm another CPU still
-    /// runs on lazily under shootdown, waits (fine mode): not enabled.
+    /// Adds a step's successor, or its violation, to `buffer`. A step that waits (fine
+    /// mode) is not enabled and adds nothing: one that makes a new mm while no slot is
+    /// free, or one that frees an mm another CPU may still run on under shootdown (that mm
+    /// is noted in `awaited`, so the CPUs' IPIs are offered).
     @inline(__always)
     private func emit(_ outcome: StepOutcome, label: UInt32, into buffer: SuccessorBuffer) {
         switch outcome {

@@ -164,7 +164,7 @@ extension Machine {
                 let s = w[oStatus + t]
                 running = s == TaskStatus.running.rawValue || s == TaskStatus.exiting.rawValue
             } else {
-                running = currentTask(t - Int(T), in: w) == Int32(t)   // idle: when its CPU runs it
+                running = w[oCurr + t - Int(T)] == StateLayout.idleCurr   // idle: when its CPU runs it
             }
             if mm != Ref.none && active != mm {
                 return fail(.activeMMConsistent, .activeMMDiffers(task: Int32(t)), mm: active, site: -1)

@@ -136,7 +136,7 @@ public final class Machine {
     public func loadInitialState() -> StepOutcome {
         layout.initializeConstants(work)
         for c in 0..<Int(C) {
-            work[oCurr + c] = StateLayout.currField(task: T + Int32(c), tasks: T)   // idle(c)
+            work[oCurr + c] = StateLayout.idleCurr
             work[oActive + Int(T) + c] = Ref.initMM
         }
         work[oCount] = C + 1

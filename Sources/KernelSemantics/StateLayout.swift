@@ -178,14 +178,17 @@ public struct StateLayout: Sendable {
 // MARK: The curr encoding
 
 extension StateLayout {
-    /// The task CPU c runs, from its `curr` field `e`: 0 is the CPU's idle task (task id
-    /// `tasks + c`), 1 + t is slot task t. The one place the encoding is decoded.
-    @inline(__always)
-    static func currentTask(curr e: Int32, cpu c: Int, tasks: Int32) -> Int32 { e == 0 ? tasks + Int32(c) : e - 1 }
+    /// The `curr` field of a CPU that runs its idle task.
+    static let idleCurr: Int32 = 0
 
-    /// The `curr` field naming task t (an idle task, t >= `tasks`, is 0).
+    /// The task CPU c runs, from its `curr` field `e`: `idleCurr` is the CPU's idle task
+    /// (task id `tasks + c`), 1 + t is slot task t. The one place the encoding is decoded.
     @inline(__always)
-    static func currField(task t: Int32, tasks: Int32) -> Int32 { t < tasks ? t + 1 : 0 }
+    static func currentTask(curr e: Int32, cpu c: Int, tasks: Int32) -> Int32 { e == idleCurr ? tasks + Int32(c) : e - 1 }
+
+    /// The `curr` field naming task t (an idle task, t >= `tasks`, is `idleCurr`).
+    @inline(__always)
+    static func currField(task t: Int32, tasks: Int32) -> Int32 { t < tasks ? t + 1 : idleCurr }
 
     /// The task CPU c runs in the unpacked state `w`, as a task id (idle(c) = T + c).
     @inline(__always)

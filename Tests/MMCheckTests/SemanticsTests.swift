@@ -304,6 +304,7 @@ struct Harness {
     @Test func theCurrEncodingRoundTrips() {
         let tasks: Int32 = 3
         for c in 0..<2 {
+            #expect(StateLayout.idleCurr == 0)
             #expect(StateLayout.currentTask(curr: 0, cpu: c, tasks: tasks) == tasks + Int32(c))
             for t in [0, 1, 2, tasks + Int32(c)] {
                 let e = StateLayout.currField(task: t, tasks: tasks)
