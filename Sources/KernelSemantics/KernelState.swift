@@ -4,8 +4,7 @@
 /// 0 none, 1 `init_mm`, 2 + i mm slot i (`Ref`). `mms[0]` is `init_mm`, `mms[1 + i]` slot i.
 public struct KernelState: Sendable, Equatable {
     public struct Task: Sendable, Equatable {
-        /// `StateLayout.unused/runnable/running/exiting`; idle tasks: running when current,
-        /// else runnable.
+        /// A `TaskStatus` raw value; idle tasks: running when current, else runnable.
         public var status: Int32
         public var mm: Int32
         public var activeMM: Int32
@@ -48,8 +47,7 @@ public struct KernelState: Sendable, Equatable {
         let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
         let fine = layout.frames != nil
         cpus = (0..<b.cpus).map { c in
-            let e = w[layout.curr + c]
-            var cpu = CPU(curr: e == 0 ? Int32(b.tasks + c) : e - 1, prevMM: w[layout.prevMM + c])
+            var cpu = CPU(curr: layout.currentTask(w, cpu: c), prevMM: w[layout.prevMM + c])
             if fine {
                 cpu.pc = w[layout.cpuPC + c]
                 cpu.frame = (0..<ks).map { w[layout.cpuFrame + c * ks + $0] }
@@ -62,7 +60,9 @@ public struct KernelState: Sendable, Equatable {
             if t < b.tasks {
                 status = w[layout.status + t]
             } else {
-                status = w[layout.curr + t - b.tasks] == 0 ? StateLayout.running : StateLayout.runnable
+                // An idle task runs when its CPU runs it.
+                let running = w[layout.curr + t - b.tasks] == StateLayout.idleCurr
+                status = (running ? TaskStatus.running : TaskStatus.runnable).rawValue
             }
             var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
                             kthread: t < b.tasks && w[layout.kthread + t] != 0)
@@ -93,7 +93,7 @@ public struct KernelState: Sendable, Equatable {
         let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
         let fine = layout.frames != nil
         for (c, cpu) in cpus.enumerated() {
-            w[layout.curr + c] = cpu.curr >= Int32(b.tasks) ? 0 : cpu.curr + 1
+            w[layout.curr + c] = StateLayout.currField(task: cpu.curr, tasks: Int32(b.tasks))
             w[layout.prevMM + c] = cpu.prevMM
             if fine {
                 w[layout.cpuPC + c] = cpu.pc

@@ -35,8 +35,7 @@ public final class KernelSystem: TransitionSystem {
     }
 
     public func initialStates(into buffer: SuccessorBuffer) {
-        let ok = machine.loadInitialState()
-        emit(ok, label: 0, into: buffer)
+        emit(machine.loadInitialState(), label: 0, into: buffer)
     }
 
     public func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {
@@ -55,7 +54,7 @@ public final class KernelSystem: TransitionSystem {
         let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive, oUsers = layout.users
         let oKthread = layout.kthread
         var freeTask: Int32 = -1
-        for t in 0..<Int(T) where base[oStatus + t] == StateLayout.unused {
+        for t in 0..<Int(T) where base[oStatus + t] == TaskStatus.unused.rawValue {
             freeTask = Int32(t)
             break
         }
@@ -82,7 +81,7 @@ public final class KernelSystem: TransitionSystem {
                 }
             }
             schedules(c, curr, base, buffer)
-            guard curr < T, base[oStatus + Int(curr)] == StateLayout.running else { continue }
+            guard curr < T, base[oStatus + Int(curr)] == TaskStatus.running.rawValue else { continue }
             let kthread = tracksKthread && base[oKthread + Int(curr)] != 0
             if kthread && base[oMM + Int(curr)] != Ref.none {
                 // A kernel thread inside use_mm may only unuse: no exit, clone or exec.
@@ -138,7 +137,7 @@ public final class KernelSystem: TransitionSystem {
     private func schedules(_ c: Int, _ curr: Int32, _ base: UnsafeMutablePointer<Int32>, _ buffer: SuccessorBuffer) {
         guard actions.contains(.schedule) else { return }
         let oStatus = layout.status
-        for t in 0..<T where base[oStatus + Int(t)] == StateLayout.runnable {
+        for t in 0..<T where base[oStatus + Int(t)] == TaskStatus.runnable.rawValue {
             emit(machine.schedule(cpu: c, next: t), label: Step.schedule(cpu: c, next: t), into: buffer)
         }
         let idle = T + Int32(c)
@@ -159,25 +158,29 @@ public final class KernelSystem: TransitionSystem {
              label: Step.cloneFail(cpu: c, parent: parent, child: child, how: how), into: buffer)
     }
 
-    /// A step that makes a new mm while no slot is free, or frees an mm another CPU still
-    /// runs on lazily under shootdown, waits (fine mode): not enabled.
+    /// Adds a step's successor, or its violation, to `buffer`. A step that waits (fine
+    /// mode) is not enabled and adds nothing: one that makes a new mm while no slot is
+    /// free, or one that frees an mm another CPU may still run on under shootdown (that mm
+    /// is noted in `awaited`, so the CPUs' IPIs are offered).
     @inline(__always)
-    private func emit(_ ok: Bool, label: UInt32, into buffer: SuccessorBuffer) {
-        if !ok && machine.blocked {
-            if machine.awaitedShootdown != Ref.none { awaited |= 1 << UInt64(machine.awaitedShootdown) }
-            return
-        }
-        let out = buffer.nextState()
-        if ok {
+    private func emit(_ outcome: StepOutcome, label: UInt32, into buffer: SuccessorBuffer) {
+        switch outcome {
+        case .done, .paused:
+            let out = buffer.nextState()
             layout.pack(machine.work, into: out)
             buffer.commit(label: label)
-        } else {
-            buffer.commit(label: label, violation: machine.breach?.code ?? Property.modelErrorCode)
+        case .violated(let breach):
+            _ = buffer.nextState()
+            buffer.commit(label: label, violation: breach.code)
+        case .blocked:
+            return
+        case .awaitingShootdown(let m):
+            awaited |= 1 << UInt64(m)
         }
     }
 
-    /// Runs one step on the machine's base state (for replay). Returns false on a violation.
-    public func run(_ step: Step) -> Bool {
+    /// Runs one step on the machine's base state (for replay).
+    public func run(_ step: Step) -> StepOutcome {
         switch step.kind {
         case .schedule: return machine.schedule(cpu: step.cpu, next: step.task)
         case .exit: return machine.exit(cpu: step.cpu, task: step.task)

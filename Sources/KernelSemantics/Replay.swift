@@ -49,9 +49,9 @@ public struct Replay: Sendable {
     public init(system: KernelSystem, path: [UInt32]) throws(Failure) {
         let layout = system.layout
         let machine = system.machine
-        let ok = machine.loadInitialState()
+        let boot = machine.loadInitialState()
         initial = KernelState(layout: layout, fields: machine.work)
-        initialBreach = ok ? nil : machine.breach
+        initialBreach = boot.breach
         entries = []
         var words = [UInt64](repeating: 0, count: layout.words)
         words.withUnsafeMutableBufferPointer { layout.pack(machine.work, into: $0.baseAddress!) }
@@ -68,12 +68,12 @@ public struct Replay: Sendable {
             let prev = machine.current(step.cpu)
             let preemptedAt = step.kind == .schedule ? machine.taskPausedAt(prev) : -1
             let before = KernelState(layout: layout, fields: machine.base)
-            let ok = system.run(step)
+            let outcome = system.run(step)
             let after = KernelState(layout: layout, fields: machine.work)
-            entries.append(Entry(step: step, prev: prev, before: before, after: after, breach: ok ? nil : machine.breach,
-                                 site: machine.fine ? machine.startSite : -1, pausedAt: machine.pausedAt,
+            entries.append(Entry(step: step, prev: prev, before: before, after: after, breach: outcome.breach,
+                                 site: machine.fine ? machine.startSite : -1, pausedAt: outcome.pausedAt,
                                  preemptedAt: preemptedAt))
-            if ok {
+            if outcome.ran {
                 words = [UInt64](repeating: 0, count: layout.words)
                 words.withUnsafeMutableBufferPointer { layout.pack(machine.work, into: $0.baseAddress!) }
             }

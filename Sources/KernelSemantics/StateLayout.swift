@@ -5,7 +5,7 @@
 /// (0 = `init_mm`, 1 + i = mm slot i):
 /// - `mm[T+C]`, `activeMM[T+C]`: mm references (0 none, 1 init_mm, 2 + i slot i);
 ///   idle tasks' `mm` is always none and not packed;
-/// - `status[T]`: 0 unused, 1 runnable, 2 running, 3 exiting;
+/// - `status[T]`: a `TaskStatus` raw value: 0 unused, 1 runnable, 2 running, 3 exiting;
 /// - `curr[C]`: 0 the CPU's idle task, 1 + t slot task t; `prevMM[C]`;
 /// - `mmLive[M+1]`, `users[M+1]`, `count[M+1]`: `init_mm`'s liveness and users are
 ///   constants (not packed); its count is packed;
@@ -65,9 +65,11 @@ public struct StateLayout: Sendable {
     /// Largest packed width this version accepts.
     public static let maxWords = 16
 
-    public static let unused: Int32 = 0, runnable: Int32 = 1, running: Int32 = 2, exiting: Int32 = 3
-    /// Fine mode: a clone's child before copy_mm has finished (not yet schedulable).
-    public static let forming: Int32 = 4
+    /// The raw `TaskStatus` values, for code outside this module that compares a
+    /// `KernelState.Task.status` (the trace renderer). New code uses `TaskStatus`.
+    public static let unused = TaskStatus.unused.rawValue, runnable = TaskStatus.runnable.rawValue,
+                      running = TaskStatus.running.rawValue, exiting = TaskStatus.exiting.rawValue,
+                      forming = TaskStatus.forming.rawValue
     /// `init_mm`'s constant mm_users (the kernel's static value).
     public static let initMMUsers: Int32 = 2
 
@@ -170,5 +172,27 @@ public struct StateLayout: Sendable {
                 w[Int(f.offset)] = Int32(truncatingIfNeeded: (s[Int(f.word)] &>> f.shift) & f.mask)
             }
         }
+    }
+}
+
+// MARK: The curr encoding
+
+extension StateLayout {
+    /// The `curr` field of a CPU that runs its idle task.
+    static let idleCurr: Int32 = 0
+
+    /// The task CPU c runs, from its `curr` field `e`: `idleCurr` is the CPU's idle task
+    /// (task id `tasks + c`), 1 + t is slot task t. The one place the encoding is decoded.
+    @inline(__always)
+    static func currentTask(curr e: Int32, cpu c: Int, tasks: Int32) -> Int32 { e == idleCurr ? tasks + Int32(c) : e - 1 }
+
+    /// The `curr` field naming task t (an idle task, t >= `tasks`, is `idleCurr`).
+    @inline(__always)
+    static func currField(task t: Int32, tasks: Int32) -> Int32 { t < tasks ? t + 1 : idleCurr }
+
+    /// The task CPU c runs in the unpacked state `w`, as a task id (idle(c) = T + c).
+    @inline(__always)
+    func currentTask(_ w: UnsafePointer<Int32>, cpu c: Int) -> Int32 {
+        StateLayout.currentTask(curr: w[curr + c], cpu: c, tasks: Int32(bounds.tasks))
     }
 }

@@ -130,8 +130,8 @@ public final class Symmetry {
         let sec = secondary[Symmetry.taskSort], cpuMap = map[Symmetry.cpuSort]
         sec.update(repeating: 0, count: max(T, 1))
         for c in 0..<C {
-            let e = src[layout.curr + c]
-            if e != 0 { sec[Int(e) - 1] = 1 + cpuMap[c] }
+            let t = Int(layout.currentTask(src, cpu: c))
+            if t < T { sec[t] = 1 + cpuMap[c] }
         }
     }
 
@@ -190,8 +190,8 @@ public final class Symmetry {
             mmRef(src[layout.activeMM + id])
         }
         for c in 0..<C {
-            let e = src[layout.curr + c]
-            if e != 0 { taskRefs[Int(e) - 1] += 1 }
+            let t = Int(layout.currentTask(src, cpu: c))
+            if t < T { taskRefs[t] += 1 }
             mmRef(src[layout.prevMM + c])
         }
         guard layout.frames != nil else { return }
@@ -270,8 +270,8 @@ public final class Symmetry {
         }
         for c in 0..<C {
             var h: UInt64 = 43
-            let e = src[layout.curr + c]
-            h = Symmetry.mix(h, e == 0 ? 0 : Symmetry.mix(1, taskKeys[Int(e) - 1]))
+            let t = Int(layout.currentTask(src, cpu: c))
+            h = Symmetry.mix(h, t >= T ? 0 : Symmetry.mix(1, taskKeys[t]))
             h = Symmetry.mix(h, refKey(src[layout.prevMM + c]))
             h = Symmetry.mix(h, refKey(src[layout.activeMM + T + c]))
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.cpuSort][c])))
@@ -436,8 +436,9 @@ public final class Symmetry {
             let n = cpuMap[c]
             dst[layout.mm + T + n] = ref(src[layout.mm + T + c])
             dst[layout.activeMM + T + n] = ref(src[layout.activeMM + T + c])
-            let e = src[layout.curr + c]
-            dst[layout.curr + n] = e == 0 ? 0 : Int32(1 + taskMap[Int(e) - 1])
+            // The CPU's idle task is renamed with the CPU (to T + n); a slot task by taskMap.
+            let t = Int(layout.currentTask(src, cpu: c))
+            dst[layout.curr + n] = StateLayout.currField(task: t < T ? Int32(taskMap[t]) : Int32(T + n), tasks: Int32(T))
             dst[layout.prevMM + n] = ref(src[layout.prevMM + c])
             if layout.frames != nil {
                 let pc = src[layout.cpuPC + c]

@@ -34,9 +34,9 @@ struct ExtensionHarness {
     }
 
     /// Loads the state and runs one action on the machine; the breach, or nil.
-    func run(_ action: (Machine) -> Bool) -> Breach? {
+    func run(_ action: (Machine) -> StepOutcome) -> Breach? {
         state.write(layout: machine.layout, into: machine.base)
-        return action(machine) ? nil : machine.breach
+        return action(machine).breach
     }
 
     var after: KernelState { KernelState(layout: machine.layout, fields: machine.work) }
@@ -145,7 +145,7 @@ struct ExtensionHarness {
         #expect((plain.layout.bits, plain.layout.words) == (71, 2))
         #expect((exec.layout.bits, exec.layout.words) == (71, 2))
         #expect((all.layout.bits, all.layout.words) == (74, 2))
-        #expect(plain.loadInitialState() && all.loadInitialState())
+        #expect(plain.loadInitialState() == .done && all.loadInitialState() == .done)
         #expect(KernelState(layout: plain.layout, fields: plain.work).tasks[1].kthread == false)
         let boot = KernelState(layout: all.layout, fields: all.work)
         #expect(boot.tasks.map(\.kthread) == [false, true, false, false, false])
@@ -156,9 +156,9 @@ struct ExtensionHarness {
         h.state.tasks.insert(.init(status: StateLayout.unused, mm: Ref.none, activeMM: Ref.none), at: 2)
         let bounds = Bounds(cpus: 2, tasks: 3, mms: 2)
         let machine = Machine(model: Self.all, bounds: bounds)
-        func run(_ s: KernelState, _ action: (Machine) -> Bool) -> KernelState? {
+        func run(_ s: KernelState, _ action: (Machine) -> StepOutcome) -> KernelState? {
             s.write(layout: machine.layout, into: machine.base)
-            return action(machine) ? KernelState(layout: machine.layout, fields: machine.work) : nil
+            return action(machine).ran ? KernelState(layout: machine.layout, fields: machine.work) : nil
         }
         let kchild = run(h.state) { $0.clone(cpu: 1, parent: 1, child: 2, how: .kthread) }
         #expect(kchild?.tasks[2] == .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none, kthread: true))

@@ -38,13 +38,13 @@ struct Harness {
     /// Runs exit(init) on cpu0; returns the breach (nil if the step completed).
     func exit() -> Breach? {
         state.write(layout: machine.layout, into: machine.base)
-        return machine.exit(cpu: 0, task: Harness.initTask) ? nil : machine.breach
+        return machine.exit(cpu: 0, task: Harness.initTask).breach
     }
 
     /// Runs schedule(cpu0, next); returns the breach (nil if the step completed).
     func schedule(_ next: Int32) -> Breach? {
         state.write(layout: machine.layout, into: machine.base)
-        return machine.schedule(cpu: 0, next: next) ? nil : machine.breach
+        return machine.schedule(cpu: 0, next: next).breach
     }
 
     var after: KernelState { KernelState(layout: machine.layout, fields: machine.work) }
@@ -243,7 +243,7 @@ struct Harness {
     @Test func theInitialStateIsTheReferenceBoot() throws {
         let model = try Fixture.load("models/linux-6.mmc")
         let machine = Machine(model: model, bounds: Bounds(cpus: 2, tasks: 3, mms: 2))
-        #expect(machine.loadInitialState())
+        #expect(machine.loadInitialState() == .done)
         let s = KernelState(layout: machine.layout, fields: machine.work)
         #expect(s.cpus == [.init(curr: 3, prevMM: Ref.none), .init(curr: 4, prevMM: Ref.none)])
         #expect(s.tasks[0] == .init(status: StateLayout.runnable, mm: Ref.slot(0), activeMM: Ref.slot(0)))
@@ -265,5 +265,51 @@ struct Harness {
         var other = h.state
         other.mms[1].count = 2
         #expect(other.packed(layout: layout) != words)
+    }
+}
+
+@Suite struct StepOutcomeTests {
+    /// Every action returns one: it must stay a small plain value (no references, nothing
+    /// allocated), so returning it costs no more than the flags it replaced.
+    @Test func isASmallPlainValue() {
+        #expect(_isPOD(StepOutcome.self))
+        #expect(MemoryLayout<StepOutcome>.size <= 32)
+    }
+
+    @Test func accessors() {
+        let b = Breach(code: Property.modelErrorCode, reason: .noFreeMMSlot, mm: Ref.none, site: -1)
+        #expect(StepOutcome.done.ran && StepOutcome.paused(at: 3).ran)
+        #expect(!StepOutcome.violated(b).ran && !StepOutcome.blocked.ran && !StepOutcome.awaitingShootdown(mm: 2).ran)
+        #expect(StepOutcome.violated(b).breach == b && StepOutcome.blocked.breach == nil)
+        #expect(StepOutcome.paused(at: 3).pausedAt == 3 && StepOutcome.done.pausedAt == -1)
+    }
+}
+
+@Suite struct EncodingTests {
+    /// The compiler emits none and init_mm with its own constants (ModelLanguage does not
+    /// depend on KernelSemantics): they must be the machine's.
+    @Test func theCompilersMMConstantsAreRefs() {
+        #expect(Constant.none == Ref.none)
+        #expect(Constant.initMM == Ref.initMM)
+        #expect(Ref.slot(0) == Ref.initMM + 1)
+    }
+
+    @Test func taskStatusesKeepTheirStoredValues() {
+        #expect(TaskStatus.allCases.map(\.rawValue) == [0, 1, 2, 3, 4])
+        #expect([StateLayout.unused, StateLayout.runnable, StateLayout.running, StateLayout.exiting, StateLayout.forming]
+                == TaskStatus.allCases.map(\.rawValue))
+    }
+
+    /// curr: 0 is the CPU's idle task (T + c), 1 + t slot task t; decoding inverts encoding.
+    @Test func theCurrEncodingRoundTrips() {
+        let tasks: Int32 = 3
+        for c in 0..<2 {
+            #expect(StateLayout.idleCurr == 0)
+            #expect(StateLayout.currentTask(curr: 0, cpu: c, tasks: tasks) == tasks + Int32(c))
+            for t in [0, 1, 2, tasks + Int32(c)] {
+                let e = StateLayout.currField(task: t, tasks: tasks)
+                #expect(StateLayout.currentTask(curr: e, cpu: c, tasks: tasks) == t)
+            }
+        }
     }
 }

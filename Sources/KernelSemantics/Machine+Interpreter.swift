@@ -1,0 +1,127 @@
+import ModelLanguage
+
+/// The interpreter of the compiled model code.
+extension Machine {
+    /// Makes the lowest free mm slot live with users = count = 1 and returns its reference,
+    /// or `Ref.none` when every slot is in use.
+    @inline(__always)
+    func allocateMM() -> Int32 {
+        var k = 1
+        while k <= Int(M) && work[oLive + k] != 0 { k += 1 }
+        if k > Int(M) { return Ref.none }
+        work[oLive + k] = 1
+        work[oUsers + k] = 1
+        work[oCount + k] = 1
+        return Int32(k + 1)
+    }
+
+    /// Whether `m` is a live mm slot (`init_mm`, none and the dangling mark are not).
+    @inline(__always)
+    func isLive(_ m: Int32) -> Bool { m >= Ref.initMM && m <= dangling && work[oLive + Int(m) - 1] != 0 }
+
+    /// Runs code from `entry` to its `end`, or in fine mode to the next yield point after
+    /// the first instruction that touches the kernel state (a step does one thing: yields
+    /// before it, where only locals moved, are passed). Returns `.done` at the end,
+    /// `.paused` at a yield point, or why the step did not run to either.
+    func execute(from entry: Int) -> StepOutcome {
+        var pc = entry
+        let r = registers
+        let w = work
+        // Coarse code has no yields and needs no start site: it counts as touched at once.
+        var touched = !fine
+        while true {
+            let i = code[pc]
+            pc += 1
+            if !touched && i.operation.touchesState {
+                touched = true
+                startSite = i.site
+            }
+            switch i.operation {
+            case .yield:
+                if touched { return .paused(at: i.a) }
+            case .constant:
+                r[Int(i.a)] = i.b
+            case .move:
+                r[Int(i.a)] = r[Int(i.b)]
+            case .loadMM:
+                r[Int(i.a)] = w[oMM + Int(r[Int(i.b)])]
+            case .loadActiveMM:
+                r[Int(i.a)] = w[oActive + Int(r[Int(i.b)])]
+            case .storeMM:
+                let t = r[Int(i.a)], v = r[Int(i.b)]
+                if v == Ref.initMM { return fail(.initMMImmortal, .initMMAsMM, mm: v, site: i.site) }
+                if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
+                if t >= T && v != Ref.none { return failModel(.idleTaskMM(task: t), site: i.site) }
+                w[oMM + Int(t)] = v
+            case .storeActiveMM:
+                let v = r[Int(i.b)]
+                if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
+                w[oActive + Int(r[Int(i.a)])] = v
+            case .loadPrevMM:
+                r[Int(i.a)] = w[oPrev + Int(cpu)]
+            case .storePrevMM:
+                let v = r[Int(i.a)]
+                if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
+                w[oPrev + Int(cpu)] = v
+            case .loadCurr:
+                r[Int(i.a)] = currentTask(Int(cpu), in: w)
+            case .loadUsers, .loadCount:
+                let m = r[Int(i.b)]
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.readCounter), mm: m, site: i.site) }
+                r[Int(i.a)] = w[(i.operation == .loadUsers ? oUsers : oCount) + Int(m) - 1]
+            case .addUsers, .addCount:
+                let m = r[Int(i.a)]
+                let users = i.operation == .addUsers
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.changeCounter), mm: m, site: i.site) }
+                if users && m == Ref.initMM { return fail(.initMMImmortal, .initMMUsersChanged, mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.changeCounter), mm: m, site: i.site) }
+                let slot = (users ? oUsers : oCount) + Int(m) - 1
+                let value = w[slot] + i.b
+                if value < 0 {
+                    return fail(.noUnderflow, .underflow(counter: users ? .users : .count, value: value), mm: m, site: i.site)
+                }
+                if value > cap {
+                    return fail(.noUnderflow, .overCap(counter: users ? .users : .count, cap: cap), mm: m, site: i.site)
+                }
+                w[slot] = value
+            case .newMM:
+                let m = allocateMM()
+                if m == Ref.none {
+                    if fine { return .blocked }
+                    return failModel(.noFreeMMSlot, site: i.site)
+                }
+                r[Int(i.a)] = m
+            case .free:
+                let freed = free(r[Int(i.a)], site: i.site)
+                guard case .done = freed else { return freed }
+            case .exitMmap:
+                let m = r[Int(i.a)]
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.exitMmap), mm: m, site: i.site) }
+                if m == Ref.initMM { return fail(.initMMImmortal, .exitMmapInitMM, mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.exitMmap), mm: m, site: i.site) }
+                for t in 0..<Int(T + C) where w[oMM + t] == m {
+                    return fail(.noTeardownInUse, .teardownInUse(task: Int32(t)), mm: m, site: i.site)
+                }
+            case .switchMM:
+                let m = r[Int(i.a)]
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.switchMM), mm: m, site: i.site) }
+                if m > Ref.initMM && !isLive(m) { return fail(.noUseAfterFree, .notLive(.switchMM), mm: m, site: i.site) }
+                loaded = m
+            case .jump:
+                pc = Int(i.c)
+            case .jumpIfEqual:
+                if r[Int(i.a)] == r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfNotEqual:
+                if r[Int(i.a)] != r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfLess:
+                if r[Int(i.a)] < r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfLessOrEqual:
+                if r[Int(i.a)] <= r[Int(i.b)] { pc = Int(i.c) }
+            case .end:
+                return .done
+            }
+        }
+    }
+
+}
