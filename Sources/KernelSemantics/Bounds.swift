@@ -1,3 +1,5 @@
+import ModelLanguage
+
 /// The size of a model instance: CPUs, task slots (besides one idle task per CPU), mm slots
 /// (besides `init_mm`), and the counter cap.
 public struct Bounds: Sendable, Equatable, CustomStringConvertible {
@@ -44,8 +46,7 @@ public struct Bounds: Sendable, Equatable, CustomStringConvertible {
     /// any arithmetic; the error quotes the text as written, whatever its size.
     public static func parse(_ setting: String, _ text: String) -> Result<Int, SettingError> {
         guard let range = range(of: setting) else { return .failure(SettingError(message: "unknown setting '\(setting)'")) }
-        let digits = text.hasPrefix("+") || text.hasPrefix("-") ? text.dropFirst() : Substring(text)
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard Digits.isWholeNumber(text) else {
             return .failure(SettingError(message: "\(setting) needs a number, got '\(text)'"))
         }
         guard let value = Int(text), range.contains(value) else {

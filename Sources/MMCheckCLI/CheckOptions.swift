@@ -42,7 +42,7 @@ struct CheckOptions: Equatable {
         }
         func bound(_ name: String, _ inline: String?) throws(UsageError) -> Int {
             let text = try value(name, inline, needs: "a number")
-            guard CheckOptions.isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
+            guard Digits.isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
             switch Bounds.parse(String(name.dropFirst(2)), text) {
             case .success(let v): return v
             case .failure(let e): throw UsageError(message: "option '\(name)': \(e.message)")
@@ -99,17 +99,11 @@ struct CheckOptions: Equatable {
 
     /// A whole number in `range`, as written in `text`; the error quotes the text, however large.
     static func number(_ name: String, _ text: String, range: ClosedRange<Int>) throws(UsageError) -> Int {
-        guard isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
+        guard Digits.isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
         guard let value = Int(text), range.contains(value) else {
             throw UsageError(message: "option '\(name)' must be between \(range.lowerBound) and \(grouped(range.upperBound)), got \(text)")
         }
         return value
-    }
-
-    /// Digits, with an optional sign: a number however large (range checks come after).
-    static func isWholeNumber(_ text: String) -> Bool {
-        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
-        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// The smallest and largest `--memory` accepted.
@@ -130,7 +124,7 @@ struct CheckOptions: Equatable {
             digits = digits.dropLast()
         }
         let bad = UsageError(message: "option '\(name)' needs a size such as 512M or 8G, got '\(text)'")
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw bad }
+        guard Digits.isWholeNumber(digits), digits.first?.isNumber == true else { throw bad }
         let range = memoryRange
         let tooBig = UsageError(message: "option '\(name)' must be between 1M and 1024T, got \(text)")
         guard let n = Int(digits) else { throw tooBig }

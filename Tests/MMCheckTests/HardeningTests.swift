@@ -12,16 +12,12 @@ import Testing
     typealias Run = CommandLineTests.Run
 
     static func mmcheck(_ arguments: String..., in directory: String = Repository.root.path) throws -> Run {
-        try run(CommandLineTests.executable, arguments, in: directory)
+        try CommandLineTests.run(CommandLineTests.executable, arguments, in: directory)
     }
 
     /// `mmcheck` run by `/bin/sh -c script` (the executable is `$0` there), for redirections and limits.
     static func shell(_ script: String) throws -> Run {
-        try run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CommandLineTests.executable.path], in: Repository.root.path)
-    }
-
-    static func run(_ executable: URL, _ arguments: [String], in directory: String) throws -> Run {
-        try CommandLineTests.run(executable, arguments, in: directory)
+        try CommandLineTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CommandLineTests.executable.path], in: Repository.root.path)
     }
 
     /// The errors of a trace file made of the header line and `body` (which starts at line 2).
@@ -137,7 +133,7 @@ import Testing
             (["check", "--memory", "lots"], "mmcheck: error: option '--memory' needs a size such as 512M or 8G, got 'lots'\n"),
         ]
         for (arguments, message) in cases {
-            let r = try Self.run(CommandLineTests.executable, arguments, in: Repository.root.path)
+            let r = try CommandLineTests.run(CommandLineTests.executable, arguments)
             #expect(r.status == 2, "\(arguments)")
             #expect(r.err == message, "\(arguments)")
         }
