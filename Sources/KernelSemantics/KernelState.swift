@@ -4,8 +4,8 @@
 /// 0 none, 1 `init_mm`, 2 + i mm slot i (`Ref`). `mms[0]` is `init_mm`, `mms[1 + i]` slot i.
 public struct KernelState: Sendable, Equatable {
     public struct Task: Sendable, Equatable {
-        /// A `TaskStatus` raw value; idle tasks: running when current, else runnable.
-        public var status: Int32
+        /// Idle tasks: running when current, else runnable.
+        public var status: TaskStatus
         public var mm: Int32
         public var activeMM: Int32
         /// Fine mode: 1 + the yield point where the task's exit, clone or exec is paused
@@ -14,6 +14,8 @@ public struct KernelState: Sendable, Equatable {
         public var frame: [Int32] = []
         /// PF_KTHREAD (slot tasks; stored only in models that switch on use_mm).
         public var kthread: Bool = false
+        /// A vfork child's parent (its `vfork_done`), until the child execs or exits.
+        public var vforkParent: Int32? = nil
     }
     public struct CPU: Sendable, Equatable {
         /// Task id of the current task.
@@ -56,16 +58,16 @@ public struct KernelState: Sendable, Equatable {
             return cpu
         }
         tasks = (0..<(b.tasks + b.cpus)).map { t in
-            let status: Int32
+            let status: TaskStatus
             if t < b.tasks {
-                status = w[layout.status + t]
+                status = TaskStatus(rawValue: w[layout.status + t]) ?? .unused
             } else {
                 // An idle task runs when its CPU runs it.
-                let running = w[layout.curr + t - b.tasks] == StateLayout.idleCurr
-                status = (running ? TaskStatus.running : TaskStatus.runnable).rawValue
+                status = w[layout.curr + t - b.tasks] == StateLayout.idleCurr ? .running : .runnable
             }
             var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
                             kthread: t < b.tasks && w[layout.kthread + t] != 0)
+            if t < b.tasks && w[layout.vforkParent + t] != 0 { task.vforkParent = w[layout.vforkParent + t] - 1 }
             if fine && t < b.tasks {
                 task.pc = w[layout.taskPC + t]
                 task.frame = (0..<kt).map { w[layout.taskFrame + t * kt + $0] }
@@ -103,8 +105,9 @@ public struct KernelState: Sendable, Equatable {
         }
         for (t, task) in tasks.enumerated() {
             if t < b.tasks {
-                w[layout.status + t] = task.status
+                w[layout.status + t] = task.status.rawValue
                 w[layout.kthread + t] = task.kthread && layout.tracksKthread ? 1 : 0
+                w[layout.vforkParent + t] = layout.tracksVfork ? task.vforkParent.map { $0 + 1 } ?? 0 : 0
             }
             if fine && t < b.tasks {
                 w[layout.taskPC + t] = task.pc

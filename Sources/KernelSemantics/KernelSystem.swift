@@ -11,6 +11,8 @@ public final class KernelSystem: TransitionSystem {
     public let propertyNames = Property.outcomeNames
 
     private let actions: ActionSet
+    /// The task actions the model switches on, in the order they are offered.
+    private let variants: [TaskActionVariant]
     private let fine: Bool
     /// Fine mode with shootdown: mms (bit r for reference r) whose free some step of the
     /// state being expanded waits for.
@@ -28,6 +30,7 @@ public final class KernelSystem: TransitionSystem {
         self.symmetry = symmetry ? Symmetry(layout: layout, model: model) : nil
         self.bounds = bounds
         actions = model.actions
+        variants = TaskActionVariant.enabled(by: model.actions)
         fine = model.mode == .fine
         T = Int32(bounds.tasks)
         C = bounds.cpus
@@ -82,41 +85,24 @@ public final class KernelSystem: TransitionSystem {
             }
             schedules(c, curr, base, buffer)
             guard curr < T, base[oStatus + Int(curr)] == TaskStatus.running.rawValue else { continue }
+            let hasMM = base[oMM + Int(curr)] != Ref.none
             let kthread = tracksKthread && base[oKthread + Int(curr)] != 0
-            if kthread && base[oMM + Int(curr)] != Ref.none {
-                // A kernel thread inside use_mm may only unuse: no exit, clone or exec.
-                if actions.contains(.unuseMM) {
-                    emit(machine.unuseMM(cpu: c, task: curr), label: Step.unuseMM(cpu: c, task: curr), into: buffer)
-                }
-                continue
-            }
-            if actions.contains(.exit) {
-                emit(machine.exit(cpu: c, task: curr), label: Step.exit(cpu: c, task: curr), into: buffer)
-            }
-            if actions.contains(.exec) && freeMM {
-                emit(machine.exec(cpu: c, task: curr), label: Step.exec(cpu: c, task: curr), into: buffer)
-            }
-            if kthread && actions.contains(.useMM) {
-                for k in 1...bounds.mms where base[oLive + k] != 0 && base[oUsers + k] > 0 {
-                    emit(machine.useMM(cpu: c, task: curr, mm: Ref.slot(k - 1)),
-                         label: Step.useMM(cpu: c, task: curr, mm: Int32(k - 1)), into: buffer)
-                }
-            }
-            guard freeTask >= 0 else { continue }
-            let fail = actions.contains(.cloneFail)
-            if base[oMM + Int(curr)] == Ref.none {
-                if actions.contains(.cloneKthread) {
-                    clone(c, curr, freeTask, .kthread, buffer)
-                    if fail { cloneFail(c, curr, freeTask, .kthread, buffer) }
-                }
-            } else {
-                if actions.contains(.cloneThread) {
-                    clone(c, curr, freeTask, .thread, buffer)
-                    if fail { cloneFail(c, curr, freeTask, .thread, buffer) }
-                }
-                if actions.contains(.cloneFork) && freeMM {
-                    clone(c, curr, freeTask, .fork, buffer)
-                    if fail { cloneFail(c, curr, freeTask, .fork, buffer) }
+            for v in variants {
+                let r = v.requires
+                if r.contains(.notUsingMM) && kthread && hasMM { continue }
+                if r.contains(.hasMM) && !hasMM { continue }
+                if r.contains(.hasNoMM) && hasMM { continue }
+                if r.contains(.kthread) && !kthread { continue }
+                if r.contains(.freeTaskSlot) && freeTask < 0 { continue }
+                if r.contains(.freeMMSlot) && !freeMM { continue }
+                var step = Step(kind: v.action, cpu: c, task: curr, child: v.takesChild ? freeTask : 0, how: v.how)
+                if r.contains(.eachLiveMM) {
+                    for k in 1...bounds.mms where base[oLive + k] != 0 && base[oUsers + k] > 0 {
+                        step.mm = Int32(k - 1)
+                        emit(machine.run(step), label: step.label, into: buffer)
+                    }
+                } else {
+                    emit(machine.run(step), label: step.label, into: buffer)
                 }
             }
         }
@@ -146,18 +132,6 @@ public final class KernelSystem: TransitionSystem {
         }
     }
 
-    @inline(__always)
-    private func clone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind, _ buffer: SuccessorBuffer) {
-        emit(machine.clone(cpu: c, parent: parent, child: child, how: how),
-             label: Step.clone(cpu: c, parent: parent, child: child, how: how), into: buffer)
-    }
-
-    @inline(__always)
-    private func cloneFail(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind, _ buffer: SuccessorBuffer) {
-        emit(machine.cloneFail(cpu: c, parent: parent, child: child, how: how),
-             label: Step.cloneFail(cpu: c, parent: parent, child: child, how: how), into: buffer)
-    }
-
     /// Adds a step's successor, or its violation, to `buffer`. A step that waits (fine
     /// mode) is not enabled and adds nothing: one that makes a new mm while no slot is
     /// free, or one that frees an mm another CPU may still run on under shootdown (that mm
@@ -180,18 +154,5 @@ public final class KernelSystem: TransitionSystem {
     }
 
     /// Runs one step on the machine's base state (for replay).
-    public func run(_ step: Step) -> StepOutcome {
-        switch step.kind {
-        case .schedule: return machine.schedule(cpu: step.cpu, next: step.task)
-        case .exit: return machine.exit(cpu: step.cpu, task: step.task)
-        case .clone: return machine.clone(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
-        case .exec: return machine.exec(cpu: step.cpu, task: step.task)
-        case .proceed: return machine.proceed(cpu: step.cpu)
-        case .shootdown: return machine.shootdownIPI(cpu: step.cpu, mm: Ref.slot(Int(step.mm)))
-        case .useMM: return machine.useMM(cpu: step.cpu, task: step.task, mm: Ref.slot(Int(step.mm)))
-        case .unuseMM: return machine.unuseMM(cpu: step.cpu, task: step.task)
-        case .cloneFail:
-            return machine.cloneFail(cpu: step.cpu, parent: step.task, child: step.child, how: step.how)
-        }
-    }
+    public func run(_ step: Step) -> StepOutcome { machine.run(step) }
 }

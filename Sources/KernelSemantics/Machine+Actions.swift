@@ -14,11 +14,13 @@ extension Machine {
         StateLayout.currentTask(curr: w[oCurr + c], cpu: c, tasks: T)
     }
 
-    /// Starts a step on CPU c: `work` becomes a copy of `base`, and the mm loaded on c is
-    /// taken from it.
+    /// Starts a step of `kind` on CPU c: `work` becomes a copy of `base`, the mm loaded on
+    /// c is taken from it, and the input registers are cleared.
     @inline(__always)
-    func begin(_ c: Int) {
+    func begin(_ c: Int, _ kind: Action) {
         work.update(from: base, count: layout.fieldCount)
+        action = kind
+        for r in 0..<CompiledModel.inputRegisters { registers[r] = 0 }
         cpu = Int32(c)
         if fine {
             loaded = work[oLoaded + c]
@@ -32,19 +34,26 @@ extension Machine {
     @inline(__always)
     func setStatus(_ t: Int, _ s: TaskStatus) { work[oStatus + t] = s.rawValue }
 
-    /// The action's inputs, in the registers its code reads them from.
+    /// The register holding input `i` of the running action (`Action.Spec.inputs`).
     @inline(__always)
-    func inputs(_ a: Int32, _ b: Int32, _ c: Int32) {
-        registers[0] = a
-        registers[1] = b
-        registers[2] = c
+    func inputRegister(_ i: Action.Input) -> Int {
+        let r = inputRegisters[Int(action.rawValue) * inputKinds + i.rawValue]
+        assert(r >= 0, "action \(action.spec.name) has no input \(i)")
+        return Int(r)
     }
 
-    /// Runs an action's code from its entry (an action without code is done at once).
+    /// Sets input `i` of the running action.
     @inline(__always)
-    func run(_ kind: CompiledModel.ActionKind, from entry: Int?) -> StepOutcome {
-        action = kind
-        guard let entry else { return .done }
+    func setInput(_ i: Action.Input, _ v: Int32) { registers[inputRegister(i)] = v }
+
+    /// Input `i` of the running action (after a pause: as restored with its frame).
+    @inline(__always)
+    func input(_ i: Action.Input) -> Int32 { registers[inputRegister(i)] }
+
+    /// Runs the running action's code from its entry (an action without code is done at once).
+    @inline(__always)
+    func runCode() -> StepOutcome {
+        guard let entry = entries[Int(action.rawValue)] else { return .done }
         return execute(from: entry)
     }
 
@@ -65,15 +74,30 @@ extension Machine {
 
     // MARK: The actions
 
+    /// Runs step `s` on the base state: the one dispatch from a step's kind to its action.
+    public func run(_ s: Step) -> StepOutcome {
+        switch s.kind {
+        case .schedule: return schedule(cpu: s.cpu, next: s.task)
+        case .exit: return exit(cpu: s.cpu, task: s.task)
+        case .clone, .cloneFail, .vfork: return clone(s.kind, cpu: s.cpu, parent: s.task, child: s.child, how: s.how)
+        case .exec: return exec(cpu: s.cpu, task: s.task)
+        case .useMM: return useMM(cpu: s.cpu, task: s.task, mm: Ref.slot(Int(s.mm)))
+        case .unuseMM: return unuseMM(cpu: s.cpu, task: s.task)
+        case .proceed: return proceed(cpu: s.cpu)
+        case .shootdown: return shootdownIPI(cpu: s.cpu, mm: Ref.slot(Int(s.mm)))
+        }
+    }
+
     /// schedule(c, next): context_switch(prev, next), finish_task_switch(prev), then the
     /// switch itself. In fine mode this starts the action (a preemption when the current
     /// task is inside a routine) and runs its first step.
     public func schedule(cpu c: Int, next: Int32) -> StepOutcome {
-        begin(c)
+        begin(c, .schedule)
         let prev = current(c)
-        inputs(prev, next, 0)
+        setInput(.prev, prev)
+        setInput(.next, next)
         if fine && next < T { setStatus(Int(next), .running) }  // taken by this CPU
-        return afterScheduleStep(c, prev: prev, next: next, run(.schedule, from: model.scheduleEntry))
+        return afterScheduleStep(c, prev: prev, next: next, runCode())
     }
 
     /// A step of CPU c's schedule action: pause it in the CPU's frame, or finish the switch.
@@ -91,14 +115,14 @@ extension Machine {
     }
 
     /// The switch itself, after finish_task_switch: prev is runnable again (or dead, its
-    /// slot cleared), next runs on c.
+    /// slot cleared; or still waiting for its vfork child), next runs on c.
     func completeSchedule(_ c: Int, prev: Int32, next: Int32) -> StepOutcome {
         if prev < T {
             let p = Int(prev)
             if work[oStatus + p] == TaskStatus.exiting.rawValue {
                 let buried = bury(prev, mmSite: exitSite, activeMMSite: scheduleSite)
                 guard case .done = buried else { return buried }
-            } else {
+            } else if work[oStatus + p] != TaskStatus.vforkWaiting.rawValue {
                 setStatus(p, .runnable)
             }
         }
@@ -110,62 +134,81 @@ extension Machine {
         return endStep()
     }
 
-    /// exit(t) on CPU c: exit_mm(t); t becomes exiting.
+    /// exit(t) on CPU c: exit_mm(t); t becomes exiting. A vfork child wakes its parent
+    /// first (exit_mm_release).
     public func exit(cpu c: Int, task t: Int32) -> StepOutcome {
-        begin(c)
-        inputs(t, 0, 0)
-        return afterTaskStep(t, run(.exit, from: model.exitEntry))
+        begin(c, .exit)
+        setInput(.task, t)
+        completeVforkDone(t)
+        return afterTaskStep(t, runCode())
     }
 
-    /// clone(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how). A
-    /// kthread clone gives a kernel-thread child (PF_KTHREAD, where flags are stored).
-    public func clone(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
-        startClone(c, parent, child, how)
-        return afterTaskStep(parent, run(.clone, from: model.cloneEntry))
-    }
-
-    /// clone_fail(parent, how) on CPU c into task slot `child`: copy_mm(parent, child, how),
-    /// then the error path bad_fork_cleanup_mm(child). The child never runs: its slot is
+    /// A clone action (`kind` clone, clone_fail or vfork) of `parent` on CPU c into task
+    /// slot `child`: copy_mm(parent, child, how), and for clone_fail then the error path
+    /// bad_fork_cleanup_mm(child). The child's slot is taken at once (in fine mode not
+    /// schedulable until copy_mm is done); a kthread clone gives a kernel-thread child
+    /// (PF_KTHREAD, where flags are stored). A failed clone's child never runs: its slot is
     /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
-    /// otherwise, as for a dead task at its final switch).
-    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
-        startClone(c, parent, child, how)
-        return afterTaskStep(parent, run(.cloneFail, from: model.cloneFailEntry))
-    }
-
-    /// The child's slot is taken (in fine mode not schedulable until copy_mm is done).
-    func startClone(_ c: Int, _ parent: Int32, _ child: Int32, _ how: CloneKind) {
-        begin(c)
+    /// otherwise, as for a dead task at its final switch). A vfork parent then waits.
+    public func clone(_ kind: Action = .clone, cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
+        begin(c, kind)
         setStatus(Int(child), fine ? .forming : .runnable)
         if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
-        inputs(parent, child, how.rawValue)
+        setInput(.parent, parent)
+        setInput(.child, child)
+        setInput(.how, how.rawValue)
+        return afterTaskStep(parent, runCode())
+    }
+
+    /// clone_fail(parent, how) on CPU c into task slot `child` (see `clone`).
+    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
+        clone(.cloneFail, cpu: c, parent: parent, child: child, how: how)
+    }
+
+    /// mm_release's complete_vfork_done, at the start of exit_mm and exec_mmap: a vfork
+    /// child wakes its waiting parent, which runs on if still current on a CPU.
+    func completeVforkDone(_ t: Int32) {
+        guard tracksVfork else { return }
+        let link = work[oVforkParent + Int(t)]
+        guard link != 0 else { return }
+        work[oVforkParent + Int(t)] = 0
+        let parent = link - 1
+        assert(work[oStatus + Int(parent)] == TaskStatus.vforkWaiting.rawValue, "a vfork parent that is not waiting")
+        var current = false
+        for c in 0..<Int(C) where currentTask(c, in: work) == parent { current = true }
+        setStatus(Int(parent), current ? .running : .runnable)
     }
 
     /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
     /// with users > 0: mmget(m), then kthread_use_mm(t, m).
     public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> StepOutcome {
-        begin(c)
-        inputs(t, m, 0)
-        return afterTaskStep(t, run(.useMM, from: model.useMMEntry))
+        begin(c, .useMM)
+        setInput(.task, t)
+        setInput(.mm, m)
+        return afterTaskStep(t, runCode())
     }
 
     /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
     /// mmput(m), with m = t.mm.
     public func unuseMM(cpu c: Int, task t: Int32) -> StepOutcome {
-        begin(c)
-        inputs(t, work[oMM + Int(t)], 0)
-        return afterTaskStep(t, run(.unuseMM, from: model.unuseMMEntry))
+        begin(c, .unuseMM)
+        setInput(.task, t)
+        setInput(.mm, work[oMM + Int(t)])
+        return afterTaskStep(t, runCode())
     }
 
     /// exec(t) on CPU c: a new mm (the lowest free slot, users = count = 1), then
-    /// exec_mmap(t, new). The caller guarantees a free mm slot. A task that execs is no
-    /// longer a kernel thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
+    /// exec_mmap(t, new), which as a vfork child first wakes its parent (exec_mm_release).
+    /// The caller guarantees a free mm slot. A task that execs is no longer a kernel
+    /// thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
     public func exec(cpu c: Int, task t: Int32) -> StepOutcome {
-        begin(c)
+        begin(c, .exec)
         let m = allocateMM()
         if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
-        inputs(t, m, 0)
-        return afterTaskStep(t, run(.exec, from: model.execEntry))
+        setInput(.task, t)
+        setInput(.mm, m)
+        completeVforkDone(t)
+        return afterTaskStep(t, runCode())
     }
 
     /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
@@ -181,13 +224,18 @@ extension Machine {
             return ran
         }
         switch action {
-        case .exit: setStatus(Int(registers[0]), .exiting)
-        case .clone: if fine { setStatus(Int(registers[1]), .runnable) }
+        case .exit: setStatus(Int(input(.task)), .exiting)
+        case .clone: if fine { setStatus(Int(input(.child)), .runnable) }
+        case .vfork:
+            let child = input(.child), parent = input(.parent)
+            if fine { setStatus(Int(child), .runnable) }
+            work[oVforkParent + Int(child)] = parent + 1
+            setStatus(Int(parent), .vforkWaiting)   // wait_for_vfork_done
         case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
         case .cloneFail:
-            let buried = bury(registers[1], mmSite: cleanupSite, activeMMSite: cleanupSite)
+            let buried = bury(input(.child), mmSite: cleanupSite, activeMMSite: cleanupSite)
             guard case .done = buried else { return buried }
-        case .schedule, .useMM, .unuseMM: break
+        case .schedule, .useMM, .unuseMM, .proceed, .shootdown: break
         }
         return endStep()
     }
@@ -205,6 +253,7 @@ extension Machine {
         }
         setStatus(k, .unused)
         work[oKthread + k] = 0
+        assert(work[oVforkParent + k] == 0, "a dead task still has a vfork parent")
         return .done
     }
 
@@ -214,13 +263,12 @@ extension Machine {
     /// or the current task's paused exit, clone or exec (also after the task was switched
     /// out and back in, on this or another CPU).
     public func proceed(cpu c: Int) -> StepOutcome {
-        begin(c)
+        begin(c, .schedule)
         if work[oCPUPC + c] != 0 {
             let y = restoreFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
-            action = .schedule
             let ran = execute(from: yields[y].pc)
             // The switch's inputs (prev, next) were restored with the frame.
-            return afterScheduleStep(c, prev: current(c), next: registers[1], ran)
+            return afterScheduleStep(c, prev: current(c), next: input(.next), ran)
         }
         let t = current(c)
         let y = restoreFrame(pc: oTaskPC + Int(t), frame: oTaskFrame + Int(t) * kt)

@@ -90,7 +90,7 @@ extension Machine {
     /// Fine mode with shootdown: CPU c takes the IPI for mm `m` (cleanup_lazy_tlbs): if its
     /// current task runs on m lazily, it is switched to init_mm, taking no reference.
     public func shootdownIPI(cpu c: Int, mm m: Int32) -> StepOutcome {
-        begin(c)
+        begin(c, .shootdown)
         if lazilyBorrows(c, m) {
             work[oActive + Int(currentTask(c, in: work))] = Ref.initMM
             loaded = Ref.initMM

@@ -25,6 +25,13 @@ public final class Machine {
     public let work: UnsafeMutablePointer<Int32>
 
     let code: UnsafeMutablePointer<Instruction>
+    /// Each action's first instruction (by `Action.rawValue`).
+    let entries: [Int?]
+    /// The register of each action's inputs: `inputRegisters[action * inputs + input]`, -1
+    /// for an input the action does not have (`Action.Spec.inputs`).
+    let inputRegisters: UnsafeMutablePointer<Int32>
+    /// The number of `Action.Input` cases (the table's stride).
+    let inputKinds = Action.Input.allCases.count
     /// `model.mmRegisters`, flat: action k's mm registers are
     /// `mmRegisters[mmRegisterStart[k] ..< mmRegisterStart[k + 1]]`.
     let mmRegisters: UnsafeMutablePointer<Int32>
@@ -32,10 +39,12 @@ public final class Machine {
     let registers: UnsafeMutablePointer<Int32>
     let T: Int32, C: Int32, M: Int32, cap: Int32
     let oMM: Int, oActive: Int, oStatus: Int, oCurr: Int, oPrev: Int, oLive: Int, oUsers: Int, oCount: Int
-    let oKthread: Int
+    let oKthread: Int, oVforkParent: Int
     let scheduleSite: Int32, exitSite: Int32, cleanupSite: Int32
     /// The model stores kthread flags (it switches on use_mm).
     let tracksKthread: Bool
+    /// The model stores vfork links (it switches on vfork).
+    let tracksVfork: Bool
     /// The model switches on the lazy-TLB shootdown variant.
     let shootdown: Bool
     /// The acting CPU.
@@ -52,7 +61,7 @@ public final class Machine {
     let ks: Int, kt: Int
     let oCPUPC: Int, oCPUFrame: Int, oLoaded: Int, oTaskPC: Int, oTaskFrame: Int
     /// The action running (selects the mm registers to mark dangling at a free).
-    @exclusivity(unchecked) var action: CompiledModel.ActionKind = .schedule
+    @exclusivity(unchecked) var action: Action = .schedule
     /// The statement the last step started with (a site index), or -1.
     @exclusivity(unchecked) public internal(set) var startSite: Int32 = -1
     /// A local that still points to freed mm slot reference m holds m + `dangling`
@@ -61,10 +70,12 @@ public final class Machine {
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
-        let tracksKthread = model.actions.contains(.useMM)
-        guard model.mode == .fine else { return StateLayout(bounds: bounds, tracksKthread: tracksKthread) }
+        let tracksKthread = model.actions.contains(.useMM), tracksVfork = model.actions.contains(.vfork)
+        guard model.mode == .fine else {
+            return StateLayout(bounds: bounds, tracksKthread: tracksKthread, tracksVfork: tracksVfork)
+        }
         let largestConstant = model.code.filter { $0.operation == .constant }.map { Int($0.b) }.max() ?? 0
-        return StateLayout(bounds: bounds, tracksKthread: tracksKthread, frames: StateLayout.Frames(
+        return StateLayout(bounds: bounds, tracksKthread: tracksKthread, tracksVfork: tracksVfork, frames: StateLayout.Frames(
             scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
             yieldPoints: model.yields.count, largestSavedValue: largestConstant))
     }
@@ -72,6 +83,7 @@ public final class Machine {
     public init(model: CompiledModel, bounds: Bounds) {
         self.model = model
         tracksKthread = model.actions.contains(.useMM)
+        tracksVfork = model.actions.contains(.vfork)
         shootdown = model.actions.contains(.shootdown)
         layout = Machine.layout(model: model, bounds: bounds)
         fine = model.mode == .fine
@@ -98,12 +110,20 @@ public final class Machine {
         oUsers = layout.users
         oCount = layout.count
         oKthread = layout.kthread
+        oVforkParent = layout.vforkParent
         base = .allocate(capacity: layout.fieldCount)
         work = .allocate(capacity: layout.fieldCount)
         layout.initializeConstants(base)
         layout.initializeConstants(work)
         code = .allocate(capacity: max(model.code.count, 1))
         code.initialize(from: model.code, count: model.code.count)
+        entries = model.entries
+        inputRegisters = .allocate(capacity: Action.allCases.count * inputKinds)
+        for a in Action.allCases {
+            for i in Action.Input.allCases {
+                inputRegisters[Int(a.rawValue) * inputKinds + i.rawValue] = a.register(of: i) ?? -1
+            }
+        }
         let flat = model.mmRegisters.flatMap { $0 }
         mmRegisters = .allocate(capacity: max(flat.count, 1))
         mmRegisters.initialize(from: flat, count: flat.count)
@@ -116,8 +136,8 @@ public final class Machine {
         mmRegisterStart[model.mmRegisters.count] = start
         registers = .allocate(capacity: max(model.registerCount, CompiledModel.inputRegisters))
         registers.initialize(repeating: 0, count: max(model.registerCount, CompiledModel.inputRegisters))
-        scheduleSite = model.scheduleEntry.map { model.code[$0].site } ?? -1
-        exitSite = model.exitEntry.map { model.code[$0].site } ?? -1
+        scheduleSite = model.entry(.schedule).map { model.code[$0].site } ?? -1
+        exitSite = model.entry(.exit).map { model.code[$0].site } ?? -1
         cleanupSite = model.cleanupSite ?? -1
     }
 
@@ -125,6 +145,7 @@ public final class Machine {
         base.deallocate()
         work.deallocate()
         code.deallocate()
+        inputRegisters.deallocate()
         registers.deallocate()
         mmRegisters.deallocate()
         mmRegisterStart.deallocate()

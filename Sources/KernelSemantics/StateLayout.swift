@@ -12,6 +12,9 @@
 /// - `kthread[T]`: each task slot's PF_KTHREAD flag, 0 or 1. Packed (one bit a slot) only
 ///   when the model switches on use_mm (`tracksKthread`); otherwise always 0 and not part
 ///   of the state, so such models keep their packed width and state counts.
+/// - `vforkParent[T]`: a vfork child's `vfork_done`: 0, or 1 + the parent's slot, which
+///   waits (status `vforkWaiting`) until the child execs or exits. Packed only when the
+///   model switches on vfork (`tracksVfork`), as `kthread`.
 ///
 /// Fine mode adds what a paused routine needs, and nothing in coarse mode:
 /// - `cpuPC[C]`: 0, or 1 + the yield point where the CPU's schedule action is paused;
@@ -20,6 +23,9 @@
 /// - `taskPC[T]`, `taskFrame[T * taskSlots]`: where a task's exit, clone or exec is
 ///   paused (also while the task is switched out), and its saved registers;
 /// - `status` takes a fifth value, `forming`: a clone's child while copy_mm runs.
+///
+/// A field that holds a task id or an mm reference must also be renamed by `Symmetry`
+/// (its `apply`, references, keys and `identical`); `SymmetryTests` fails until it is.
 public struct StateLayout: Sendable {
     /// The extra fields of fine mode: how many registers a paused frame saves, and the
     /// largest values a yield index and a saved register can hold.
@@ -44,8 +50,11 @@ public struct StateLayout: Sendable {
     /// Fine mode's fields (all at `fieldCount` in coarse mode: empty).
     public let cpuPC: Int, cpuFrame: Int, loaded: Int, taskPC: Int, taskFrame: Int
     public let kthread: Int
+    public let vforkParent: Int
     /// Whether the kthread flags are part of the state.
     public let tracksKthread: Bool
+    /// Whether the vfork links are part of the state.
+    public let tracksVfork: Bool
     /// Number of unpacked fields.
     public let fieldCount: Int
     /// Packed width in words.
@@ -65,17 +74,13 @@ public struct StateLayout: Sendable {
     /// Largest packed width this version accepts.
     public static let maxWords = 16
 
-    /// The raw `TaskStatus` values, for code outside this module that compares a
-    /// `KernelState.Task.status` (the trace renderer). New code uses `TaskStatus`.
-    public static let unused = TaskStatus.unused.rawValue, runnable = TaskStatus.runnable.rawValue,
-                      running = TaskStatus.running.rawValue, exiting = TaskStatus.exiting.rawValue,
-                      forming = TaskStatus.forming.rawValue
     /// `init_mm`'s constant mm_users (the kernel's static value).
     public static let initMMUsers: Int32 = 2
 
-    public init(bounds: Bounds, tracksKthread: Bool = false, frames: Frames? = nil) {
+    public init(bounds: Bounds, tracksKthread: Bool = false, tracksVfork: Bool = false, frames: Frames? = nil) {
         self.bounds = bounds
         self.tracksKthread = tracksKthread
+        self.tracksVfork = tracksVfork
         self.frames = frames
         let c = bounds.cpus, t = bounds.tasks, m = bounds.mms
         taskIDs = t + c
@@ -88,8 +93,9 @@ public struct StateLayout: Sendable {
         users = mmLive + m + 1
         count = users + m + 1
         kthread = count + m + 1
+        vforkParent = kthread + t
         let ks = frames?.scheduleSlots ?? 0, kt = frames?.taskSlots ?? 0, fine = frames != nil
-        cpuPC = kthread + t
+        cpuPC = vforkParent + t
         cpuFrame = cpuPC + (fine ? c : 0)
         loaded = cpuFrame + c * ks
         taskPC = loaded + (fine ? c : 0)
@@ -101,10 +107,11 @@ public struct StateLayout: Sendable {
         let counterBits = StateLayout.width(bounds.cap)
         var fields: [(Int, Int)] = []  // (offset, width)
         for i in 0..<c { fields.append((curr + i, currBits)); fields.append((prevMM + i, refBits)); fields.append((activeMM + t + i, refBits)) }
-        let statusBits = fine ? 3 : 2
+        let statusBits = StateLayout.width(Int(TaskStatus.largest(fine: fine, vfork: tracksVfork)))
         for i in 0..<t {
             fields.append((status + i, statusBits)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits))
             if tracksKthread { fields.append((kthread + i, 1)) }
+            if tracksVfork { fields.append((vforkParent + i, StateLayout.width(t))) }
         }
         for i in 1...m { fields.append((mmLive + i, 1)); fields.append((users + i, counterBits)); fields.append((count + i, counterBits)) }
         fields.append((count, counterBits))

@@ -2,30 +2,24 @@ import ModelLanguage
 
 /// One action with its parameters: the label of a transition, packed into 32 bits for the
 /// explorer (kind: 4 bits, cpu: 4, task: 6, child: 6, how: 2, mm: 5; 27 bits in all).
+/// Which fields an action uses is `Action.Spec.parameters` (the trace line's fields).
 public struct Step: Sendable, Hashable {
-    public enum Kind: UInt32, Sendable {
-        case schedule = 0, exit = 1, clone = 2, exec = 3, useMM = 4, unuseMM = 5, cloneFail = 6
-        /// Fine mode: the next statement of whatever is in progress on the CPU.
-        case proceed = 7
-        /// Fine mode with shootdown: CPU `cpu` takes the IPI that switches its lazily
-        /// borrowed mm slot `mm` to init_mm, so that a waiting free can go on.
-        case shootdown = 8
-    }
+    public typealias Kind = Action
 
-    public var kind: Kind
+    public var kind: Action
     public var cpu: Int
-    /// schedule: the next task; exit, exec, use_mm, unuse_mm: the acting task; clone and
-    /// clone_fail: the parent; proceed: unused.
+    /// The `next`, `task` or `parent` parameter: schedule: the next task; exit, exec,
+    /// use_mm, unuse_mm: the acting task; clone, clone_fail, vfork: the parent.
     public var task: Int32
-    /// clone, clone_fail: the child's slot.
+    /// The `child` parameter: the child's slot.
     public var child: Int32
-    /// clone, clone_fail: how the child shares memory.
+    /// The `how` parameter: how the child shares memory (vfork: always `.vfork`).
     public var how: CloneKind
-    /// use_mm: the mm slot the kernel thread starts to use; shootdown: the mm slot being
-    /// freed (a slot number, not a `Ref`).
+    /// The `mm` parameter: use_mm: the mm slot the kernel thread starts to use; shootdown:
+    /// the mm slot being freed (a slot number, not a `Ref`).
     public var mm: Int32
 
-    public init(kind: Kind, cpu: Int, task: Int32, child: Int32 = 0, how: CloneKind = .thread, mm: Int32 = 0) {
+    public init(kind: Action, cpu: Int, task: Int32, child: Int32 = 0, how: CloneKind = .thread, mm: Int32 = 0) {
         self.kind = kind
         self.cpu = cpu
         self.task = task
@@ -38,11 +32,13 @@ public struct Step: Sendable, Hashable {
                mmShift: UInt32 = 22
 
     @inline(__always)
-    static func pack(_ kind: Kind, _ cpu: Int, _ task: Int32, child: Int32 = 0, how: CloneKind = .thread,
+    static func pack(_ kind: Action, _ cpu: Int, _ task: Int32, child: Int32 = 0, how: CloneKind = .thread,
                      mm: Int32 = 0) -> UInt32 {
         kind.rawValue | UInt32(cpu) << cpuShift | UInt32(task) << taskShift | UInt32(child) << childShift
             | UInt32(how.rawValue) << howShift | UInt32(mm) << mmShift
     }
+
+    // Labels of single steps, for tests and hand-made paths.
 
     @inline(__always)
     public static func schedule(cpu: Int, next: Int32) -> UInt32 { pack(.schedule, cpu, next) }
@@ -76,12 +72,39 @@ public struct Step: Sendable, Hashable {
     @inline(__always)
     public static func unuseMM(cpu: Int, task: Int32) -> UInt32 { pack(.unuseMM, cpu, task) }
 
+    @inline(__always)
+    public static func vfork(cpu: Int, parent: Int32, child: Int32) -> UInt32 {
+        pack(.vfork, cpu, parent, child: child, how: .vfork)
+    }
+
     public var label: UInt32 { Step.pack(kind, cpu, task, child: child, how: how, mm: mm) }
 
     public init?(label: UInt32) {
-        guard label >> 27 == 0, let kind = Kind(rawValue: label & 15),
+        guard label >> 27 == 0, let kind = Action(rawValue: label & 15),
               let how = CloneKind(rawValue: Int32(label >> Step.howShift & 3)) else { return nil }
         self.init(kind: kind, cpu: Int(label >> Step.cpuShift & 15), task: Int32(label >> Step.taskShift & 63),
                   child: Int32(label >> Step.childShift & 63), how: how, mm: Int32(label >> Step.mmShift & 31))
+    }
+}
+
+extension Step {
+    /// The value of trace parameter `p` (a task id, slot number or `CloneKind` raw value).
+    public subscript(_ p: Action.Parameter) -> Int32 {
+        get {
+            switch p {
+            case .next, .task, .parent: return task
+            case .child: return child
+            case .how: return how.rawValue
+            case .mm: return mm
+            }
+        }
+        set {
+            switch p {
+            case .next, .task, .parent: task = newValue
+            case .child: child = newValue
+            case .how: how = CloneKind(rawValue: newValue) ?? .thread
+            case .mm: mm = newValue
+            }
+        }
     }
 }

@@ -194,6 +194,9 @@ public final class Symmetry {
             if t < T { taskRefs[t] += 1 }
             mmRef(src[layout.prevMM + c])
         }
+        if layout.tracksVfork {
+            for t in 0..<T where src[layout.vforkParent + t] != 0 { taskRefs[Int(src[layout.vforkParent + t]) - 1] += 1 }
+        }
         guard layout.frames != nil else { return }
         /// The saved registers of one paused frame, by kind.
         @inline(__always) func frame(pc: Int32, at offset: Int, slots: Int) {
@@ -256,6 +259,7 @@ public final class Symmetry {
             var h: UInt64 = 29
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.status + t])))
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.kthread + t])))
+            h = Symmetry.mix(h, src[layout.vforkParent + t] == 0 ? 0 : 1)   // the parent is told apart by its refs
             h = Symmetry.mix(h, refKey(src[layout.mm + t]))
             h = Symmetry.mix(h, refKey(src[layout.activeMM + t]))
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.taskSort][t])))
@@ -345,7 +349,7 @@ public final class Symmetry {
             return same(layout.cpuPC, 1, 1) && same(layout.loaded, 1, 1) && same(layout.cpuFrame, ks, ks)
         case Symmetry.taskSort:
             guard same(layout.status, 1, 1), same(layout.mm, 1, 1), same(layout.activeMM, 1, 1),
-                  same(layout.kthread, 1, 1) else { return false }
+                  same(layout.kthread, 1, 1), same(layout.vforkParent, 1, 1) else { return false }
             if layout.frames == nil { return true }
             return same(layout.taskPC, 1, 1) && same(layout.taskFrame, kt, kt)
         default:
@@ -424,6 +428,8 @@ public final class Symmetry {
             dst[layout.activeMM + n] = ref(src[layout.activeMM + t])
             dst[layout.status + n] = src[layout.status + t]
             dst[layout.kthread + n] = src[layout.kthread + t]
+            let parent = src[layout.vforkParent + t]
+            dst[layout.vforkParent + n] = parent == 0 ? 0 : 1 + Int32(taskMap[Int(parent) - 1])
             if layout.frames != nil {
                 let pc = src[layout.taskPC + t]
                 dst[layout.taskPC + n] = pc

@@ -1,3 +1,4 @@
+import ModelLanguage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -101,6 +102,32 @@ public struct Console: Sendable {
 }
 
 enum Help {
+    /// One sample line per action of the catalogue, with what it means.
+    static var traceSteps: String {
+        Action.allCases.map { action -> String in
+            let (step, note) = action.spec.example
+            let line = "  step \(step)"
+            let gap = line.count < 38 ? String(repeating: " ", count: 38 - line.count) : "\n" + String(repeating: " ", count: 38)
+            return line + gap + "(\(note))"
+        }.joined(separator: "\n")
+    }
+
+    /// `text` broken at spaces into lines of at most `width` characters, the first line
+    /// starting `first` characters in.
+    static func wrapped(_ text: String, width: Int, first: Int) -> String {
+        var lines: [String] = [], line = "", room = width - first
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > room {
+                lines.append(line)
+                line = ""
+                room = width
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
+    }
+
     static let overview = """
         mmcheck \(CommandLineTool.version): an explicit-state model checker for the Linux kernel's \
         mm / active_mm lazy-TLB reference counting
@@ -124,8 +151,7 @@ enum Help {
         Explores every interleaving of the model's actions at the given bounds and reports
         either that all properties hold or the shortest sequence of steps that breaks one.
         FILE defaults to models/linux-6.mmc. A model switches its actions on with
-        `actions ...`: schedule, exit, clone_thread, clone_fork, clone_kthread, exec,
-        use_mm, unuse_mm, clone_fail, and the shootdown variant (shootdown); see README.md.
+        `actions ...`: \(Help.wrapped(ActionSet.switches.map(\.name).joined(separator: ", "), width: 82, first: 15)); see README.md.
 
         options:
           --cpus N          number of CPUs (default: the model's `cpus`, else \(2))
@@ -176,16 +202,7 @@ enum Help {
           model models/bugs/exit-mm-without-grab.mmc
           bounds cpus=2 tasks=3 mms=3 cap=12
           claim violation no-free-while-borrowed
-          step schedule cpu=0 next=0          (next=idle: the CPU's idle task)
-          step exit cpu=0 task=0
-          step clone cpu=0 parent=0 child=2 how=fork
-          step exec cpu=0 task=0              (exec: the new mm is the lowest free slot)
-          step use_mm cpu=0 task=1 mm=0       (a kernel thread starts using mm slot 0)
-          step unuse_mm cpu=0 task=1          (it stops using its mm)
-          step clone_fail cpu=0 parent=0 child=2 how=thread
-                                              (copy_mm, then the fork error path)
-          step proceed cpu=0                  (fine mode: the CPU's next statement)
-          step shootdown cpu=1 mm=0           (fine mode: cpu1 takes the IPI freeing mm slot 0)
+        \(Help.traceSteps)
         a fine-mode trace has a 'mode fine' line after 'bounds'.
         tasks are slot numbers: 0 is init's slot, 1 kthreadd's; mms are mm slot numbers.
         """

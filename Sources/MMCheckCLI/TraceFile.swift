@@ -15,9 +15,8 @@ import ModelLanguage
 /// step exit cpu=0 task=0
 /// step schedule cpu=1 next=idle
 /// ```
-/// Other steps: `step exec cpu=0 task=0`, `step use_mm cpu=0 task=1 mm=0`,
-/// `step unuse_mm cpu=0 task=1`, `step clone_fail cpu=0 parent=0 child=2 how=thread`.
-/// Tasks are slot numbers (0 is init's slot, 1 kthreadd's), mms are mm slot numbers (0 is
+/// Each action's line is `step NAME cpu=C` and its `Action.Spec.parameters` (see
+/// `mmcheck help replay` for one of each). Tasks are slot numbers (0 is init's slot, 1 kthreadd's), mms are mm slot numbers (0 is
 /// init's mm at boot); `idle` is the acting CPU's idle task. `#` starts a comment (the writer adds the readable trace as comments).
 /// `model` is informational: `replay` checks the model given on its command line.
 struct TraceFile: Equatable {
@@ -46,19 +45,17 @@ struct TraceFile: Equatable {
     }
 
     static func describe(_ step: Step, bounds: Bounds) -> String {
-        func task(_ t: Int32) -> String { t >= Int32(bounds.tasks) ? "idle" : "\(t)" }
-        switch step.kind {
-        case .schedule: return "schedule cpu=\(step.cpu) next=\(task(step.task))"
-        case .exit: return "exit cpu=\(step.cpu) task=\(task(step.task))"
-        case .exec: return "exec cpu=\(step.cpu) task=\(task(step.task))"
-        case .proceed: return "proceed cpu=\(step.cpu)"
-        case .shootdown: return "shootdown cpu=\(step.cpu) mm=\(step.mm)"
-        case .clone: return "clone cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
-        case .cloneFail:
-            return "clone_fail cpu=\(step.cpu) parent=\(task(step.task)) child=\(step.child) how=\(step.how.name)"
-        case .useMM: return "use_mm cpu=\(step.cpu) task=\(task(step.task)) mm=\(step.mm)"
-        case .unuseMM: return "unuse_mm cpu=\(step.cpu) task=\(task(step.task))"
+        let spec = step.kind.spec
+        var words = [spec.name, "cpu=\(step.cpu)"]
+        for p in spec.parameters {
+            let v = step[p]
+            switch p {
+            case .next, .task, .parent: words.append("\(p.rawValue)=\(v >= Int32(bounds.tasks) ? "idle" : String(v))")
+            case .child, .mm: words.append("\(p.rawValue)=\(v)")
+            case .how: words.append("how=\(step.how.name)")
+            }
         }
+        return words.joined(separator: " ")
     }
 
     /// Parses a trace file; errors are `path:line:column: error: ...` lines.
@@ -168,77 +165,56 @@ struct TraceFile: Equatable {
     }
 
     private static func step(_ words: [(String, Int)], line: Int, bounds: Bounds) -> Result<Step, Diagnostic> {
-        guard let (action, column) = words.first else {
+        guard let (name, column) = words.first else {
             return .failure(Diagnostic(SourceLocation(line: line, column: 1), "a step needs an action"))
         }
-        let required: [String]
-        switch action {
-        case "schedule": required = ["cpu", "next"]
-        case "exit", "exec", "unuse_mm": required = ["cpu", "task"]
-        case "use_mm": required = ["cpu", "task", "mm"]
-        case "shootdown": required = ["cpu", "mm"]
-        case "proceed": required = ["cpu"]
-        case "clone", "clone_fail": required = ["cpu", "parent", "child", "how"]
-        default:
-            return .failure(Diagnostic(SourceLocation(line: line, column: column),
-                                       "unknown action '\(action)' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown)"))
+        guard let action = Action.allCases.first(where: { $0.spec.name == name }) else {
+            let names = Action.allCases.map(\.spec.name).joined(separator: ", ")
+            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(name)' (actions: \(names))"))
         }
+        let required = ["cpu"] + action.spec.parameters.map(\.rawValue)
         var values: [String: (String, Int)] = [:]
         for (word, col) in words.dropFirst() {
             let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, required.contains(parts[0]), values[parts[0]] == nil else {
                 return .failure(Diagnostic(SourceLocation(line: line, column: col),
-                                           "unexpected '\(word)' in a \(action) step (it takes \(required.map { "\($0)=" }.joined(separator: ", ")))"))
+                                           "unexpected '\(word)' in a \(name) step (it takes \(required.map { "\($0)=" }.joined(separator: ", ")))"))
             }
             values[parts[0]] = (parts[1], col)
         }
         for key in required where values[key] == nil {
-            return .failure(Diagnostic(SourceLocation(line: line, column: column), "\(action) step is missing \(key)="))
+            return .failure(Diagnostic(SourceLocation(line: line, column: column), "\(name) step is missing \(key)="))
         }
-        func number(_ key: String, below limit: Int, what: String) -> Result<Int, Diagnostic> {
+        func number(_ key: String, below limit: Int, what: String) -> Result<Int32, Diagnostic> {
             let (text, col) = values[key]!
             guard let v = Int(text), v >= 0, v < limit else {
                 return .failure(Diagnostic(SourceLocation(line: line, column: col), "\(key)=\(text): \(what) must be 0 to \(limit - 1) at these bounds"))
             }
-            return .success(v)
-        }
-        func task(_ key: String, cpu: Int, allowIdle: Bool) -> Result<Int32, Diagnostic> {
-            if allowIdle, values[key]?.0 == "idle" { return .success(Int32(bounds.tasks + cpu)) }
-            return number(key, below: bounds.tasks, what: "a task slot").map(Int32.init)
-        }
-        let cpu: Int
-        switch number("cpu", below: bounds.cpus, what: "a cpu") {
-        case .success(let c): cpu = c
-        case .failure(let d): return .failure(d)
+            return .success(Int32(v))
         }
         do {
-            switch action {
-            case "schedule":
-                return .success(Step(kind: .schedule, cpu: cpu, task: try task("next", cpu: cpu, allowIdle: true).get()))
-            case "exit":
-                return .success(Step(kind: .exit, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
-            case "exec":
-                return .success(Step(kind: .exec, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
-            case "proceed":
-                return .success(Step(kind: .proceed, cpu: cpu, task: 0))
-            case "shootdown":
-                let m = try number("mm", below: bounds.mms, what: "an mm slot").get()
-                return .success(Step(kind: .shootdown, cpu: cpu, task: 0, mm: Int32(m)))
-            case "unuse_mm":
-                return .success(Step(kind: .unuseMM, cpu: cpu, task: try task("task", cpu: cpu, allowIdle: false).get()))
-            case "use_mm":
-                let t = try task("task", cpu: cpu, allowIdle: false).get()
-                let m = try number("mm", below: bounds.mms, what: "an mm slot").get()
-                return .success(Step(kind: .useMM, cpu: cpu, task: t, mm: Int32(m)))
-            default:
-                let parent = try task("parent", cpu: cpu, allowIdle: false).get()
-                let child = try task("child", cpu: cpu, allowIdle: false).get()
-                let (howText, col) = values["how"]!
-                guard let how = CloneKind.allCases.first(where: { $0.name == howText }) else {
-                    return .failure(Diagnostic(SourceLocation(line: line, column: col), "how=\(howText): expected thread, fork or kthread"))
+            let cpu = Int(try number("cpu", below: bounds.cpus, what: "a cpu").get())
+            var step = Step(kind: action, cpu: cpu, task: 0, how: action.impliedHow ?? .thread)
+            for p in action.spec.parameters {
+                let (text, col) = values[p.rawValue]!
+                switch p {
+                case .next where text == "idle":
+                    step[p] = Int32(bounds.tasks + cpu)
+                case .next, .task, .parent, .child:
+                    step[p] = try number(p.rawValue, below: bounds.tasks, what: "a task slot").get()
+                case .mm:
+                    step[p] = try number(p.rawValue, below: bounds.mms, what: "an mm slot").get()
+                case .how:
+                    let hows = CloneKind.allCases.filter { $0 != .vfork }
+                    guard let how = hows.first(where: { $0.name == text }) else {
+                        let names = hows.map(\.name)
+                        let expected = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+                        return .failure(Diagnostic(SourceLocation(line: line, column: col), "how=\(text): expected \(expected)"))
+                    }
+                    step.how = how
                 }
-                return .success(Step(kind: action == "clone" ? .clone : .cloneFail, cpu: cpu, task: parent, child: child, how: how))
             }
+            return .success(step)
         } catch {
             return .failure(error)
         }

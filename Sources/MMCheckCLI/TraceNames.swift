@@ -19,7 +19,7 @@ struct TraceNames {
 
     /// Names whatever a step created (a task or mm slot that went from unused to in use).
     mutating func update(before: KernelState, after: KernelState) {
-        for t in 0..<slotTasks where before.tasks[t].status == StateLayout.unused && after.tasks[t].status != StateLayout.unused {
+        for t in 0..<slotTasks where before.tasks[t].status == .unused && after.tasks[t].status != .unused {
             tasks[t] = "t\(nextTask)"
             nextTask += 1
         }

@@ -22,7 +22,7 @@ struct TraceRenderer {
             let oldNames = names
             names.update(before: entry.before, after: entry.after)
             let failedChild: Int32? = entry.step.kind == .cloneFail ? entry.step.child : nil
-            if let child = failedChild, entry.after.tasks[Int(child)].status == StateLayout.unused {
+            if let child = failedChild, entry.after.tasks[Int(child)].status == .unused {
                 names.nameFailedChild(child)
             }
             let number = String(repeating: " ", count: width - String(i + 1).count) + String(i + 1)
@@ -75,7 +75,7 @@ struct TraceRenderer {
             }
             let t = cpu.curr
             let y = Int(t) < entry.before.tasks.count ? entry.before.tasks[Int(t)].pc - 1 : -1
-            let action = y >= 0 && Int(y) < model.yields.count ? actionName(model.yields[Int(y)].action) : "action"
+            let action = y >= 0 && Int(y) < model.yields.count ? model.yields[Int(y)].action.spec.name : "action"
             if switchedOut.remove(t) != nil {
                 return "cpu\(s.cpu): \(names.task(t)) resumes its \(action) in \(place(y))"
             }
@@ -84,6 +84,7 @@ struct TraceRenderer {
         case .exit: return "cpu\(s.cpu): exit  \(names.task(s.task))"
         case .exec: return "cpu\(s.cpu): exec  \(names.task(s.task))"
         case .clone: return "cpu\(s.cpu): clone  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
+        case .vfork: return "cpu\(s.cpu): vfork  \(names.task(s.task)) -> \(names.task(s.child)) (the parent waits)"
         }
     }
 
@@ -92,18 +93,6 @@ struct TraceRenderer {
         guard y >= 0, Int(y) < model.yields.count else { return "?" }
         let site = model.sites[Int(model.code[model.yields[Int(y)].pc].site)]
         return "\(site.routine) at line \(site.location.line)"
-    }
-
-    private func actionName(_ kind: CompiledModel.ActionKind) -> String {
-        switch kind {
-        case .schedule: return "schedule"
-        case .exit: return "exit"
-        case .clone: return "clone"
-        case .exec: return "exec"
-        case .useMM: return "use_mm"
-        case .unuseMM: return "unuse_mm"
-        case .cloneFail: return "clone_fail"
-        }
     }
 
     func describe(_ state: KernelState, _ names: TraceNames) -> [String] {
@@ -118,10 +107,11 @@ struct TraceRenderer {
         }
         for (t, task) in state.tasks.enumerated() {
             let idle = t >= bounds.tasks
-            if !idle && task.status == StateLayout.unused { continue }
-            let status = idle ? (task.status == StateLayout.running ? "running" : "idle") : statusName(task.status)
+            if !idle && task.status == .unused { continue }
+            let status = idle ? (task.status == .running ? "running" : "idle") : statusName(task.status)
             var line = "  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))"
             if task.kthread { line = pad(line, 50) + " kthread" }
+            if let p = task.vforkParent { line += "  vfork child of \(names.task(p))" }
             if task.pc != 0 { line += "  paused before \(place(task.pc - 1))" }
             lines.append(line)
         }
@@ -150,20 +140,25 @@ struct TraceRenderer {
         }
         for t in a.tasks.indices where a.tasks[t] != b.tasks[t] {
             let x = a.tasks[t], y = b.tasks[t], idle = t >= bounds.tasks
-            if !idle && x.status == StateLayout.unused {
+            if !idle && x.status == .unused {
                 let kind = y.kthread ? ", kthread" : ""
                 let status = Int32(t) == failedChild ? "being forked (never runs)" : statusName(y.status)
-                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(kind)")
+                let vfork = y.vforkParent.map { ", vfork child of \(names.task($0))" } ?? ""
+                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(kind)\(vfork)")
                 continue
             }
             let name = oldNames.task(Int32(t))
             if !idle && x.status != y.status {
-                line("\(name).status", statusName(x.status), y.status == StateLayout.unused ? "dead (slot cleared)" : statusName(y.status))
+                line("\(name).status", statusName(x.status), y.status == .unused ? "dead (slot cleared)" : statusName(y.status))
             }
             if x.mm != y.mm { line("\(name).mm", oldNames.mm(x.mm), names.mm(y.mm)) }
             if x.activeMM != y.activeMM { line("\(name).active_mm", oldNames.mm(x.activeMM), names.mm(y.activeMM)) }
-            if x.kthread != y.kthread && y.status != StateLayout.unused {
+            if x.kthread != y.kthread && y.status != .unused {
                 line("\(name).kthread", x.kthread ? "yes" : "no", y.kthread ? "yes" : "no")
+            }
+            if x.vforkParent != y.vforkParent {
+                line("\(name).vfork_done", x.vforkParent.map { "\(oldNames.task($0)) waits" } ?? "none",
+                     y.vforkParent.map { "\(names.task($0)) waits" } ?? "none")
             }
         }
         for k in a.mms.indices where a.mms[k] != b.mms[k] {
@@ -244,13 +239,14 @@ struct TraceRenderer {
         }
     }
 
-    private func statusName(_ s: Int32) -> String {
+    private func statusName(_ s: TaskStatus) -> String {
         switch s {
-        case StateLayout.runnable: return "runnable"
-        case StateLayout.running: return "running"
-        case StateLayout.exiting: return "exiting"
-        case StateLayout.forming: return "forming"
-        default: return "unused"
+        case .unused: return "unused"
+        case .runnable: return "runnable"
+        case .running: return "running"
+        case .exiting: return "exiting"
+        case .forming: return "forming"
+        case .vforkWaiting: return "waiting for its vfork child"
         }
     }
 

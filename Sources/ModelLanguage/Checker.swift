@@ -56,12 +56,9 @@ final class Checker {
             error(SourceLocation(line: 1, column: 1), "model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
         }
         // Actions that only make sense together with another one.
-        for (action, at) in actionLocations {
-            if action == .unuseMM && !actions.contains(.useMM) {
-                error(at, "action 'unuse_mm' needs action 'use_mm': without it no kernel thread ever uses an mm")
-            }
-            if action == .cloneFail && actions.isDisjoint(with: .anyClone) {
-                error(at, "action 'clone_fail' needs a clone action to fail (clone_thread, clone_fork or clone_kthread)")
+        for (flag, at) in actionLocations {
+            if let needs = ActionSet.switches.first(where: { $0.flag == flag })?.needs, actions.isDisjoint(with: needs.flags) {
+                error(at, needs.message)
             }
         }
         if let modeOverride { mode = modeOverride }
@@ -278,28 +275,9 @@ final class Checker {
     func emitModel(path: String, text: String) -> Result<CompiledModel, Diagnostic> {
         let emitter = Emitter(checker: self, reporting: false)
         emitter.fine = mode == .fine
-        var scheduleEntry: Int?, exitEntry: Int?, cloneEntry: Int?, execEntry: Int?
-        var useMMEntry: Int?, unuseMMEntry: Int?, cloneFailEntry: Int?
-        if actions.contains(.schedule) {
-            scheduleEntry = emitter.emitAction(.schedule, [(.contextSwitch, [0, 1]), (.finishTaskSwitch, [0])])
-        }
-        if actions.contains(.exit) {
-            exitEntry = emitter.emitAction(.exit, [(.exitMM, [0])])
-        }
-        if !actions.isDisjoint(with: .anyClone) {
-            cloneEntry = emitter.emitAction(.clone, [(.copyMM, [0, 1, 2])])
-        }
-        if actions.contains(.exec) {
-            execEntry = emitter.emitAction(.exec, [(.execMmap, [0, 1])])
-        }
-        if actions.contains(.useMM) {
-            useMMEntry = emitter.emitAction(.useMM, [(.mmget, [1]), (.kthreadUseMM, [0, 1])])
-        }
-        if actions.contains(.unuseMM) {
-            unuseMMEntry = emitter.emitAction(.unuseMM, [(.kthreadUnuseMM, [0, 1]), (.mmput, [1])])
-        }
-        if actions.contains(.cloneFail) {
-            cloneFailEntry = emitter.emitAction(.cloneFail, [(.copyMM, [0, 1, 2]), (.badForkCleanupMM, [1])])
+        var entries = [Int?](repeating: nil, count: Action.allCases.count)
+        for action in Action.allCases where action.isOn(in: actions) && !action.spec.calls.isEmpty {
+            entries[Int(action.rawValue)] = emitter.emitAction(action)
         }
         let limit = LanguageLimits.maxSavedValues
         let values = "values (parameters and locals used later) in the state"
@@ -328,12 +306,10 @@ final class Checker {
             cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
             actions: actions, mode: mode, preemptible: preemptible, yields: yields,
             scheduleFrameSize: schedule?.size ?? 0, taskFrameSize: task?.size ?? 0,
-            mmRegisters: CompiledModel.ActionKind.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
-            taskRegisters: CompiledModel.ActionKind.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },
-            code: emitter.code,
-            scheduleEntry: scheduleEntry, exitEntry: exitEntry, cloneEntry: cloneEntry, execEntry: execEntry,
-            useMMEntry: useMMEntry, unuseMMEntry: unuseMMEntry, cloneFailEntry: cloneFailEntry,
-            cleanupSite: cloneFailEntry == nil ? nil : entrySite(.badForkCleanupMM, in: emitter),
+            mmRegisters: Action.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
+            taskRegisters: Action.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },
+            code: emitter.code, entries: entries,
+            cleanupSite: entries[Int(Action.cloneFail.rawValue)] == nil ? nil : entrySite(.badForkCleanupMM, in: emitter),
             registerCount: Int(emitter.registerHighWater), sites: emitter.sites))
     }
 

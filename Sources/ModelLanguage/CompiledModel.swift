@@ -1,9 +1,7 @@
 /// A checked model file, compiled for execution.
 ///
 /// Each enabled action has an entry point into `code`; the action's inputs are in the
-/// first registers (schedule: r0 = prev, r1 = next; exit: r0 = t; clone: r0 = parent,
-/// r1 = child, r2 = how; exec: r0 = t, r1 = the new mm; use_mm and unuse_mm: r0 = t,
-/// r1 = m; clone_fail: as clone).
+/// first registers, in the order `Action.spec.inputs` declares them.
 public struct CompiledModel: Sendable {
     /// What the model's author says a run finds.
     public enum Expectation: Sendable, Equatable {
@@ -27,7 +25,7 @@ public struct CompiledModel: Sendable {
         /// register read later before it is written), in the order they are saved.
         public var saved: [Int32]
         /// The action this point belongs to.
-        public var action: ActionKind
+        public var action: Action
     }
 
     /// What a register holds, as far as renaming and dangling marks care.
@@ -41,11 +39,6 @@ public struct CompiledModel: Sendable {
         return y.saved.map { r in
             taskRegisters[action].contains(r) ? .task : mmRegisters[action].contains(r) ? .mm : .other
         }
-    }
-
-    /// The action whose code a yield point is in.
-    public enum ActionKind: Int32, Sendable, CaseIterable {
-        case schedule, exit, clone, exec, useMM, unuseMM, cloneFail
     }
 
     /// A number set in the file, with where it was set (for error messages).
@@ -80,22 +73,15 @@ public struct CompiledModel: Sendable {
     /// task actions (exit, clone, exec).
     public var scheduleFrameSize: Int
     public var taskFrameSize: Int
-    /// The registers of each action (by `ActionKind.rawValue`) that hold mm references:
+    /// The registers of each action (by `Action.rawValue`) that hold mm references:
     /// when an mm is freed, those holding it are marked dangling.
     public var mmRegisters: [[Int32]]
     /// The registers of each action that hold task ids (what a symmetry permutes).
     public var taskRegisters: [[Int32]]
     public var code: [Instruction]
-    public var scheduleEntry: Int?
-    public var exitEntry: Int?
-    public var cloneEntry: Int?
-    public var execEntry: Int?
-    /// use_mm: mmget(m), then kthread_use_mm(t, m).
-    public var useMMEntry: Int?
-    /// unuse_mm: kthread_unuse_mm(t, m), then mmput(m).
-    public var unuseMMEntry: Int?
-    /// clone_fail: copy_mm(parent, child, how), then bad_fork_cleanup_mm(child).
-    public var cloneFailEntry: Int?
+    /// Each action's first instruction in `code` (by `Action.rawValue`; nil: the action is
+    /// off, or has no code).
+    public var entries: [Int?]
     /// The site of bad_fork_cleanup_mm's declaration (where a failed child that still holds
     /// a reference is reported), when clone_fail is on.
     public var cleanupSite: Int32?
@@ -107,7 +93,10 @@ public struct CompiledModel: Sendable {
     public var warnings: [Diagnostic] = []
 
     /// Registers holding an action's inputs.
-    public static let inputRegisters = 3
+    public static let inputRegisters = Action.inputRegisters
+
+    /// The first instruction of `action`'s code, if it has code in this model.
+    public func entry(_ action: Action) -> Int? { entries[Int(action.rawValue)] }
 
     /// The trimmed source text of a line (1-based), for messages.
     public func sourceLine(_ line: Int) -> String {

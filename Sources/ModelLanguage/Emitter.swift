@@ -45,7 +45,7 @@ final class Emitter {
     /// Emit yields (fine mode).
     var fine = false
     private(set) var yields: [CompiledModel.YieldPoint] = []
-    private var action: CompiledModel.ActionKind = .schedule
+    private var action: Action = .schedule
     /// Inside an `atomic` block: its statements are one step, no yields.
     private var atomicDepth = 0
     /// Inside an `irqs_off` block or routine: yields are not preemption points.
@@ -59,9 +59,9 @@ final class Emitter {
     /// ever hold, and that limit (nothing is saved then; the model is refused).
     private(set) var tooManySaved: (pc: Int, limit: Int)?
     /// The mm-typed registers of each emitted action, by `ActionKind`.
-    private(set) var mmRegistersByAction: [CompiledModel.ActionKind: [Int32]] = [:]
+    private(set) var mmRegistersByAction: [Action: [Int32]] = [:]
     /// The task-typed registers of each emitted action, by `ActionKind`.
-    private(set) var taskRegistersByAction: [CompiledModel.ActionKind: [Int32]] = [:]
+    private(set) var taskRegistersByAction: [Action: [Int32]] = [:]
 
     /// Records mm- and task-typed registers of the action being emitted, then makes the value.
     private func noted(register: Int32, type: ValueType, isTemporary: Bool) -> Value {
@@ -104,18 +104,21 @@ final class Emitter {
         place(end)
     }
 
-    /// Emits one action: the given entry routines called in order on input registers.
-    /// Returns the action's first instruction.
-    func emitAction(_ kind: CompiledModel.ActionKind, _ calls: [(EntryRoutine, [Int32])]) -> Int {
+    /// Emits one action: its entry routines (`Action.Spec.calls`) called in order on its
+    /// input registers. Returns the action's first instruction.
+    func emitAction(_ kind: Action) -> Int {
+        let spec = kind.spec
         let start = code.count
         let firstYield = yields.count
         action = kind
         actionMMRegisters = []
         actionTaskRegisters = []
         nextRegister = Int32(CompiledModel.inputRegisters)
-        for (entry, inputs) in calls {
+        for call in spec.calls {
+            let entry = call.routine
             guard let info = checker.routines[entry.name] else { continue }
             setSite(info.syntax.at, routine: entry.name)
+            let inputs = call.arguments.map { Int32(spec.inputs.firstIndex(of: $0) ?? 0) }
             let arguments = zip(inputs, entry.parameterTypes).map { noted(register: $0, type: $1, isTemporary: false) }
             inline(info, arguments)
         }

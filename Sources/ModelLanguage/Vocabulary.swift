@@ -10,47 +10,19 @@ public enum ValueType: String, Sendable, Equatable {
     case invalid
 }
 
-/// The kinds of a `clone`: the `how` argument of `copy_mm`.
+/// The kinds of a `clone`: the `how` argument of `copy_mm`. `vfork` is CLONE_VM |
+/// CLONE_VFORK: the kernel's copy_mm tests only CLONE_VM, so a faithful model treats it as
+/// `thread`; the vfork action passes it so that a model can tell the two apart.
 public enum CloneKind: Int32, Sendable, CaseIterable {
-    case thread = 0, fork = 1, kthread = 2
+    case thread = 0, fork = 1, kthread = 2, vfork = 3
     public var name: String {
         switch self {
         case .thread: return "thread"
         case .fork: return "fork"
         case .kthread: return "kthread"
+        case .vfork: return "vfork"
         }
     }
-}
-
-/// The actions a model can switch on with `actions ...`. `shootdown` is listed there too,
-/// though it is a configuration rather than an action: it switches on the
-/// CONFIG_MMU_LAZY_TLB_SHOOTDOWN variant (lazy users hold no count; `free` first moves every
-/// CPU still borrowing the mm lazily to `init_mm`).
-public struct ActionSet: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
-    public static let schedule = ActionSet(rawValue: 1)
-    public static let exit = ActionSet(rawValue: 2)
-    public static let cloneThread = ActionSet(rawValue: 4)
-    public static let cloneFork = ActionSet(rawValue: 8)
-    public static let cloneKthread = ActionSet(rawValue: 16)
-    public static let exec = ActionSet(rawValue: 32)
-    public static let useMM = ActionSet(rawValue: 64)
-    public static let unuseMM = ActionSet(rawValue: 128)
-    public static let cloneFail = ActionSet(rawValue: 256)
-    public static let shootdown = ActionSet(rawValue: 512)
-    public static let anyClone: ActionSet = [.cloneThread, .cloneFork, .cloneKthread]
-
-    /// The name each action has in a model file.
-    static let names: [(String, ActionSet)] = [
-        ("schedule", .schedule), ("exit", .exit),
-        ("clone_thread", .cloneThread), ("clone_fork", .cloneFork), ("clone_kthread", .cloneKthread),
-        ("exec", .exec), ("use_mm", .useMM), ("unuse_mm", .unuseMM), ("clone_fail", .cloneFail),
-        ("shootdown", .shootdown),
-    ]
-
-    /// The names of the actions in the set, in declaration order.
-    public var names: [String] { ActionSet.names.filter { contains($0.1) }.map(\.0) }
 }
 
 /// The routines the checker knows by name, with the parameter types each must have: the
@@ -103,18 +75,13 @@ enum EntryRoutine: CaseIterable {
         }
     }
 
-    /// Whether the actions in `actions` need this routine to be defined.
+    /// Whether the switches in `actions` need this routine to be defined: an action they
+    /// turn on calls it (and it is not optional there) or needs it (`Action.Spec`).
     func isRequired(by actions: ActionSet) -> Bool {
-        switch self {
-        case .contextSwitch: return actions.contains(.schedule)
-        case .finishTaskSwitch: return false
-        case .exitMM: return actions.contains(.exit)
-        case .copyMM: return !actions.isDisjoint(with: .anyClone) || actions.contains(.cloneFail)
-        case .execMmap: return actions.contains(.exec)
-        case .kthreadUseMM, .mmget: return actions.contains(.useMM)
-        case .kthreadUnuseMM, .mmput: return actions.contains(.unuseMM)
-        case .badForkCleanupMM: return actions.contains(.cloneFail)
-        case .mmgrabLazyTLB, .mmdropLazyTLB: return actions.contains(.shootdown)
+        Action.allCases.contains { action in
+            let spec = action.spec
+            return action.isOn(in: actions)
+                && (spec.calls.contains { $0.routine == self && !$0.optional } || spec.needsRoutines.contains(self))
         }
     }
 
@@ -147,12 +114,13 @@ enum Constant {
         case "thread": return (CloneKind.thread.rawValue, .how)
         case "fork": return (CloneKind.fork.rawValue, .how)
         case "kthread": return (CloneKind.kthread.rawValue, .how)
+        case "vfork": return (CloneKind.vfork.rawValue, .how)
         default: return nil
         }
     }
 
     static let reserved: Set<String> = [
-        "none", "init_mm", "thread", "fork", "kthread", "cpu", "let", "if", "else", "return",
+        "none", "init_mm", "thread", "fork", "kthread", "vfork", "cpu", "let", "if", "else", "return",
         "is", "not", "and", "or", "routine", "irqs_off", "atomic",
     ]
 }

@@ -23,10 +23,10 @@ struct ExtensionHarness {
     init(_ model: CompiledModel, shootdownCounts: Bool = false) {
         machine = Machine(model: model, bounds: ExtensionHarness.bounds)
         state = KernelState(
-            tasks: [.init(status: StateLayout.running, mm: Self.mm0, activeMM: Self.mm0),
-                    .init(status: StateLayout.running, mm: Ref.none, activeMM: Self.mm0, kthread: true),
-                    .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none),
-                    .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none)],
+            tasks: [.init(status: TaskStatus.running, mm: Self.mm0, activeMM: Self.mm0),
+                    .init(status: TaskStatus.running, mm: Ref.none, activeMM: Self.mm0, kthread: true),
+                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
+                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none)],
             cpus: [.init(curr: Self.initTask, prevMM: Ref.none), .init(curr: Self.kthreadd, prevMM: Ref.none)],
             mms: [.init(live: true, users: StateLayout.initMMUsers, count: shootdownCounts ? 3 : 1),
                   .init(live: true, users: 1, count: shootdownCounts ? 1 : 2),
@@ -63,7 +63,7 @@ struct ExtensionHarness {
         let h = H(Self.all)
         #expect(h.run { $0.useMM(cpu: 1, task: H.kthreadd, mm: H.mm0) } == nil)
         let a = h.after
-        #expect(a.tasks[1] == .init(status: StateLayout.running, mm: H.mm0, activeMM: H.mm0, kthread: true))
+        #expect(a.tasks[1] == .init(status: TaskStatus.running, mm: H.mm0, activeMM: H.mm0, kthread: true))
         // mmget: users 2; kthread_use_mm: mmgrab 3, then mmdrop_lazy_tlb of the borrow 2.
         #expect(a.mms[1] == .init(live: true, users: 2, count: 2))
     }
@@ -84,14 +84,14 @@ struct ExtensionHarness {
         h.state.mms[1] = .init(live: true, users: 2, count: 2)
         #expect(h.run { $0.unuseMM(cpu: 1, task: H.kthreadd) } == nil)
         let a = h.after
-        #expect(a.tasks[1] == .init(status: StateLayout.running, mm: Ref.none, activeMM: H.mm0, kthread: true))
+        #expect(a.tasks[1] == .init(status: TaskStatus.running, mm: Ref.none, activeMM: H.mm0, kthread: true))
         // kthread_unuse_mm: lazy grab 3, drop the use reference 2; mmput: users 1.
         #expect(a.mms[1] == .init(live: true, users: 1, count: 2))
     }
 
     @Test func unuseMMByTheLastUserTearsDownAndKeepsTheLazyReference() {
         var h = H(Self.all)
-        h.state.tasks[0] = .init(status: StateLayout.unused, mm: Ref.none, activeMM: Ref.none)
+        h.state.tasks[0] = .init(status: TaskStatus.unused, mm: Ref.none, activeMM: Ref.none)
         h.state.cpus[0].curr = H.idle0
         h.state.tasks[2].activeMM = Ref.initMM
         h.state.mms[0].count = 2
@@ -105,7 +105,7 @@ struct ExtensionHarness {
     @Test func aKernelThreadInsideUseMMMayOnlyScheduleOrUnuse() {
         var h = H(Self.all)
         h.state.tasks[1].mm = H.mm0
-        h.state.tasks[0].status = StateLayout.runnable
+        h.state.tasks[0].status = TaskStatus.runnable
         h.state.cpus[0].curr = H.idle0
         h.state.tasks[2].activeMM = H.mm0
         h.state.mms[1] = .init(live: true, users: 2, count: 3)
@@ -123,7 +123,7 @@ struct ExtensionHarness {
         h.state.mms[2] = .init(live: true, users: 0, count: 1)
         h.state.tasks[2].activeMM = H.mm1
         h.state.cpus[0].curr = H.idle0
-        h.state.tasks[0].status = StateLayout.runnable
+        h.state.tasks[0].status = TaskStatus.runnable
         let labels = h.enabled()
         #expect(labels.contains(Step.useMM(cpu: 1, task: H.kthreadd, mm: 0)))
         #expect(!labels.contains(Step.useMM(cpu: 1, task: H.kthreadd, mm: 1)))
@@ -131,7 +131,7 @@ struct ExtensionHarness {
         // init is a user task: it never uses an mm this way.
         var user = H(Self.all)
         user.state.cpus[1].curr = H.idle1
-        user.state.tasks[1] = .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none, kthread: true)
+        user.state.tasks[1] = .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none, kthread: true)
         user.state.tasks[3].activeMM = H.mm0
         #expect(!user.enabled().contains { Step(label: $0)?.kind == .useMM })
     }
@@ -153,7 +153,7 @@ struct ExtensionHarness {
 
     @Test func cloneGivesAKthreadChildTheFlagAndExecClearsIt() {
         var h = H(Self.all)
-        h.state.tasks.insert(.init(status: StateLayout.unused, mm: Ref.none, activeMM: Ref.none), at: 2)
+        h.state.tasks.insert(.init(status: TaskStatus.unused, mm: Ref.none, activeMM: Ref.none), at: 2)
         let bounds = Bounds(cpus: 2, tasks: 3, mms: 2)
         let machine = Machine(model: Self.all, bounds: bounds)
         func run(_ s: KernelState, _ action: (Machine) -> StepOutcome) -> KernelState? {
@@ -161,20 +161,20 @@ struct ExtensionHarness {
             return action(machine).ran ? KernelState(layout: machine.layout, fields: machine.work) : nil
         }
         let kchild = run(h.state) { $0.clone(cpu: 1, parent: 1, child: 2, how: .kthread) }
-        #expect(kchild?.tasks[2] == .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none, kthread: true))
+        #expect(kchild?.tasks[2] == .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none, kthread: true))
         let thread = run(h.state) { $0.clone(cpu: 0, parent: 0, child: 2, how: .thread) }
-        #expect(thread?.tasks[2] == .init(status: StateLayout.runnable, mm: H.mm0, activeMM: H.mm0, kthread: false))
+        #expect(thread?.tasks[2] == .init(status: TaskStatus.runnable, mm: H.mm0, activeMM: H.mm0, kthread: false))
         // kthreadd execs (the user-mode-helper path): a user task from then on.
         let exec = run(h.state) { $0.exec(cpu: 1, task: 1) }
-        #expect(exec?.tasks[1] == .init(status: StateLayout.running, mm: H.mm1, activeMM: H.mm1, kthread: false))
+        #expect(exec?.tasks[1] == .init(status: TaskStatus.running, mm: H.mm1, activeMM: H.mm1, kthread: false))
         #expect(exec?.mms[1].count == 1)   // kthreadd's lazy reference on mm0 dropped
     }
 
     @Test func aDeadKernelThreadsSlotIsCleared() {
         var h = H(Self.all)
-        h.state.tasks[1].status = StateLayout.exiting
+        h.state.tasks[1].status = TaskStatus.exiting
         #expect(h.run { $0.schedule(cpu: 1, next: H.idle1) } == nil)
-        #expect(h.after.tasks[1] == .init(status: StateLayout.unused, mm: Ref.none, activeMM: Ref.none, kthread: false))
+        #expect(h.after.tasks[1] == .init(status: TaskStatus.unused, mm: Ref.none, activeMM: Ref.none, kthread: false))
         #expect(h.after.tasks[3].activeMM == H.mm0)   // the borrow was handed to idle1
     }
 }
@@ -185,9 +185,9 @@ struct ExtensionHarness {
     /// The base state with kthreadd's slot free (kthreadd has died; idle1 runs on cpu1).
     static func harness(_ model: CompiledModel) -> H {
         var h = H(model)
-        h.state.tasks[1] = .init(status: StateLayout.unused, mm: Ref.none, activeMM: Ref.none)
+        h.state.tasks[1] = .init(status: TaskStatus.unused, mm: Ref.none, activeMM: Ref.none)
         h.state.cpus[1].curr = H.idle1
-        h.state.tasks[3] = .init(status: StateLayout.running, mm: Ref.none, activeMM: H.mm0)
+        h.state.tasks[3] = .init(status: TaskStatus.running, mm: Ref.none, activeMM: H.mm0)
         return h
     }
 
@@ -244,8 +244,8 @@ struct ExtensionHarness {
         #expect(h.run { $0.exit(cpu: 0, task: H.initTask) } == nil)
         let a = h.after
         #expect(a.mms[1] == .init(live: false, users: 0, count: 0))
-        #expect(a.tasks[0] == .init(status: StateLayout.exiting, mm: Ref.none, activeMM: Ref.initMM))
-        #expect(a.tasks[1] == .init(status: StateLayout.running, mm: Ref.none, activeMM: Ref.initMM, kthread: true))
+        #expect(a.tasks[0] == .init(status: TaskStatus.exiting, mm: Ref.none, activeMM: Ref.initMM))
+        #expect(a.tasks[1] == .init(status: TaskStatus.running, mm: Ref.none, activeMM: Ref.initMM, kthread: true))
         #expect(a.mms[0].count == 3)                   // no reference taken on init_mm
     }
 
@@ -290,7 +290,7 @@ struct ExtensionHarness {
         // kthreadd is the last user, through use_mm; unuse_mm's mmput frees mm0 on cpu1,
         // where kthreadd runs on it: the shootdown switches cpu1 itself to init_mm.
         var h = H(Self.shootdown, shootdownCounts: true)
-        h.state.tasks[0] = .init(status: StateLayout.unused, mm: Ref.none, activeMM: Ref.none)
+        h.state.tasks[0] = .init(status: TaskStatus.unused, mm: Ref.none, activeMM: Ref.none)
         h.state.cpus[0].curr = H.idle0
         h.state.tasks[2].activeMM = Ref.initMM
         h.state.tasks[1].mm = H.mm0
@@ -322,6 +322,7 @@ struct ExtensionHarness {
             Step(kind: .cloneFail, cpu: 7, task: 15, child: 14, how: .kthread),
             Step(kind: .useMM, cpu: 5, task: 9, mm: 15), Step(kind: .unuseMM, cpu: 2, task: 1),
             Step(kind: .proceed, cpu: 6, task: 0), Step(kind: .shootdown, cpu: 7, task: 0, mm: 15),
+            Step(kind: .vfork, cpu: 4, task: 3, child: 13, how: .vfork),
         ]
         for s in steps {
             #expect(Step(label: s.label) == s)
@@ -331,7 +332,8 @@ struct ExtensionHarness {
         #expect(Step.cloneFail(cpu: 7, parent: 15, child: 14, how: .kthread) == steps[4].label)
         #expect(Step.proceed(cpu: 6) == steps[7].label)
         #expect(Step.shootdown(cpu: 7, mm: 15) == steps[8].label)
-        #expect(Step(label: 9) == nil)                 // no tenth kind
+        #expect(Step.vfork(cpu: 4, parent: 3, child: 13) == steps[9].label)
+        #expect(Step(label: UInt32(Action.allCases.count)) == nil)   // no kind past the catalogue
         #expect(Step(label: 1 << 27) == nil)           // past the 27 bits of a label
     }
 }

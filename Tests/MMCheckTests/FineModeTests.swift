@@ -149,6 +149,75 @@ import Testing
         #expect(replay.finalBreach?.mm == Ref.slot(0))
     }
 
+    /// new_mm() waits (SEMANTICS.md §5.9). In this model (no lazy TLB: a kernel thread and an
+    /// exiting task run on init_mm, so an mm is freed as soon as its last user exits) every
+    /// clone's copy_mm calls `new_mm()`, so kthreadd's clone needs the only mm slot, which init's mm holds until
+    /// init exits (on the other CPU) and its mm is freed. While the slot is taken, a kthreadd paused before
+    /// `new_mm()` has no step of its own (it is not offered, and nothing of it happens); once
+    /// the slot is free the same pause offers its step, which takes the slot. Both kinds of
+    /// state are reached, so neither half is vacuous.
+    @Test func newMMWaitsForAFreeSlot() throws {
+        let model = try Fixture.compile("""
+            model "new-mm-waits"
+            expect pass
+            mode fine
+            preemptible no
+            actions schedule, exit, clone_kthread
+            routine mmdrop(m: mm) { atomic { m.count -= 1; if m.count == 0 { free(m) } } }
+            routine mmput(m: mm) { atomic { m.users -= 1; if m.users == 0 { exit_mmap(m); mmdrop(m) } } }
+            routine context_switch(prev: task, next: task) {
+                atomic {
+                    if next.mm is none { next.active_mm = init_mm; switch_mm(init_mm) } else { switch_mm(next.mm) }
+                    if prev.mm is none { prev.active_mm = none }
+                }
+            }
+            routine exit_mm(t: task) {
+                atomic {
+                    let m = t.mm
+                    if m is none { return }
+                    t.mm = none
+                    t.active_mm = init_mm
+                    switch_mm(init_mm)
+                    mmput(m)
+                }
+            }
+            routine copy_mm(parent: task, child: task, how: how) {
+                child.mm = none
+                let m = new_mm()
+                atomic { child.mm = m; child.active_mm = m }
+            }
+            """, path: "new-mm-waits.mmc")
+        // Two CPUs: init exits on one while kthreadd waits on the other.
+        let bounds = Bounds(cpus: 2, tasks: 3, mms: 1)
+        let system = KernelSystem(model: model, bounds: bounds)
+        // The yield point before `let m = new_mm()`.
+        let newMMLine = try #require(model.sourceLines.firstIndex { $0.contains("new_mm()") }) + 1
+        let waitPoint = try #require(model.yields.firstIndex {
+            model.sites[Int(model.code[$0.pc].site)].location.line == newMMLine
+        })
+        let kthreadd = 1
+        var waited = 0, allocated = 0
+        for packed in SymmetryTests.reachable(system) {
+            let s = packed.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) }
+            guard let cpu = s.cpus.firstIndex(where: { $0.curr == Int32(kthreadd) }),
+                  s.tasks[kthreadd].pc == Int32(waitPoint) + 1 else { continue }
+            let buffer = SuccessorBuffer(stateWords: system.stateWords)
+            packed.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
+            let steps = (0..<buffer.count).map { buffer.label($0) }
+            let proceed = steps.firstIndex(of: Step.proceed(cpu: cpu))
+            if s.mms[1].live {
+                waited += 1
+                #expect(proceed == nil, "a new_mm() with no free slot is offered")
+            } else {
+                allocated += 1
+                let i = try #require(proceed, "a new_mm() with a free slot is not offered")
+                let after = KernelState(layout: system.layout, packed: buffer.state(i))
+                #expect(after.mms[1].live && after.mms[1].users == 1 && after.mms[1].count == 1)
+            }
+        }
+        #expect(waited > 0 && allocated > 0)
+    }
+
     @Test func modeAndRegionErrors() {
         #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "mode medium"])) == [
             "bad.mmc:3:6: error: unknown mode 'medium' (modes: coarse, fine)"])

@@ -171,7 +171,7 @@ import Testing
 
     @Test func badActions() {
         #expect(Self.errors([6: "actions schedule, fly"]) == [
-            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown)",
+            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown, vfork)",
         ])
         #expect(Self.errors([6: "actions schedule, exec"]) == [
             "bad.mmc:6:19: error: action 'exec' needs routine exec_mmap(t: task, new: mm), which the model does not define",
@@ -309,7 +309,7 @@ import Testing
         // Checker, lexer, parser and checker errors again, interleaved by position.
         let edits = [6: "actions schedule, fly", 8: "    m.count += 1 $", 11: "    if prev.mm is nothing { return }"]
         #expect(Self.errors(edits, append: "routine f(t: page) {\n    foo(t)\n}\n") == [
-            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown)",
+            "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown, vfork)",
             "bad.mmc:8:18: error: unexpected character '$'",
             "bad.mmc:11:19: error: expected 'none' after 'is', found 'nothing'",
             "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how)",

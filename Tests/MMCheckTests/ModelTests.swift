@@ -79,7 +79,7 @@ import Testing
         let ok = [Step.schedule(cpu: 0, next: 0), Step.exit(cpu: 0, task: 0)]
         let replay = try Replay(system: system, path: ok)
         #expect(replay.finalBreach == nil)
-        #expect(replay.entries[1].after.tasks[0].status == StateLayout.exiting)
+        #expect(replay.entries[1].after.tasks[0].status == TaskStatus.exiting)
     }
 }
 

@@ -26,9 +26,9 @@ struct Harness {
             """
         machine = Machine(model: try Fixture.compile(text), bounds: Harness.bounds)
         state = KernelState(
-            tasks: [.init(status: StateLayout.running, mm: Harness.mm0, activeMM: Harness.mm0),
-                    .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none),
-                    .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none)],
+            tasks: [.init(status: TaskStatus.running, mm: Harness.mm0, activeMM: Harness.mm0),
+                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
+                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none)],
             cpus: [.init(curr: Harness.initTask, prevMM: Ref.none)],
             mms: [.init(live: true, users: StateLayout.initMMUsers, count: 1),
                   .init(live: true, users: 1, count: 1),
@@ -61,7 +61,7 @@ struct Harness {
         let h = try Harness(exitMM: "t.mm.count += 2\nt.mm.users -= 1")
         #expect(h.exit() == nil)
         #expect(h.after.mms[1] == .init(live: true, users: 0, count: 3))
-        #expect(h.after.tasks[0].status == StateLayout.exiting)
+        #expect(h.after.tasks[0].status == TaskStatus.exiting)
     }
 
     @Test func counterPastTheCapIsNoUnderflow() throws {
@@ -207,8 +207,8 @@ struct Harness {
         // Switching init -> kthreadd without clearing anything leaves idle0 untouched but
         // gives kthreadd a borrow; switching back to init leaves kthreadd's active_mm stale.
         var h = try Harness(exitMM: "", contextSwitch: "next.active_mm = prev.active_mm")
-        h.state.tasks[1] = .init(status: StateLayout.running, mm: Ref.none, activeMM: Harness.mm0)
-        h.state.tasks[0].status = StateLayout.runnable
+        h.state.tasks[1] = .init(status: TaskStatus.running, mm: Ref.none, activeMM: Harness.mm0)
+        h.state.tasks[0].status = TaskStatus.runnable
         h.state.cpus[0].curr = Harness.kthreadd
         h.state.mms[1].count = 2
         let b = h.schedule(Harness.initTask)
@@ -218,7 +218,7 @@ struct Harness {
 
     @Test func aDeadTaskStillHoldingItsActiveMMLeaks() throws {
         var h = try Harness(exitMM: "", contextSwitch: "next.active_mm = init_mm")
-        h.state.tasks[0] = .init(status: StateLayout.exiting, mm: Ref.none, activeMM: Harness.mm0)
+        h.state.tasks[0] = .init(status: TaskStatus.exiting, mm: Ref.none, activeMM: Harness.mm0)
         let b = h.schedule(Harness.idle0)
         #expect(b?.property == .noLeak)
         #expect(b?.reason == .deadTaskHolds(task: Harness.initTask, activeMM: true))
@@ -235,8 +235,8 @@ struct Harness {
         #expect(h.schedule(Harness.kthreadd) == nil)
         let a = h.after
         #expect(a.cpus[0].curr == Harness.kthreadd)
-        #expect(a.tasks[0].status == StateLayout.runnable)
-        #expect(a.tasks[1] == .init(status: StateLayout.running, mm: Ref.none, activeMM: Harness.mm0))
+        #expect(a.tasks[0].status == TaskStatus.runnable)
+        #expect(a.tasks[1] == .init(status: TaskStatus.running, mm: Ref.none, activeMM: Harness.mm0))
         #expect(a.mms[1].count == 2)
     }
 
@@ -246,10 +246,10 @@ struct Harness {
         #expect(machine.loadInitialState() == .done)
         let s = KernelState(layout: machine.layout, fields: machine.work)
         #expect(s.cpus == [.init(curr: 3, prevMM: Ref.none), .init(curr: 4, prevMM: Ref.none)])
-        #expect(s.tasks[0] == .init(status: StateLayout.runnable, mm: Ref.slot(0), activeMM: Ref.slot(0)))
-        #expect(s.tasks[1] == .init(status: StateLayout.runnable, mm: Ref.none, activeMM: Ref.none))
-        #expect(s.tasks[2].status == StateLayout.unused)
-        #expect(s.tasks[3] == .init(status: StateLayout.running, mm: Ref.none, activeMM: Ref.initMM))
+        #expect(s.tasks[0] == .init(status: TaskStatus.runnable, mm: Ref.slot(0), activeMM: Ref.slot(0)))
+        #expect(s.tasks[1] == .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none))
+        #expect(s.tasks[2].status == TaskStatus.unused)
+        #expect(s.tasks[3] == .init(status: TaskStatus.running, mm: Ref.none, activeMM: Ref.initMM))
         #expect(s.mms[0].count == 3)
         #expect(s.mms[1] == .init(live: true, users: 1, count: 1))
         #expect(s.mms[2] == .init(live: false, users: 0, count: 0))
@@ -294,10 +294,13 @@ struct Harness {
         #expect(Ref.slot(0) == Ref.initMM + 1)
     }
 
+    /// The stored values, and the widths they need: 2 bits in coarse mode without vfork,
+    /// so those models keep their packed width.
     @Test func taskStatusesKeepTheirStoredValues() {
-        #expect(TaskStatus.allCases.map(\.rawValue) == [0, 1, 2, 3, 4])
-        #expect([StateLayout.unused, StateLayout.runnable, StateLayout.running, StateLayout.exiting, StateLayout.forming]
-                == TaskStatus.allCases.map(\.rawValue))
+        #expect(TaskStatus.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5])
+        #expect(TaskStatus.largest(fine: false, vfork: false) == 3)
+        #expect(TaskStatus.largest(fine: true, vfork: false) == 4)
+        #expect(TaskStatus.largest(fine: false, vfork: true) == 5)
     }
 
     /// curr: 0 is the CPU's idle task (T + c), 1 + t slot task t; decoding inverts encoding.

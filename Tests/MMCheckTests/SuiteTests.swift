@@ -136,7 +136,7 @@ import Explorer
     }
 
     @Test func malformedTracesGiveLocatedErrors() {
-        #expect(Self.errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown)"])
+        #expect(Self.errors("step shedule cpu=0 next=0\n") == ["t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown, vfork)"])
         #expect(Self.errors("step schedule cpu=2 next=0\n") == ["t.trace:4:15: error: cpu=2: a cpu must be 0 to 1 at these bounds"])
         #expect(Self.errors("step exit cpu=0 task=idle\n") == ["t.trace:4:17: error: task=idle: a task slot must be 0 to 2 at these bounds"])
         #expect(Self.errors("step clone cpu=0 parent=0 child=1 how=vfork\n") == ["t.trace:4:35: error: how=vfork: expected thread, fork or kthread"])
