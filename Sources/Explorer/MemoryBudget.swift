@@ -7,21 +7,21 @@
 /// old and the new block at once (the hash table while it is rehashed) reserves both.
 public final class MemoryBudget {
     /// Most bytes the search may hold at once.
-    public let limit: Int
+    let limit: Int
     /// Bytes the search holds now.
-    public private(set) var used = 0
+    private(set) var used = 0
     /// The most it ever held.
-    public private(set) var peak = 0
+    private(set) var peak = 0
     /// A reservation was refused.
-    public private(set) var exhausted = false
+    private(set) var exhausted = false
 
-    public init(limit: Int) {
+    init(limit: Int) {
         precondition(limit > 0)
         self.limit = limit
     }
 
     /// Reserves `bytes` more; false (and nothing reserved) when that would pass the limit.
-    public func reserve(_ bytes: Int) -> Bool {
+    func reserve(_ bytes: Int) -> Bool {
         assert(bytes >= 0)
         let (total, overflow) = used.addingReportingOverflow(bytes)
         guard !overflow, total <= limit else {
@@ -34,19 +34,19 @@ public final class MemoryBudget {
     }
 
     /// Records `bytes` held without asking (a structure's first, small blocks).
-    public func charge(_ bytes: Int) {
+    func charge(_ bytes: Int) {
         used += bytes
         peak = max(peak, used)
     }
 
     /// Gives back `bytes` reserved earlier.
-    public func release(_ bytes: Int) {
+    func release(_ bytes: Int) {
         assert(bytes >= 0 && bytes <= used)
         used -= bytes
     }
 
     /// No limit in practice (tests and callers that bound the search otherwise).
-    public static var unlimited: MemoryBudget { MemoryBudget(limit: Int.max) }
+    static var unlimited: MemoryBudget { MemoryBudget(limit: Int.max) }
 }
 
 extension MemoryBudget {

@@ -14,8 +14,8 @@
 /// `@exclusivity(unchecked)`: the counters are updated once per successor, by this object
 /// alone and never re-entrantly.
 public final class Search {
-    public let system: any TransitionSystem
-    public let options: SearchOptions
+    let system: any TransitionSystem
+    let options: SearchOptions
 
     private let store: StateStore
     private let budget: MemoryBudget

@@ -15,7 +15,7 @@ public struct SearchResult: Sendable {
     /// `initialIndex` itself violates it.
     public struct Counterexample: Sendable, Equatable {
         public var property: Int
-        public var initialIndex: Int
+        var initialIndex: Int
         public var path: [UInt32]
     }
 

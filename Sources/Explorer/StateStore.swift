@@ -19,15 +19,15 @@ import Darwin
 /// search, by this class alone, never re-entrantly.
 public final class StateStore {
     /// Words per state.
-    public let stateWords: Int
+    let stateWords: Int
     /// Number of distinct states stored.
-    @exclusivity(unchecked) public private(set) var count = 0
+    @exclusivity(unchecked) private(set) var count = 0
     /// Most states a store can hold (indices and links are 32-bit, 0 marks an empty slot).
     public static let maximumCount = Int(UInt32.max - 1)
     /// The index `insert` returns when a new state could not be stored.
-    public static let full = -1
+    static let full = -1
 
-    public let budget: MemoryBudget
+    let budget: MemoryBudget
     @exclusivity(unchecked) private var states: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var links: UnsafeMutablePointer<UInt32>
     @exclusivity(unchecked) private var stateCapacity: Int
@@ -36,7 +36,7 @@ public final class StateStore {
 
     /// A store whose first blocks hold `initialCapacity` states. Those first blocks are
     /// charged to the budget even past its limit (the next growth is then refused).
-    public init(stateWords: Int, initialCapacity: Int = 1 << 12, budget: MemoryBudget = .unlimited) {
+    init(stateWords: Int, initialCapacity: Int = 1 << 12, budget: MemoryBudget = .unlimited) {
         precondition(stateWords > 0)
         self.stateWords = stateWords
         self.budget = budget
@@ -62,18 +62,18 @@ public final class StateStore {
     }
 
     /// Bytes held by the state array, the links and the hash table.
-    public var bytesAllocated: Int { stateCapacity * (stateWords * 8 + 4) + (tableMask + 1) * 8 }
+    var bytesAllocated: Int { stateCapacity * (stateWords * 8 + 4) + (tableMask + 1) * 8 }
 
     /// The stored state with index `i`.
     @inline(__always)
-    public func state(_ i: Int) -> UnsafePointer<UInt64> {
+    func state(_ i: Int) -> UnsafePointer<UInt64> {
         assert(i >= 0 && i < count, "state index out of range")
         return UnsafePointer(states + i * stateWords)
     }
 
     /// The link stored with state `i`.
     @inline(__always)
-    public func link(_ i: Int) -> UInt32 {
+    func link(_ i: Int) -> UInt32 {
         assert(i >= 0 && i < count, "state index out of range")
         return links[i]
     }
@@ -81,7 +81,7 @@ public final class StateStore {
     /// Inserts `s` with `link` if it is new. Returns its index and whether it was inserted;
     /// the index is `StateStore.full` when `s` is new and there is no room for it.
     @inline(__always)
-    public func insert(_ s: UnsafePointer<UInt64>, link: UInt32 = 0) -> (index: Int, inserted: Bool) {
+    func insert(_ s: UnsafePointer<UInt64>, link: UInt32 = 0) -> (index: Int, inserted: Bool) {
         let h = StateStore.hash(s, stateWords)
         let tag = h & 0xFFFF_FFFF_0000_0000
         var slot = Int(truncatingIfNeeded: h) & tableMask
@@ -112,7 +112,7 @@ public final class StateStore {
     }
 
     /// Whether `s` is stored.
-    public func contains(_ s: UnsafePointer<UInt64>) -> Bool {
+    func contains(_ s: UnsafePointer<UInt64>) -> Bool {
         let h = StateStore.hash(s, stateWords)
         let tag = h & 0xFFFF_FFFF_0000_0000
         var slot = Int(truncatingIfNeeded: h) & tableMask
@@ -134,7 +134,7 @@ public final class StateStore {
     /// A 64-bit hash of a packed state (multiply–xorshift mixing per word, then a
     /// SplitMix64 finaliser, so that both the low bits and the tag bits are well spread).
     @inline(__always)
-    public static func hash(_ s: UnsafePointer<UInt64>, _ words: Int) -> UInt64 {
+    static func hash(_ s: UnsafePointer<UInt64>, _ words: Int) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(truncatingIfNeeded: words &+ 1)
         for i in 0..<words {
             h ^= s[i] &* 0xBF58_476D_1CE4_E5B9

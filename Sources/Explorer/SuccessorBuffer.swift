@@ -10,7 +10,7 @@ public final class SuccessorBuffer {
     /// Marks a step that violated nothing.
     public static let noViolation: Int32 = -1
 
-    public let stateWords: Int
+    let stateWords: Int
     @exclusivity(unchecked) public private(set) var count = 0
     @exclusivity(unchecked) private var capacity: Int
     @exclusivity(unchecked) private var words: UnsafeMutablePointer<UInt64>
@@ -54,13 +54,13 @@ public final class SuccessorBuffer {
     }
 
     @inline(__always)
-    public func state(_ i: Int) -> UnsafePointer<UInt64> {
+    func state(_ i: Int) -> UnsafePointer<UInt64> {
         assert(i >= 0 && i < count, "successor index out of range")
         return UnsafePointer(words + i * stateWords)
     }
     /// The words of successor `i`, to be rewritten in place (by a symmetry).
     @inline(__always)
-    public func mutableState(_ i: Int) -> UnsafeMutablePointer<UInt64> {
+    func mutableState(_ i: Int) -> UnsafeMutablePointer<UInt64> {
         assert(i >= 0 && i < count, "successor index out of range")
         return words + i * stateWords
     }
@@ -71,7 +71,7 @@ public final class SuccessorBuffer {
     }
     /// The violated property's index, or `noViolation`.
     @inline(__always)
-    public func violation(_ i: Int) -> Int32 {
+    func violation(_ i: Int) -> Int32 {
         assert(i >= 0 && i < count, "successor index out of range")
         return outcomes[i]
     }

@@ -23,6 +23,6 @@ public protocol TransitionSystem: AnyObject {
 }
 
 extension TransitionSystem {
-    public var isSymmetric: Bool { false }
-    public func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}
+    var isSymmetric: Bool { false }
+    func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}
 }

@@ -10,10 +10,10 @@ public struct Bounds: Sendable, Equatable, CustomStringConvertible {
     public var cap: Int
 
     /// Largest bounds this version packs (labels and packing are sized for these).
-    public static let maxCPUs = 8
-    public static let maxTasks = 16
-    public static let maxMMs = 16
-    public static let maxCap = 1000
+    static let maxCPUs = 8
+    static let maxTasks = 16
+    static let maxMMs = 16
+    static let maxCap = 1000
     /// Bounds used when neither the model file nor the command line gives one.
     public static let defaultCPUs = 2, defaultTasks = 3, defaultMMs = 3
 
@@ -26,13 +26,13 @@ public struct Bounds: Sendable, Equatable, CustomStringConvertible {
 
     /// The default cap (SEMANTICS.md §2.6): 2·(T + C) + 2. Total on any input: out-of-range bounds are
     /// clamped first (they are refused by `problem()`, never checked), so no value traps.
-    public static func defaultCap(cpus: Int, tasks: Int) -> Int {
+    static func defaultCap(cpus: Int, tasks: Int) -> Int {
         let c = min(max(cpus, 0), maxCPUs + 1), t = min(max(tasks, 0), maxTasks + 1)
         return 2 * (t + c) + 2
     }
 
     /// The values each setting may take, by its name in model files, traces and options.
-    public static func range(of setting: String) -> ClosedRange<Int>? {
+    static func range(of setting: String) -> ClosedRange<Int>? {
         switch setting {
         case "cpus": return 1...maxCPUs
         case "tasks": return 1...maxTasks

@@ -11,7 +11,7 @@ public struct KernelState: Sendable, Equatable {
         /// Fine mode: 1 + the yield point where the task's exit, clone or exec is paused
         /// (0: none), and the registers saved there.
         public var pc: Int32 = 0
-        public var frame: [Int32] = []
+        var frame: [Int32] = []
         /// PF_KTHREAD (slot tasks; stored only in models that switch on use_mm).
         public var kthread: Bool = false
         /// A vfork child's parent (its `vfork_done`), until the child execs or exits.
@@ -37,14 +37,14 @@ public struct KernelState: Sendable, Equatable {
     public var cpus: [CPU]
     public var mms: [MM]
 
-    public init(tasks: [Task], cpus: [CPU], mms: [MM]) {
+    init(tasks: [Task], cpus: [CPU], mms: [MM]) {
         self.tasks = tasks
         self.cpus = cpus
         self.mms = mms
     }
 
     /// Reads an unpacked state.
-    public init(layout: StateLayout, fields w: UnsafePointer<Int32>) {
+    init(layout: StateLayout, fields w: UnsafePointer<Int32>) {
         let b = layout.bounds
         let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
         let fine = layout.frames != nil
@@ -80,7 +80,7 @@ public struct KernelState: Sendable, Equatable {
     }
 
     /// Reads a packed state.
-    public init(layout: StateLayout, packed: UnsafePointer<UInt64>) {
+    init(layout: StateLayout, packed: UnsafePointer<UInt64>) {
         let w = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
         defer { w.deallocate() }
         layout.initializeConstants(w)
@@ -89,7 +89,7 @@ public struct KernelState: Sendable, Equatable {
     }
 
     /// Writes this state into an unpacked buffer (for tests and hand-made states).
-    public func write(layout: StateLayout, into w: UnsafeMutablePointer<Int32>) {
+    func write(layout: StateLayout, into w: UnsafeMutablePointer<Int32>) {
         let b = layout.bounds
         layout.initializeConstants(w)
         let ks = layout.frames?.scheduleSlots ?? 0, kt = layout.frames?.taskSlots ?? 0
@@ -125,7 +125,7 @@ public struct KernelState: Sendable, Equatable {
     }
 
     /// The packed form of this state.
-    public func packed(layout: StateLayout) -> [UInt64] {
+    func packed(layout: StateLayout) -> [UInt64] {
         let w = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
         defer { w.deallocate() }
         write(layout: layout, into: w)

@@ -4,9 +4,9 @@ import ModelLanguage
 /// A model at given bounds as a transition system for the explorer: it enumerates the
 /// enabled actions of a packed state, runs each on the `Machine`, and packs the result.
 public final class KernelSystem: TransitionSystem {
-    public let machine: Machine
+    let machine: Machine
     public let layout: StateLayout
-    public let bounds: Bounds
+    let bounds: Bounds
     public var stateWords: Int { layout.words }
     public let propertyNames = Property.outcomeNames
 
@@ -21,7 +21,7 @@ public final class KernelSystem: TransitionSystem {
     private let tracksKthread: Bool
 
     /// Symmetry reduction over CPUs, task slots and mm slots, when asked for.
-    public let symmetry: Symmetry?
+    let symmetry: Symmetry?
     public var isSymmetric: Bool { symmetry != nil }
 
     public init(model: CompiledModel, bounds: Bounds, symmetry: Bool = false) {
@@ -46,7 +46,7 @@ public final class KernelSystem: TransitionSystem {
     }
 
     /// Makes `state` the machine's base state.
-    public func load(_ state: UnsafePointer<UInt64>) {
+    func load(_ state: UnsafePointer<UInt64>) {
         layout.unpack(state, into: machine.base)
     }
 
@@ -154,5 +154,5 @@ public final class KernelSystem: TransitionSystem {
     }
 
     /// Runs one step on the machine's base state (for replay).
-    public func run(_ step: Step) -> StepOutcome { machine.run(step) }
+    func run(_ step: Step) -> StepOutcome { machine.run(step) }
 }

@@ -6,7 +6,7 @@ extension Machine {
 
     /// The task running on CPU `c` in `base`, as a task id.
     @inline(__always)
-    public func current(_ c: Int) -> Int32 { currentTask(c, in: base) }
+    func current(_ c: Int) -> Int32 { currentTask(c, in: base) }
 
     /// The task running on CPU `c` in `w` (`base` or `work`), as a task id (idle(c) = T + c).
     @inline(__always)
@@ -75,7 +75,7 @@ extension Machine {
     // MARK: The actions
 
     /// Runs step `s` on the base state: the one dispatch from a step's kind to its action.
-    public func run(_ s: Step) -> StepOutcome {
+    func run(_ s: Step) -> StepOutcome {
         switch s.kind {
         case .schedule: return schedule(cpu: s.cpu, next: s.task)
         case .exit: return exit(cpu: s.cpu, task: s.task)
@@ -91,7 +91,7 @@ extension Machine {
     /// schedule(c, next): context_switch(prev, next), finish_task_switch(prev), then the
     /// switch itself. In fine mode this starts the action (a preemption when the current
     /// task is inside a routine) and runs its first step.
-    public func schedule(cpu c: Int, next: Int32) -> StepOutcome {
+    func schedule(cpu c: Int, next: Int32) -> StepOutcome {
         begin(c, .schedule)
         let prev = current(c)
         setInput(.prev, prev)
@@ -136,7 +136,7 @@ extension Machine {
 
     /// exit(t) on CPU c: exit_mm(t); t becomes exiting. A vfork child wakes its parent
     /// first (exit_mm_release).
-    public func exit(cpu c: Int, task t: Int32) -> StepOutcome {
+    func exit(cpu c: Int, task t: Int32) -> StepOutcome {
         begin(c, .exit)
         setInput(.task, t)
         completeVforkDone(t)
@@ -150,7 +150,7 @@ extension Machine {
     /// (PF_KTHREAD, where flags are stored). A failed clone's child never runs: its slot is
     /// cleared at the end of the step, and it must hold no mm by then (a no-leak violation
     /// otherwise, as for a dead task at its final switch). A vfork parent then waits.
-    public func clone(_ kind: Action = .clone, cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
+    func clone(_ kind: Action = .clone, cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
         begin(c, kind)
         setStatus(Int(child), fine ? .forming : .runnable)
         if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
@@ -161,7 +161,7 @@ extension Machine {
     }
 
     /// clone_fail(parent, how) on CPU c into task slot `child` (see `clone`).
-    public func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
+    func cloneFail(cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
         clone(.cloneFail, cpu: c, parent: parent, child: child, how: how)
     }
 
@@ -181,7 +181,7 @@ extension Machine {
 
     /// use_mm(t, m) on CPU c, t a kernel thread with no mm and m a live mm slot reference
     /// with users > 0: mmget(m), then kthread_use_mm(t, m).
-    public func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> StepOutcome {
+    func useMM(cpu c: Int, task t: Int32, mm m: Int32) -> StepOutcome {
         begin(c, .useMM)
         setInput(.task, t)
         setInput(.mm, m)
@@ -190,7 +190,7 @@ extension Machine {
 
     /// unuse_mm(t) on CPU c, t a kernel thread using an mm: kthread_unuse_mm(t, m), then
     /// mmput(m), with m = t.mm.
-    public func unuseMM(cpu c: Int, task t: Int32) -> StepOutcome {
+    func unuseMM(cpu c: Int, task t: Int32) -> StepOutcome {
         begin(c, .unuseMM)
         setInput(.task, t)
         setInput(.mm, work[oMM + Int(t)])
@@ -201,7 +201,7 @@ extension Machine {
     /// exec_mmap(t, new), which as a vfork child first wakes its parent (exec_mm_release).
     /// The caller guarantees a free mm slot. A task that execs is no longer a kernel
     /// thread: begin_new_exec (flush_old_exec in older kernels) clears PF_KTHREAD.
-    public func exec(cpu c: Int, task t: Int32) -> StepOutcome {
+    func exec(cpu c: Int, task t: Int32) -> StepOutcome {
         begin(c, .exec)
         let m = allocateMM()
         if m == Ref.none { return failModel(.noFreeMMSlot, site: -1) }
@@ -262,7 +262,7 @@ extension Machine {
     /// Fine mode: the next step of whatever is in progress on CPU c — its schedule action,
     /// or the current task's paused exit, clone or exec (also after the task was switched
     /// out and back in, on this or another CPU).
-    public func proceed(cpu c: Int) -> StepOutcome {
+    func proceed(cpu c: Int) -> StepOutcome {
         begin(c, .schedule)
         if work[oCPUPC + c] != 0 {
             let y = restoreFrame(pc: oCPUPC + c, frame: oCPUFrame + c * ks)
@@ -278,15 +278,15 @@ extension Machine {
 
     /// Whether CPU c is inside its schedule action (fine mode).
     @inline(__always)
-    public func cpuInSchedule(_ c: Int) -> Bool { fine && base[oCPUPC + c] != 0 }
+    func cpuInSchedule(_ c: Int) -> Bool { fine && base[oCPUPC + c] != 0 }
 
     /// The yield point where task t is paused (fine mode), or -1.
     @inline(__always)
-    public func taskPausedAt(_ t: Int32) -> Int32 { fine && t < T ? base[oTaskPC + Int(t)] - 1 : -1 }
+    func taskPausedAt(_ t: Int32) -> Int32 { fine && t < T ? base[oTaskPC + Int(t)] - 1 : -1 }
 
     /// Whether a task paused at yield point `y` may be switched out there.
     @inline(__always)
-    public func isPreemptionPoint(_ y: Int32) -> Bool { model.preemptible && yields[Int(y)].preemptible }
+    func isPreemptionPoint(_ y: Int32) -> Bool { model.preemptible && yields[Int(y)].preemptible }
 
     /// Saves the registers of an action paused at yield point `y` in a frame of the state.
     func saveFrame(_ y: Int32, pc: Int, frame: Int) {

@@ -89,7 +89,7 @@ extension Machine {
 
     /// Fine mode with shootdown: CPU c takes the IPI for mm `m` (cleanup_lazy_tlbs): if its
     /// current task runs on m lazily, it is switched to init_mm, taking no reference.
-    public func shootdownIPI(cpu c: Int, mm m: Int32) -> StepOutcome {
+    func shootdownIPI(cpu c: Int, mm m: Int32) -> StepOutcome {
         begin(c, .shootdown)
         if lazilyBorrows(c, m) {
             work[oActive + Int(currentTask(c, in: work))] = Ref.initMM
@@ -108,10 +108,10 @@ extension Machine {
     }
 
     /// Whether CPU c can take an IPI in the state being expanded.
-    public func acceptsInterrupt(cpu c: Int) -> Bool { acceptsInterrupt(base, c) }
+    func acceptsInterrupt(cpu c: Int) -> Bool { acceptsInterrupt(base, c) }
 
     /// Whether CPU c's current task runs on `m` lazily, in `base`.
-    public func baseLazilyBorrows(cpu c: Int, mm m: Int32) -> Bool {
+    func baseLazilyBorrows(cpu c: Int, mm m: Int32) -> Bool {
         let t = Int(current(c))
         return base[oActive + t] == m && base[oMM + t] == Ref.none
     }

@@ -17,12 +17,12 @@ import ModelLanguage
 /// `@exclusivity(unchecked)`: these fields are read and written on every statement of the
 /// hot loop, by this object alone and never re-entrantly; the runtime checks cost ~10%.
 public final class Machine {
-    public let model: CompiledModel
-    public let layout: StateLayout
+    let model: CompiledModel
+    let layout: StateLayout
     /// The state being expanded (unpacked).
-    public let base: UnsafeMutablePointer<Int32>
+    let base: UnsafeMutablePointer<Int32>
     /// The state an action works on (unpacked).
-    public let work: UnsafeMutablePointer<Int32>
+    let work: UnsafeMutablePointer<Int32>
 
     let code: UnsafeMutablePointer<Instruction>
     /// Each action's first instruction (by `Action.rawValue`).
@@ -54,7 +54,7 @@ public final class Machine {
 
     // Fine mode.
     /// Each statement is a step: actions pause at yield points.
-    public let fine: Bool
+    let fine: Bool
     let yields: [CompiledModel.YieldPoint]
     /// For each yield point, which of its saved registers hold mm references.
     let savedIsMM: [[Bool]]
@@ -63,10 +63,10 @@ public final class Machine {
     /// The action running (selects the mm registers to mark dangling at a free).
     @exclusivity(unchecked) var action: Action = .schedule
     /// The statement the last step started with (a site index), or -1.
-    @exclusivity(unchecked) public internal(set) var startSite: Int32 = -1
+    @exclusivity(unchecked) var startSite: Int32 = -1
     /// A local that still points to freed mm slot reference m holds m + `dangling`
     /// (past every live reference, and still saying which mm it was).
-    public let dangling: Int32
+    let dangling: Int32
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
@@ -80,7 +80,7 @@ public final class Machine {
             yieldPoints: model.yields.count, largestSavedValue: largestConstant))
     }
 
-    public init(model: CompiledModel, bounds: Bounds) {
+    init(model: CompiledModel, bounds: Bounds) {
         self.model = model
         tracksKthread = model.actions.contains(.useMM)
         tracksVfork = model.actions.contains(.vfork)
@@ -154,7 +154,7 @@ public final class Machine {
     // MARK: The initial state
 
     /// Writes the reference boot (SEMANTICS.md §2.4) into `work` and checks it.
-    public func loadInitialState() -> StepOutcome {
+    func loadInitialState() -> StepOutcome {
         layout.initializeConstants(work)
         for c in 0..<Int(C) {
             work[oCurr + c] = StateLayout.idleCurr

@@ -17,7 +17,7 @@ public enum Property: Int, Sendable, CaseIterable {
         }
     }
 
-    public init?(name: String) {
+    init?(name: String) {
         guard let p = Property.allCases.first(where: { $0.name == name }) else { return nil }
         self = p
     }

@@ -7,7 +7,7 @@
 /// module); a test keeps the two in step.
 public enum Ref {
     public static let none: Int32 = 0
-    public static let initMM: Int32 = 1
+    static let initMM: Int32 = 1
     /// The reference to mm slot `i`.
     @inline(__always)
     public static func slot(_ i: Int) -> Int32 { Int32(i + 2) }

@@ -19,7 +19,7 @@ public struct Replay: Sendable {
         /// schedule, the yield point where the task it switched out was paused (-1: none,
         /// else this step is a preemption).
         public var site: Int32 = -1
-        public var pausedAt: Int32 = -1
+        var pausedAt: Int32 = -1
         public var preemptedAt: Int32 = -1
     }
 

@@ -29,12 +29,12 @@
 public struct StateLayout: Sendable {
     /// The extra fields of fine mode: how many registers a paused frame saves, and the
     /// largest values a yield index and a saved register can hold.
-    public struct Frames: Sendable, Equatable {
-        public var scheduleSlots: Int
-        public var taskSlots: Int
-        public var yieldPoints: Int
-        public var largestSavedValue: Int
-        public init(scheduleSlots: Int, taskSlots: Int, yieldPoints: Int, largestSavedValue: Int) {
+    struct Frames: Sendable, Equatable {
+        var scheduleSlots: Int
+        var taskSlots: Int
+        var yieldPoints: Int
+        var largestSavedValue: Int
+        init(scheduleSlots: Int, taskSlots: Int, yieldPoints: Int, largestSavedValue: Int) {
             self.scheduleSlots = scheduleSlots
             self.taskSlots = taskSlots
             self.yieldPoints = yieldPoints
@@ -42,21 +42,21 @@ public struct StateLayout: Sendable {
         }
     }
 
-    public let bounds: Bounds
-    public let frames: Frames?
-    public let taskIDs: Int
-    public let mm: Int, activeMM: Int, status: Int, curr: Int, prevMM: Int
-    public let mmLive: Int, users: Int, count: Int
+    let bounds: Bounds
+    let frames: Frames?
+    let taskIDs: Int
+    let mm: Int, activeMM: Int, status: Int, curr: Int, prevMM: Int
+    let mmLive: Int, users: Int, count: Int
     /// Fine mode's fields (all at `fieldCount` in coarse mode: empty).
-    public let cpuPC: Int, cpuFrame: Int, loaded: Int, taskPC: Int, taskFrame: Int
-    public let kthread: Int
-    public let vforkParent: Int
+    let cpuPC: Int, cpuFrame: Int, loaded: Int, taskPC: Int, taskFrame: Int
+    let kthread: Int
+    let vforkParent: Int
     /// Whether the kthread flags are part of the state.
-    public let tracksKthread: Bool
+    let tracksKthread: Bool
     /// Whether the vfork links are part of the state.
-    public let tracksVfork: Bool
+    let tracksVfork: Bool
     /// Number of unpacked fields.
-    public let fieldCount: Int
+    let fieldCount: Int
     /// Packed width in words.
     public let words: Int
     /// Packed width in bits actually used.
@@ -75,9 +75,9 @@ public struct StateLayout: Sendable {
     public static let maxWords = 16
 
     /// `init_mm`'s constant mm_users (the kernel's static value).
-    public static let initMMUsers: Int32 = 2
+    static let initMMUsers: Int32 = 2
 
-    public init(bounds: Bounds, tracksKthread: Bool = false, tracksVfork: Bool = false, frames: Frames? = nil) {
+    init(bounds: Bounds, tracksKthread: Bool = false, tracksVfork: Bool = false, frames: Frames? = nil) {
         self.bounds = bounds
         self.tracksKthread = tracksKthread
         self.tracksVfork = tracksVfork

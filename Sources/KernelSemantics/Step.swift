@@ -4,7 +4,7 @@ import ModelLanguage
 /// explorer (kind: 4 bits, cpu: 4, task: 6, child: 6, how: 2, mm: 5; 27 bits in all).
 /// Which fields an action uses is `Action.Spec.parameters` (the trace line's fields).
 public struct Step: Sendable, Hashable {
-    public typealias Kind = Action
+    typealias Kind = Action
 
     public var kind: Action
     public var cpu: Int
@@ -41,39 +41,39 @@ public struct Step: Sendable, Hashable {
     // Labels of single steps, for tests and hand-made paths.
 
     @inline(__always)
-    public static func schedule(cpu: Int, next: Int32) -> UInt32 { pack(.schedule, cpu, next) }
+    static func schedule(cpu: Int, next: Int32) -> UInt32 { pack(.schedule, cpu, next) }
 
     @inline(__always)
-    public static func exit(cpu: Int, task: Int32) -> UInt32 { pack(.exit, cpu, task) }
+    static func exit(cpu: Int, task: Int32) -> UInt32 { pack(.exit, cpu, task) }
 
     @inline(__always)
-    public static func exec(cpu: Int, task: Int32) -> UInt32 { pack(.exec, cpu, task) }
+    static func exec(cpu: Int, task: Int32) -> UInt32 { pack(.exec, cpu, task) }
 
     @inline(__always)
-    public static func clone(cpu: Int, parent: Int32, child: Int32, how: CloneKind) -> UInt32 {
+    static func clone(cpu: Int, parent: Int32, child: Int32, how: CloneKind) -> UInt32 {
         pack(.clone, cpu, parent, child: child, how: how)
     }
 
     @inline(__always)
-    public static func cloneFail(cpu: Int, parent: Int32, child: Int32, how: CloneKind) -> UInt32 {
+    static func cloneFail(cpu: Int, parent: Int32, child: Int32, how: CloneKind) -> UInt32 {
         pack(.cloneFail, cpu, parent, child: child, how: how)
     }
 
     @inline(__always)
-    public static func proceed(cpu: Int) -> UInt32 { pack(.proceed, cpu, 0) }
+    static func proceed(cpu: Int) -> UInt32 { pack(.proceed, cpu, 0) }
 
     @inline(__always)
-    public static func shootdown(cpu: Int, mm: Int32) -> UInt32 { pack(.shootdown, cpu, 0, mm: mm) }
+    static func shootdown(cpu: Int, mm: Int32) -> UInt32 { pack(.shootdown, cpu, 0, mm: mm) }
 
     /// use_mm(task, mm slot `mm`).
     @inline(__always)
-    public static func useMM(cpu: Int, task: Int32, mm: Int32) -> UInt32 { pack(.useMM, cpu, task, mm: mm) }
+    static func useMM(cpu: Int, task: Int32, mm: Int32) -> UInt32 { pack(.useMM, cpu, task, mm: mm) }
 
     @inline(__always)
-    public static func unuseMM(cpu: Int, task: Int32) -> UInt32 { pack(.unuseMM, cpu, task) }
+    static func unuseMM(cpu: Int, task: Int32) -> UInt32 { pack(.unuseMM, cpu, task) }
 
     @inline(__always)
-    public static func vfork(cpu: Int, parent: Int32, child: Int32) -> UInt32 {
+    static func vfork(cpu: Int, parent: Int32, child: Int32) -> UInt32 {
         pack(.vfork, cpu, parent, child: child, how: .vfork)
     }
 

@@ -3,7 +3,7 @@
 /// `awaitingShootdown` step is not enabled and leaves nothing to use.
 ///
 /// A small value (a tag and a `Breach`, no references): returning it allocates nothing.
-public enum StepOutcome: Sendable, Equatable {
+enum StepOutcome: Sendable, Equatable {
     /// The step ran; its action ran to the end.
     case done
     /// Fine mode: the step ran and its action paused at yield point `at`.
@@ -20,7 +20,7 @@ public enum StepOutcome: Sendable, Equatable {
 
     /// Whether the step ran, leaving its successor in `machine.work`.
     @inline(__always)
-    public var ran: Bool {
+    var ran: Bool {
         switch self {
         case .done, .paused: return true
         case .violated, .blocked, .awaitingShootdown: return false
@@ -28,14 +28,14 @@ public enum StepOutcome: Sendable, Equatable {
     }
 
     /// The violation the step ended in, if any.
-    public var breach: Breach? {
+    var breach: Breach? {
         if case .violated(let b) = self { return b }
         return nil
     }
 
     /// The yield point where the step paused, or -1 (its action ran to the end, or it did
     /// not run).
-    public var pausedAt: Int32 {
+    var pausedAt: Int32 {
         if case .paused(let y) = self { return y }
         return -1
     }

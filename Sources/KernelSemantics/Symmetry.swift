@@ -16,7 +16,7 @@ import ModelLanguage
 /// Every state of an orbit gets the same set of orderings (renamed), hence the same least
 /// image. Items that are identical and that nothing points to (free task slots, free mm
 /// slots, idle CPUs) are interchangeable without effect and are not permuted.
-public final class Symmetry {
+final class Symmetry {
     private let layout: StateLayout
     private let T: Int, C: Int, M: Int
     private let ks: Int, kt: Int
@@ -44,7 +44,7 @@ public final class Symmetry {
     private var groups: [[(start: Int, end: Int)]] = [[], [], []]
     private static let cpuSort = 0, taskSort = 1, mmSort = 2
 
-    public init(layout: StateLayout, model: CompiledModel) {
+    init(layout: StateLayout, model: CompiledModel) {
         self.layout = layout
         T = layout.bounds.tasks
         C = layout.bounds.cpus
@@ -89,7 +89,7 @@ public final class Symmetry {
     }
 
     /// Replaces packed state `s` by its orbit's representative.
-    public func canonicalize(_ s: UnsafeMutablePointer<UInt64>) {
+    func canonicalize(_ s: UnsafeMutablePointer<UInt64>) {
         layout.unpack(s, into: src)
         countReferences()
         computeKeys()

@@ -12,13 +12,13 @@ import Synchronization
 /// Exit codes: 0 every property holds at the bounds; 1 a property is violated; 2 usage or
 /// model error; 3 incomplete (a limit was hit before the state space was exhausted).
 public enum CommandLineTool {
-    public static let version = "0.1.0"
+    static let version = "0.1.0"
 
-    public enum ExitCode {
-        public static let pass: Int32 = 0
-        public static let violation: Int32 = 1
-        public static let usage: Int32 = 2
-        public static let incomplete: Int32 = 3
+    enum ExitCode {
+        static let pass: Int32 = 0
+        static let violation: Int32 = 1
+        static let usage: Int32 = 2
+        static let incomplete: Int32 = 3
     }
 
     /// Runs with the process's standard output and error, Ctrl-C and SIGTERM stopping a
@@ -39,7 +39,7 @@ public enum CommandLineTool {
 
     /// Runs `arguments` (without the program name), writing through `console`; a search
     /// stops (incomplete) once `stop` is requested.
-    public static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
+    static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
         guard let command = arguments.first else {
             console.out(Help.overview)
             return ExitCode.usage
@@ -92,10 +92,10 @@ public enum CommandLineTool {
 }
 
 /// Where a command writes: standard output and standard error, one line per call.
-public struct Console: Sendable {
-    public var out: @Sendable (String) -> Void
-    public var err: @Sendable (String) -> Void
-    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
+struct Console: Sendable {
+    var out: @Sendable (String) -> Void
+    var err: @Sendable (String) -> Void
+    init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
         self.out = out
         self.err = err
     }

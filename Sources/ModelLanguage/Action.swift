@@ -59,7 +59,7 @@ public enum Action: UInt32, Sendable, CaseIterable {
     }
 
     /// Who may take the action.
-    public enum Enabling: Sendable, Equatable {
+    enum Enabling: Sendable, Equatable {
         /// Every CPU, to each runnable task and to its idle task (SEMANTICS.md §3.1).
         case scheduler
         /// The current task of a CPU, running, meeting the requirements of the switch that
@@ -74,15 +74,15 @@ public enum Action: UInt32, Sendable, CaseIterable {
     /// A name that switches the action on in a model's `actions` line.
     public struct Switch: Sendable {
         public let name: String
-        public let flag: ActionSet
+        let flag: ActionSet
         /// The clone kind the child gets (clone, clone_fail: per switch; vfork: always).
-        public let how: CloneKind?
-        public let requires: Requirements
+        let how: CloneKind?
+        let requires: Requirements
         /// Another switch this one makes no sense without, and the error saying so.
-        public let needs: (flags: ActionSet, message: String)?
+        let needs: (flags: ActionSet, message: String)?
         /// The switch gives one variant per switch of this other action that is on, with
         /// its clone kind and requirements (clone_fail fails each clone that is on).
-        public let variantsOf: Action?
+        let variantsOf: Action?
 
         init(_ name: String, _ flag: ActionSet, how: CloneKind? = nil, requires: Requirements = [],
              variantsOf: Action? = nil, needs: (ActionSet, String)? = nil) {
@@ -96,7 +96,7 @@ public enum Action: UInt32, Sendable, CaseIterable {
     }
 
     /// An entry routine the action's code calls, with the inputs passed as its arguments.
-    public struct Call: Sendable {
+    struct Call: Sendable {
         let routine: EntryRoutine
         let arguments: [Input]
         /// The action runs without it when the model does not define it.
@@ -112,10 +112,10 @@ public enum Action: UInt32, Sendable, CaseIterable {
     public struct Spec: Sendable {
         /// Its name in traces, in the help and in messages.
         public let name: String
-        public let switches: [Switch]
-        public let enabling: Enabling
+        let switches: [Switch]
+        let enabling: Enabling
         /// The inputs of its code, in register order.
-        public let inputs: [Input]
+        let inputs: [Input]
         /// The code it runs: these routines, inlined in order.
         let calls: [Call]
         /// Routines the action needs though its code does not call them (shootdown: the
@@ -193,7 +193,7 @@ public enum Action: UInt32, Sendable, CaseIterable {
     public func register(of input: Input) -> Int32? { spec.inputs.firstIndex(of: input).map(Int32.init) }
 
     /// The most input registers of any action.
-    public static let inputRegisters = Action.allCases.map { $0.spec.inputs.count }.max() ?? 0
+    static let inputRegisters = Action.allCases.map { $0.spec.inputs.count }.max() ?? 0
 
     /// The clone kind every step of this action has, when its trace line does not say it
     /// (vfork: always `vfork`).
@@ -202,7 +202,7 @@ public enum Action: UInt32, Sendable, CaseIterable {
     }
 
     /// Whether a switch in `actions` turns this action on.
-    public func isOn(in actions: ActionSet) -> Bool { spec.switches.contains { actions.contains($0.flag) } }
+    func isOn(in actions: ActionSet) -> Bool { spec.switches.contains { actions.contains($0.flag) } }
 }
 
 /// The names a model can switch on with `actions ...`, one bit each, declared with their
@@ -213,17 +213,17 @@ public struct ActionSet: OptionSet, Sendable, Hashable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     public static let schedule = ActionSet(rawValue: 1)
-    public static let exit = ActionSet(rawValue: 2)
-    public static let cloneThread = ActionSet(rawValue: 4)
-    public static let cloneFork = ActionSet(rawValue: 8)
-    public static let cloneKthread = ActionSet(rawValue: 16)
-    public static let exec = ActionSet(rawValue: 32)
+    static let exit = ActionSet(rawValue: 2)
+    static let cloneThread = ActionSet(rawValue: 4)
+    static let cloneFork = ActionSet(rawValue: 8)
+    static let cloneKthread = ActionSet(rawValue: 16)
+    static let exec = ActionSet(rawValue: 32)
     public static let useMM = ActionSet(rawValue: 64)
-    public static let unuseMM = ActionSet(rawValue: 128)
-    public static let cloneFail = ActionSet(rawValue: 256)
+    static let unuseMM = ActionSet(rawValue: 128)
+    static let cloneFail = ActionSet(rawValue: 256)
     public static let shootdown = ActionSet(rawValue: 512)
     public static let vfork = ActionSet(rawValue: 1024)
-    public static let anyClone: ActionSet = [.cloneThread, .cloneFork, .cloneKthread]
+    static let anyClone: ActionSet = [.cloneThread, .cloneFork, .cloneKthread]
 
     /// Every switch, in catalogue order.
     public static let switches: [Action.Switch] = Action.allCases.flatMap { $0.spec.switches }
@@ -232,7 +232,7 @@ public struct ActionSet: OptionSet, Sendable, Hashable {
     static let names: [(String, ActionSet)] = switches.map { ($0.name, $0.flag) }
 
     /// The names of the switches in the set, in catalogue order.
-    public var names: [String] { ActionSet.names.filter { contains($0.1) }.map(\.0) }
+    var names: [String] { ActionSet.names.filter { contains($0.1) }.map(\.0) }
 }
 
 /// One way a task action is enabled in a model: the action, with the clone kind its child

@@ -47,7 +47,7 @@ public struct CompiledModel: Sendable {
         public var location: SourceLocation
         /// The number as written in the file (quote this, not `value`, in messages).
         public var text: String
-        public init(value: Int, location: SourceLocation, text: String) {
+        init(value: Int, location: SourceLocation, text: String) {
             self.value = value
             self.location = location
             self.text = text
@@ -56,7 +56,7 @@ public struct CompiledModel: Sendable {
 
     public var path: String
     public var name: String
-    public var sourceLines: [String]
+    var sourceLines: [String]
     public var expectation: Expectation
     public var cpus: Setting?
     public var tasks: Setting?
@@ -77,7 +77,7 @@ public struct CompiledModel: Sendable {
     /// when an mm is freed, those holding it are marked dangling.
     public var mmRegisters: [[Int32]]
     /// The registers of each action that hold task ids (what a symmetry permutes).
-    public var taskRegisters: [[Int32]]
+    var taskRegisters: [[Int32]]
     public var code: [Instruction]
     /// Each action's first instruction in `code` (by `Action.rawValue`; nil: the action is
     /// off, or has no code).

@@ -1,7 +1,7 @@
 /// A position in a model file (1-based line and column).
 public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var line: Int
-    public var column: Int
+    var column: Int
     public init(line: Int, column: Int) {
         self.line = line
         self.column = column
@@ -23,7 +23,7 @@ public struct Diagnostic: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var location: SourceLocation
     public var message: String
-    public var severity: Severity
+    var severity: Severity
     public init(_ location: SourceLocation, _ message: String, severity: Severity = .error) {
         self.location = location
         self.message = message
@@ -31,13 +31,13 @@ public struct Diagnostic: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public var description: String { "\(location): \(severity.rawValue): \(message)" }
     /// The one-line form with the file's path in front.
-    public func formatted(path: String) -> String { "\(path):\(location): \(severity.rawValue): \(message)" }
+    func formatted(path: String) -> String { "\(path):\(location): \(severity.rawValue): \(message)" }
 }
 
 /// All the errors found in one model file, in source order.
 public struct ModelErrors: Error, Sendable, Equatable {
-    public var path: String
-    public var diagnostics: [Diagnostic]
+    var path: String
+    var diagnostics: [Diagnostic]
     public init(path: String, diagnostics: [Diagnostic]) {
         self.path = path
         self.diagnostics = diagnostics

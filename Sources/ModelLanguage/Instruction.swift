@@ -64,7 +64,7 @@ public struct Instruction: Sendable, Equatable {
     /// Index into `CompiledModel.sites`: the statement this instruction belongs to.
     public var site: Int32
 
-    public init(_ operation: Operation, _ a: Int32 = 0, _ b: Int32 = 0, _ c: Int32 = 0, site: Int32) {
+    init(_ operation: Operation, _ a: Int32 = 0, _ b: Int32 = 0, _ c: Int32 = 0, site: Int32) {
         self.operation = operation
         self.a = a
         self.b = b

@@ -1,5 +1,5 @@
 /// The value types of the model language.
-public enum ValueType: String, Sendable, Equatable {
+enum ValueType: String, Sendable, Equatable {
     case task, mm, how
     /// A counter value (`m.count`, `m.users`) or a number literal.
     case int = "number"

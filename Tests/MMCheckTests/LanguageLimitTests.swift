@@ -1,5 +1,5 @@
 import Foundation
-import KernelSemantics
+@testable import KernelSemantics
 import Testing
 @testable import ModelLanguage
 
