@@ -12,7 +12,8 @@ public final class KernelSystem: TransitionSystem {
 
     private let actions: ActionSet
     /// The task actions the model switches on, in the order they are offered.
-    private let variants: [TaskActionVariant]
+    private let variants: UnsafeMutablePointer<TaskActionVariant>
+    private let variantCount: Int
     private let fine: Bool
     /// Fine mode with shootdown: mms (bit r for reference r) whose free some step of the
     /// state being expanded waits for.
@@ -30,11 +31,19 @@ public final class KernelSystem: TransitionSystem {
         self.symmetry = symmetry ? Symmetry(layout: layout, model: model) : nil
         self.bounds = bounds
         actions = model.actions
-        variants = TaskActionVariant.enabled(by: model.actions)
+        let enabled = TaskActionVariant.enabled(by: model.actions)
+        variantCount = enabled.count
+        variants = .allocate(capacity: max(enabled.count, 1))
+        variants.initialize(from: enabled, count: enabled.count)
         fine = model.mode == .fine
         T = Int32(bounds.tasks)
         C = bounds.cpus
         tracksKthread = layout.tracksKthread
+    }
+
+    deinit {
+        variants.deinitialize(count: variantCount)
+        variants.deallocate()
     }
 
     public func initialStates(into buffer: SuccessorBuffer) {
@@ -87,14 +96,18 @@ public final class KernelSystem: TransitionSystem {
             guard curr < T, base[oStatus + Int(curr)] == TaskStatus.running.rawValue else { continue }
             let hasMM = base[oMM + Int(curr)] != Ref.none
             let kthread = tracksKthread && base[oKthread + Int(curr)] != 0
-            for v in variants {
+            // The requirements this task and state do not meet: a variant is enabled when it
+            // needs none of them.
+            var unmet: Action.Requirements = []
+            if kthread && hasMM { unmet.insert(.notUsingMM) }
+            unmet.insert(hasMM ? .hasNoMM : .hasMM)
+            if !kthread { unmet.insert(.kthread) }
+            if freeTask < 0 { unmet.insert(.freeTaskSlot) }
+            if !freeMM { unmet.insert(.freeMMSlot) }
+            for i in 0..<variantCount {
+                let v = variants[i]
                 let r = v.requires
-                if r.contains(.notUsingMM) && kthread && hasMM { continue }
-                if r.contains(.hasMM) && !hasMM { continue }
-                if r.contains(.hasNoMM) && hasMM { continue }
-                if r.contains(.kthread) && !kthread { continue }
-                if r.contains(.freeTaskSlot) && freeTask < 0 { continue }
-                if r.contains(.freeMMSlot) && !freeMM { continue }
+                if !r.isDisjoint(with: unmet) { continue }
                 var step = Step(kind: v.action, cpu: c, task: curr, child: v.takesChild ? freeTask : 0, how: v.how)
                 if r.contains(.eachLiveMM) {
                     for k in 1...bounds.mms where base[oLive + k] != 0 && base[oUsers + k] > 0 {

@@ -14,13 +14,15 @@ extension Machine {
         StateLayout.currentTask(curr: w[oCurr + c], cpu: c, tasks: T)
     }
 
-    /// Starts a step of `kind` on CPU c: `work` becomes a copy of `base`, the mm loaded on
-    /// c is taken from it, and the input registers are cleared.
+    /// Starts a step of `kind` on CPU c: `work` becomes a copy of `base`, and the mm loaded
+    /// on c is taken from it. In fine mode the input registers are cleared: a paused frame
+    /// saves all of them, so an input this action does not set must not keep the last
+    /// action's value (in coarse mode no code reads an input its action does not set).
     @inline(__always)
     func begin(_ c: Int, _ kind: Action) {
         work.update(from: base, count: layout.fieldCount)
         action = kind
-        for r in 0..<CompiledModel.inputRegisters { registers[r] = 0 }
+        if fine { registers.update(repeating: 0, count: CompiledModel.inputRegisters) }
         cpu = Int32(c)
         if fine {
             loaded = work[oLoaded + c]
@@ -53,8 +55,8 @@ extension Machine {
     /// Runs the running action's code from its entry (an action without code is done at once).
     @inline(__always)
     func runCode() -> StepOutcome {
-        guard let entry = entries[Int(action.rawValue)] else { return .done }
-        return execute(from: entry)
+        let entry = entries[Int(action.rawValue)]
+        return entry < 0 ? .done : execute(from: entry)
     }
 
     /// The end of a step that ran (`ran` is `.done` or `.paused`): in fine mode the CPU's

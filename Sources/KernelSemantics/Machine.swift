@@ -25,8 +25,8 @@ public final class Machine {
     let work: UnsafeMutablePointer<Int32>
 
     let code: UnsafeMutablePointer<Instruction>
-    /// Each action's first instruction (by `Action.rawValue`).
-    let entries: [Int?]
+    /// Each action's first instruction (by `Action.rawValue`; -1: no code).
+    let entries: UnsafeMutablePointer<Int>
     /// The register of each action's inputs: `inputRegisters[action * inputs + input]`, -1
     /// for an input the action does not have (`Action.Spec.inputs`).
     let inputRegisters: UnsafeMutablePointer<Int32>
@@ -117,7 +117,8 @@ public final class Machine {
         layout.initializeConstants(work)
         code = .allocate(capacity: max(model.code.count, 1))
         code.initialize(from: model.code, count: model.code.count)
-        entries = model.entries
+        entries = .allocate(capacity: model.entries.count)
+        for (a, e) in model.entries.enumerated() { entries[a] = e ?? -1 }
         inputRegisters = .allocate(capacity: Action.allCases.count * inputKinds)
         for a in Action.allCases {
             for i in Action.Input.allCases {
@@ -146,6 +147,7 @@ public final class Machine {
         work.deallocate()
         code.deallocate()
         inputRegisters.deallocate()
+        entries.deallocate()
         registers.deallocate()
         mmRegisters.deallocate()
         mmRegisterStart.deallocate()
