@@ -1,4 +1,5 @@
 import KernelSemantics
+import ModelLanguage
 
 /// Readable names for the tasks and mms of one trace. A slot gets a new name each time it
 /// is reused: `init` and `kthreadd` at boot, then `t2`, `t3`, ... in order of creation;

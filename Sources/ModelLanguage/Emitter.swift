@@ -453,7 +453,7 @@ final class Emitter {
                 return error(at, "'is none' tests an mm, got \(article(v.type))")
             }
             let none = newRegister()
-            emit(.constant, none, Constant.none)
+            emit(.constant, none, Ref.none)
             let isNone = !negated
             emitJump(isNone == jumpWhen ? .jumpIfEqual : .jumpIfNotEqual, v.register, none, to: label)
         case .comparison(let lhs, let op, let rhs, let at):

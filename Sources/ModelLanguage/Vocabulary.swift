@@ -103,14 +103,10 @@ enum Primitive: String, CaseIterable {
 
 /// Names with a fixed meaning in expressions.
 enum Constant {
-    /// The mm reference encodings shared with the kernel semantics.
-    static let none: Int32 = 0
-    static let initMM: Int32 = 1
-
     static func value(of name: String) -> (Int32, ValueType)? {
         switch name {
-        case "none": return (none, .mm)
-        case "init_mm": return (initMM, .mm)
+        case "none": return (Ref.none, .mm)
+        case "init_mm": return (Ref.initMM, .mm)
         case "thread": return (CloneKind.thread.rawValue, .how)
         case "fork": return (CloneKind.fork.rawValue, .how)
         case "kthread": return (CloneKind.kthread.rawValue, .how)

@@ -286,12 +286,15 @@ struct Harness {
 }
 
 @Suite struct EncodingTests {
-    /// The compiler emits none and init_mm with its own constants (ModelLanguage does not
-    /// depend on KernelSemantics): they must be the machine's.
-    @Test func theCompilersMMConstantsAreRefs() {
-        #expect(Constant.none == Ref.none)
-        #expect(Constant.initMM == Ref.initMM)
-        #expect(Ref.slot(0) == Ref.initMM + 1)
+    /// The compiler's `none` and `init_mm` are the `Ref` values the machine stores (one
+    /// definition, in ModelLanguage), and the slots follow them.
+    @Test func theCompilersMMConstantsAreRefs() throws {
+        #expect(Constant.value(of: "none")?.0 == Ref.none && Constant.value(of: "none")?.1 == .mm)
+        #expect(Constant.value(of: "init_mm")?.0 == Ref.initMM)
+        #expect(Ref.none == 0 && Ref.initMM == 1 && Ref.slot(0) == Ref.initMM + 1)
+        // Emitted code compares with none as the constant 0.
+        let model = try Fixture.load("models/linux-6-exec.mmc")
+        #expect(model.code.contains { $0.operation == .constant && $0.b == Ref.none })
     }
 
     /// The stored values, and the widths they need: 2 bits in coarse mode without vfork,
