@@ -25,6 +25,13 @@ enum BenchCommand {
             return CommandLineTool.ExitCode.usage
         }
         let path = rest.first ?? CheckOptions.defaultModel
+        // A model that does not load is an error before anything is printed.
+        do {
+            _ = try ModelLoader.load(path: path, cpus: ladder[0].0, tasks: ladder[0].1, mms: ladder[0].2)
+        } catch {
+            error.lines.forEach(console.err)
+            return CommandLineTool.ExitCode.usage
+        }
         let kind = symmetry ? "breadth-first with symmetry: states are orbits" : "breadth-first"
         console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (\(kind), one search per line)")
         console.out("")

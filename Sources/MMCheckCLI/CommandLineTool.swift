@@ -45,37 +45,31 @@ public enum CommandLineTool {
             return ExitCode.usage
         }
         let rest = Array(arguments.dropFirst())
+        if let c = Command(rawValue: command) {
+            if c != .help && (rest.contains("--help") || rest.contains("-h")) {
+                console.out(c.help)
+                return ExitCode.pass
+            }
+            switch c {
+            case .check: return CheckCommand.run(rest, console: console, stop: stop)
+            case .replay: return ReplayCommand.run(rest, console: console)
+            case .suite: return SuiteCommand.run(rest, console: console, stop: stop)
+            case .bench: return BenchCommand.run(rest, console: console, stop: stop)
+            case .help: break
+            }
+        }
         switch command {
-        case "check":
-            if rest.contains("--help") || rest.contains("-h") {
-                console.out(Help.check)
-                return ExitCode.pass
-            }
-            return CheckCommand.run(rest, console: console, stop: stop)
-        case "replay":
-            if rest.contains("--help") || rest.contains("-h") {
-                console.out(Help.replay)
-                return ExitCode.pass
-            }
-            return ReplayCommand.run(rest, console: console)
-        case "suite":
-            if rest.contains("--help") || rest.contains("-h") {
-                console.out(Help.suite)
-                return ExitCode.pass
-            }
-            return SuiteCommand.run(rest, console: console, stop: stop)
-        case "bench":
-            return BenchCommand.run(rest, console: console, stop: stop)
         case "help", "--help", "-h":
-            switch rest.first {
-            case "suite": console.out(Help.suite)
-            case nil: console.out(Help.overview)
-            case "check": console.out(Help.check)
-            case "replay": console.out(Help.replay)
-            case let other?:
-                console.err("mmcheck: error: no help for unknown command '\(other)' (commands: check, replay, suite, bench, help)")
+            guard let topic = rest.first else {
+                console.out(Help.overview)
+                return ExitCode.pass
+            }
+            guard let c = Command(rawValue: topic) else {
+                let names = Command.allCases.map(\.rawValue).joined(separator: ", ")
+                console.err("mmcheck: error: no help for unknown command '\(topic)' (commands: \(names))")
                 return ExitCode.usage
             }
+            console.out(c.help)
             return ExitCode.pass
         case "--version", "version":
             console.out("mmcheck \(version)")
@@ -84,7 +78,7 @@ public enum CommandLineTool {
             if command.hasPrefix("-") {
                 console.err("mmcheck: error: unknown option '\(command)' (try 'mmcheck help')")
             } else {
-                console.err("mmcheck: error: unknown command '\(command)' (commands: check, replay, suite, bench, help; try 'mmcheck help')")
+                console.err("mmcheck: error: unknown command '\(command)' (commands: \(Command.allCases.map(\.rawValue).joined(separator: ", ")); try 'mmcheck help')")
             }
             return ExitCode.usage
         }
@@ -98,6 +92,22 @@ struct Console: Sendable {
     init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
         self.out = out
         self.err = err
+    }
+}
+
+/// The commands, declared once: the dispatch, `help COMMAND`, `COMMAND --help` and the
+/// list in errors derive from this.
+enum Command: String, CaseIterable {
+    case check, replay, suite, bench, help
+
+    var help: String {
+        switch self {
+        case .check: return Help.check
+        case .replay: return Help.replay
+        case .suite: return Help.suite
+        case .bench: return Help.bench
+        case .help: return Help.overview
+        }
     }
 }
 
@@ -185,6 +195,19 @@ enum Help {
         for information and never compared.
 
         exit codes: 0 everything matches; 1 something differs; 2 bad suite, baseline or model
+        """
+
+    static let bench = """
+        usage: mmcheck bench [FILE] [--symmetry]
+
+        The speed benchmark: checks FILE (default models/linux-6.mmc) breadth-first at a
+        fixed ladder of bounds, (2,3,3) to (2,5,5), a fresh search each, and prints per line
+        the packed words per state, states, transitions, seconds, states/s, transitions/s
+        and bytes per stored state (everything the search holds), then the peak memory.
+        --symmetry runs the reduced search at (4,4,4) to (6,6,6) (states are orbits).
+
+        exit codes: 0 done; 2 bad option or model; 3 a search stopped at the memory limit
+                    or was interrupted
         """
 
     static let replay = """

@@ -137,20 +137,23 @@ import Testing
             (["bench", "--fast"], "mmcheck: error: unknown option '--fast' (bench takes an optional model file and --symmetry)\n"),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (["frobnicate"], "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, help; try 'mmcheck help')\n"),
+            (["help", "frobnicate"], "mmcheck: error: no help for unknown command 'frobnicate' (commands: check, replay, suite, bench, help)\n"),
+            (["bench", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
         ]
         for (arguments, message) in cases {
             let process = Process()
             process.executableURL = Self.executable
             process.arguments = arguments
             process.currentDirectoryURL = Repository.root
-            let err = Pipe()
+            let err = Pipe(), out = Pipe()
             process.standardError = err
-            process.standardOutput = Pipe()
+            process.standardOutput = out
             try process.run()
             let data = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             #expect(process.terminationStatus == 2, "\(arguments)")
             #expect(String(decoding: data, as: UTF8.self) == message, "\(arguments)")
+            #expect(out.fileHandleForReading.readDataToEndOfFile().isEmpty, "\(arguments) printed to stdout")
         }
     }
 
@@ -204,6 +207,13 @@ import Testing
         #expect(help.out.contains("usage: mmcheck check [FILE] [options]"))
         let checkHelp = try Self.mmcheck("check", "--help")
         #expect(checkHelp.out == help.out)
+        // Every command has its help both ways, and the overview names it.
+        let overview = try Self.mmcheck("help").out
+        for command in ["check", "replay", "suite", "bench"] {
+            let a = try Self.mmcheck("help", command), b = try Self.mmcheck(command, "--help")
+            #expect(a.status == 0 && b.status == 0 && a.out == b.out && a.out.hasPrefix("usage: mmcheck \(command)"))
+            #expect(overview.contains("mmcheck \(command)"))
+        }
         let none = try Self.mmcheck()
         #expect(none.status == 2)
         #expect(none.out.contains("mmcheck check [FILE] [options]"))
