@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Process-level measurements for run summaries.
@@ -10,15 +10,15 @@ public enum ResourceUsage {
     public static func peakResidentBytes() -> Int? {
         var usage = rusage()
         #if canImport(Glibc)
-        let who = RUSAGE_SELF.rawValue
+            let who = RUSAGE_SELF.rawValue
         #else
-        let who = RUSAGE_SELF
+            let who = RUSAGE_SELF
         #endif
         guard getrusage(who, &usage) == 0 else { return nil }
         #if canImport(Darwin)
-        return Int(usage.ru_maxrss)
+            return Int(usage.ru_maxrss)
         #else
-        return Int(usage.ru_maxrss) * 1024
+            return Int(usage.ru_maxrss) * 1024
         #endif
     }
 
@@ -33,9 +33,9 @@ public enum ResourceUsage {
     public static func addressSpaceLimit() -> Int? {
         var limit = rlimit()
         #if canImport(Glibc)
-        let resource = __rlimit_resource_t(RLIMIT_AS.rawValue)
+            let resource = __rlimit_resource_t(RLIMIT_AS.rawValue)
         #else
-        let resource = RLIMIT_AS
+            let resource = RLIMIT_AS
         #endif
         guard getrlimit(resource, &limit) == 0, limit.rlim_cur < UInt64(Int.max) else {
             return nil
@@ -56,22 +56,22 @@ public enum ResourceUsage {
     /// The number a small system file starts with (Linux `/proc` and `/sys`), if it does.
     private static func leadingNumber(of path: String) -> Int? {
         #if os(Linux)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        var value = 0, digits = 0
-        for byte in buffer[0..<n] {
-            guard byte >= 48, byte <= 57 else { break }
-            guard value < Int.max / 10 - 10 else { return nil }
-            value = value * 10 + Int(byte - 48)
-            digits += 1
-        }
-        return digits > 0 ? value : nil
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { return nil }
+            var value = 0, digits = 0
+            for byte in buffer[0..<n] {
+                guard byte >= 48, byte <= 57 else { break }
+                guard value < Int.max / 10 - 10 else { return nil }
+                value = value * 10 + Int(byte - 48)
+                digits += 1
+            }
+            return digits > 0 ? value : nil
         #else
-        return nil
+            return nil
         #endif
     }
 

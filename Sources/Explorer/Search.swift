@@ -233,8 +233,13 @@ public final class Search {
             scratch.reset()
             real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
             let child = store.state(c)
-            guard let k = (0..<scratch.count).first(where: { scratch.violation($0) < 0 && same(canonical(scratch.state($0)), child) }) else {
-                preconditionFailure("counterexample rebuild: no step from state \(labels.count) leads to the next stored state")
+            guard
+                let k = (0..<scratch.count).first(where: {
+                    scratch.violation($0) < 0 && same(canonical(scratch.state($0)), child)
+                })
+            else {
+                preconditionFailure(
+                    "counterexample rebuild: no step from state \(labels.count) leads to the next stored state")
             }
             labels.append(scratch.label(k))
             real = ContiguousArray(UnsafeBufferPointer(start: scratch.state(k), count: system.stateWords))

@@ -1,7 +1,10 @@
 /// How a search runs: order, limits, and whether it stops at the first violation.
 public struct SearchOptions: Sendable, Equatable {
     /// The order states are expanded in.
-    public enum Order: String, Sendable { case breadthFirst = "bfs", depthFirst = "dfs" }
+    public enum Order: String, Sendable {
+        case breadthFirst = "bfs"
+        case depthFirst = "dfs"
+    }
 
     public var order: Order
     /// Keep going after a violation, counting violating steps per property.
@@ -14,8 +17,10 @@ public struct SearchOptions: Sendable, Equatable {
     /// depth-first stack) may hold; past it the search ends, incomplete. Nil: no limit.
     public var memoryLimit: Int?
 
-    public init(order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil,
-                memoryLimit: Int? = nil) {
+    public init(
+        order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil,
+        memoryLimit: Int? = nil
+    ) {
         self.order = order
         self.findAll = findAll
         self.maxStates = maxStates

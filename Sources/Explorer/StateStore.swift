@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The set of visited states: fixed-width packed states in one contiguous array, in the
@@ -120,7 +120,10 @@ public final class StateStore {
             let entry = table[slot]
             if entry == 0 { return false }
             if entry & 0xFFFF_FFFF_0000_0000 == tag,
-               equal(states + (Int(entry & 0xFFFF_FFFF) - 1) * stateWords, s) { return true }
+                equal(states + (Int(entry & 0xFFFF_FFFF) - 1) * stateWords, s)
+            {
+                return true
+            }
             slot = (slot + 1) & tableMask
         }
     }

@@ -45,7 +45,9 @@ public struct Bounds: Sendable, Equatable, CustomStringConvertible {
     /// Reads a setting's value as written (`text`), checking it against `range(of:)` before
     /// any arithmetic; the error quotes the text as written, whatever its size.
     public static func parse(_ setting: String, _ text: String) -> Result<Int, SettingError> {
-        guard let range = range(of: setting) else { return .failure(SettingError(message: "unknown setting '\(setting)'")) }
+        guard let range = range(of: setting) else {
+            return .failure(SettingError(message: "unknown setting '\(setting)'"))
+        }
         guard Digits.isWholeNumber(text) else {
             return .failure(SettingError(message: "\(setting) needs a number, got '\(text)'"))
         }

@@ -33,8 +33,13 @@ public struct Breach: Sendable, Equatable {
 
     /// How an mm was used when it was found not live (or none).
     public enum Use: String, Sendable {
-        case free, exitMmap = "exit_mmap", switchMM = "switch_mm", readCounter = "read a counter of",
-             changeCounter = "change a counter of", assign = "assign"
+        case free
+        case exitMmap = "exit_mmap"
+        case switchMM = "switch_mm"
+        case readCounter = "read a counter of"
+        case
+            changeCounter = "change a counter of"
+        case assign = "assign"
     }
 
     public enum Counter: String, Sendable { case users, count }

@@ -65,8 +65,9 @@ public struct KernelState: Sendable, Equatable {
                 // An idle task runs when its CPU runs it.
                 status = w[layout.curr + t - b.tasks] == StateLayout.idleCurr ? .running : .runnable
             }
-            var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
-                            kthread: t < b.tasks && w[layout.kthread + t] != 0)
+            var task = Task(
+                status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
+                kthread: t < b.tasks && w[layout.kthread + t] != 0)
             if t < b.tasks && w[layout.vforkParent + t] != 0 { task.vforkParent = w[layout.vforkParent + t] - 1 }
             if fine && t < b.tasks {
                 task.pc = w[layout.taskPC + t]

@@ -232,8 +232,8 @@ extension Machine {
             let child = input(.child), parent = input(.parent)
             if fine { setStatus(Int(child), .runnable) }
             work[oVforkParent + Int(child)] = parent + 1
-            setStatus(Int(parent), .vforkWaiting)   // wait_for_vfork_done
-        case .exec: work[oKthread + Int(t)] = 0   // begin_new_exec clears PF_KTHREAD
+            setStatus(Int(parent), .vforkWaiting)  // wait_for_vfork_done
+        case .exec: work[oKthread + Int(t)] = 0  // begin_new_exec clears PF_KTHREAD
         case .cloneFail:
             let buried = bury(input(.child), mmSite: cleanupSite, activeMMSite: cleanupSite)
             guard case .done = buried else { return buried }

@@ -129,12 +129,14 @@ extension Machine {
         guard fine else { return }
         let w = work
         for c in 0..<Int(C) where w[oCPUPC + c] != 0 {
-            for (j, isMM) in savedIsMM[Int(w[oCPUPC + c] - 1)].enumerated() where isMM && w[oCPUFrame + c * ks + j] == m {
+            for (j, isMM) in savedIsMM[Int(w[oCPUPC + c] - 1)].enumerated() where isMM && w[oCPUFrame + c * ks + j] == m
+            {
                 w[oCPUFrame + c * ks + j] = m + dangling
             }
         }
         for t in 0..<Int(T) where w[oTaskPC + t] != 0 {
-            for (j, isMM) in savedIsMM[Int(w[oTaskPC + t] - 1)].enumerated() where isMM && w[oTaskFrame + t * kt + j] == m {
+            for (j, isMM) in savedIsMM[Int(w[oTaskPC + t] - 1)].enumerated()
+            where isMM && w[oTaskFrame + t * kt + j] == m {
                 w[oTaskFrame + t * kt + j] = m + dangling
             }
         }
@@ -164,7 +166,7 @@ extension Machine {
                 let s = w[oStatus + t]
                 running = s == TaskStatus.running.rawValue || s == TaskStatus.exiting.rawValue
             } else {
-                running = w[oCurr + t - Int(T)] == StateLayout.idleCurr   // idle: when its CPU runs it
+                running = w[oCurr + t - Int(T)] == StateLayout.idleCurr  // idle: when its CPU runs it
             }
             if mm != Ref.none && active != mm {
                 return fail(.activeMMConsistent, .activeMMDiffers(task: Int32(t)), mm: active, site: -1)
@@ -182,7 +184,8 @@ extension Machine {
     @inline(__always)
     func fail(_ property: Property, _ reason: Breach.Reason, mm: Int32, site: Int32) -> StepOutcome {
         // A dangling local names the mm it pointed to.
-        .violated(Breach(code: Int32(property.rawValue), reason: reason, mm: mm > dangling ? mm - dangling : mm, site: site))
+        .violated(
+            Breach(code: Int32(property.rawValue), reason: reason, mm: mm > dangling ? mm - dangling : mm, site: site))
     }
 
     /// The outcome of a step whose model code cannot run (not a property of the kernel).

@@ -79,7 +79,8 @@ extension Machine {
                 let slot = (users ? oUsers : oCount) + Int(m) - 1
                 let value = w[slot] + i.b
                 if value < 0 {
-                    return fail(.noUnderflow, .underflow(counter: users ? .users : .count, value: value), mm: m, site: i.site)
+                    return fail(
+                        .noUnderflow, .underflow(counter: users ? .users : .count, value: value), mm: m, site: i.site)
                 }
                 if value > cap {
                     return fail(.noUnderflow, .overCap(counter: users ? .users : .count, cap: cap), mm: m, site: i.site)
@@ -106,7 +107,9 @@ extension Machine {
             case .switchMM:
                 let m = r[Int(i.a)]
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.switchMM), mm: m, site: i.site) }
-                if m > Ref.initMM && !isLive(m) { return fail(.noUseAfterFree, .notLive(.switchMM), mm: m, site: i.site) }
+                if m > Ref.initMM && !isLive(m) {
+                    return fail(.noUseAfterFree, .notLive(.switchMM), mm: m, site: i.site)
+                }
                 loaded = m
             case .jump:
                 pc = Int(i.c)

@@ -75,9 +75,11 @@ public final class Machine {
             return StateLayout(bounds: bounds, tracksKthread: tracksKthread, tracksVfork: tracksVfork)
         }
         let largestConstant = model.code.filter { $0.operation == .constant }.map { Int($0.b) }.max() ?? 0
-        return StateLayout(bounds: bounds, tracksKthread: tracksKthread, tracksVfork: tracksVfork, frames: StateLayout.Frames(
-            scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
-            yieldPoints: model.yields.count, largestSavedValue: largestConstant))
+        return StateLayout(
+            bounds: bounds, tracksKthread: tracksKthread, tracksVfork: tracksVfork,
+            frames: StateLayout.Frames(
+                scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
+                yieldPoints: model.yields.count, largestSavedValue: largestConstant))
     }
 
     init(model: CompiledModel, bounds: Bounds) {
@@ -174,7 +176,7 @@ public final class Machine {
         work[oCount + 1] = 1
         if T >= 2 {
             work[oStatus + 1] = TaskStatus.runnable.rawValue
-            if tracksKthread { work[oKthread + 1] = 1 }   // kthreadd
+            if tracksKthread { work[oKthread + 1] = 1 }  // kthreadd
         }
         return checkState()
     }

@@ -1,7 +1,7 @@
 /// The eight properties (SEMANTICS.md §6.1), in their order.
 public enum Property: Int, Sendable, CaseIterable {
     case freeAtZero, noFreeWhileBorrowed, noUseAfterFree, noUnderflow, noLeak, noTeardownInUse,
-         activeMMConsistent, initMMImmortal
+        activeMMConsistent, initMMImmortal
 
     /// The name used in model files (`expect violation <name>`) and in reports.
     public var name: String {

@@ -31,7 +31,8 @@ public struct Replay: Sendable {
         public var description: String {
             switch self {
             case .unknownLabel(let i, let label): return "step \(i + 1): label \(label) is not a step"
-            case .notEnabled(let i, _): return "step \(i + 1) is not enabled in the state reached by the steps before it"
+            case .notEnabled(let i, _):
+                return "step \(i + 1) is not enabled in the state reached by the steps before it"
             case .stepsAfterViolation(let i): return "step \(i + 1) comes after the step that violated a property"
             }
         }
@@ -70,9 +71,11 @@ public struct Replay: Sendable {
             let before = KernelState(layout: layout, fields: machine.base)
             let outcome = system.run(step)
             let after = KernelState(layout: layout, fields: machine.work)
-            entries.append(Entry(step: step, prev: prev, before: before, after: after, breach: outcome.breach,
-                                 site: machine.fine ? machine.startSite : -1, pausedAt: outcome.pausedAt,
-                                 preemptedAt: preemptedAt))
+            entries.append(
+                Entry(
+                    step: step, prev: prev, before: before, after: after, breach: outcome.breach,
+                    site: machine.fine ? machine.startSite : -1, pausedAt: outcome.pausedAt,
+                    preemptedAt: preemptedAt))
             if outcome.ran {
                 words = [UInt64](repeating: 0, count: layout.words)
                 words.withUnsafeMutableBufferPointer { layout.pack(machine.work, into: $0.baseAddress!) }

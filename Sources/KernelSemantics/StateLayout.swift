@@ -106,14 +106,24 @@ public struct StateLayout: Sendable {
         let currBits = StateLayout.width(t)
         let counterBits = StateLayout.width(bounds.cap)
         var fields: [(Int, Int)] = []  // (offset, width)
-        for i in 0..<c { fields.append((curr + i, currBits)); fields.append((prevMM + i, refBits)); fields.append((activeMM + t + i, refBits)) }
+        for i in 0..<c {
+            fields.append((curr + i, currBits))
+            fields.append((prevMM + i, refBits))
+            fields.append((activeMM + t + i, refBits))
+        }
         let statusBits = StateLayout.width(Int(TaskStatus.largest(fine: fine, vfork: tracksVfork)))
         for i in 0..<t {
-            fields.append((status + i, statusBits)); fields.append((mm + i, refBits)); fields.append((activeMM + i, refBits))
+            fields.append((status + i, statusBits))
+            fields.append((mm + i, refBits))
+            fields.append((activeMM + i, refBits))
             if tracksKthread { fields.append((kthread + i, 1)) }
             if tracksVfork { fields.append((vforkParent + i, StateLayout.width(t))) }
         }
-        for i in 1...m { fields.append((mmLive + i, 1)); fields.append((users + i, counterBits)); fields.append((count + i, counterBits)) }
+        for i in 1...m {
+            fields.append((mmLive + i, 1))
+            fields.append((users + i, counterBits))
+            fields.append((count + i, counterBits))
+        }
         fields.append((count, counterBits))
         if let frames {
             let pcBits = StateLayout.width(frames.yieldPoints)
@@ -138,7 +148,8 @@ public struct StateLayout: Sendable {
                 word += 1
                 shift = 0
             }
-            placed.append(PackedField(offset: Int32(offset), word: Int32(word), shift: UInt64(shift), mask: (1 << UInt64(w)) - 1))
+            placed.append(
+                PackedField(offset: Int32(offset), word: Int32(word), shift: UInt64(shift), mask: (1 << UInt64(w)) - 1))
             shift += w
             used += w
         }
@@ -166,7 +177,9 @@ public struct StateLayout: Sendable {
         packed.withUnsafeBufferPointer { fields in
             for f in fields {
                 let value = UInt64(UInt32(bitPattern: w[Int(f.offset)]))
-                assert(value & ~f.mask == 0, "field \(f.offset) holds \(w[Int(f.offset)]), wider than its \(f.mask.nonzeroBitCount) bits")
+                assert(
+                    value & ~f.mask == 0,
+                    "field \(f.offset) holds \(w[Int(f.offset)]), wider than its \(f.mask.nonzeroBitCount) bits")
                 out[Int(f.word)] |= value &<< f.shift
             }
         }
@@ -191,7 +204,9 @@ extension StateLayout {
     /// The task CPU c runs, from its `curr` field `e`: `idleCurr` is the CPU's idle task
     /// (task id `tasks + c`), 1 + t is slot task t. The one place the encoding is decoded.
     @inline(__always)
-    static func currentTask(curr e: Int32, cpu c: Int, tasks: Int32) -> Int32 { e == idleCurr ? tasks + Int32(c) : e - 1 }
+    static func currentTask(curr e: Int32, cpu c: Int, tasks: Int32) -> Int32 {
+        e == idleCurr ? tasks + Int32(c) : e - 1
+    }
 
     /// The `curr` field naming task t (an idle task, t >= `tasks`, is `idleCurr`).
     @inline(__always)

@@ -29,11 +29,13 @@ public struct Step: Sendable, Hashable {
     }
 
     static let cpuShift: UInt32 = 4, taskShift: UInt32 = 8, childShift: UInt32 = 14, howShift: UInt32 = 20,
-               mmShift: UInt32 = 22
+        mmShift: UInt32 = 22
 
     @inline(__always)
-    static func pack(_ kind: Action, _ cpu: Int, _ task: Int32, child: Int32 = 0, how: CloneKind = .thread,
-                     mm: Int32 = 0) -> UInt32 {
+    static func pack(
+        _ kind: Action, _ cpu: Int, _ task: Int32, child: Int32 = 0, how: CloneKind = .thread,
+        mm: Int32 = 0
+    ) -> UInt32 {
         kind.rawValue | UInt32(cpu) << cpuShift | UInt32(task) << taskShift | UInt32(child) << childShift
             | UInt32(how.rawValue) << howShift | UInt32(mm) << mmShift
     }
@@ -81,9 +83,11 @@ public struct Step: Sendable, Hashable {
 
     public init?(label: UInt32) {
         guard label >> 27 == 0, let kind = Action(rawValue: label & 15),
-              let how = CloneKind(rawValue: Int32(label >> Step.howShift & 3)) else { return nil }
-        self.init(kind: kind, cpu: Int(label >> Step.cpuShift & 15), task: Int32(label >> Step.taskShift & 63),
-                  child: Int32(label >> Step.childShift & 63), how: how, mm: Int32(label >> Step.mmShift & 31))
+            let how = CloneKind(rawValue: Int32(label >> Step.howShift & 3))
+        else { return nil }
+        self.init(
+            kind: kind, cpu: Int(label >> Step.cpuShift & 15), task: Int32(label >> Step.taskShift & 63),
+            child: Int32(label >> Step.childShift & 63), how: how, mm: Int32(label >> Step.mmShift & 31))
     }
 }
 

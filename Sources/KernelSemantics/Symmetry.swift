@@ -151,8 +151,10 @@ final class Symmetry {
 
     /// Writes the image of unpacked state `state` under the renaming `cpus`, `tasks`, `mms`
     /// (old index to new) into `out` (for tests).
-    func image(of state: UnsafePointer<Int32>, cpus: [Int], tasks: [Int], mms: [Int],
-               into out: UnsafeMutablePointer<Int32>) {
+    func image(
+        of state: UnsafePointer<Int32>, cpus: [Int], tasks: [Int], mms: [Int],
+        into out: UnsafeMutablePointer<Int32>
+    ) {
         src.update(from: state, count: layout.fieldCount)
         for (i, v) in cpus.enumerated() { map[Symmetry.cpuSort][i] = v }
         for (i, v) in tasks.enumerated() { map[Symmetry.taskSort][i] = v }
@@ -195,7 +197,9 @@ final class Symmetry {
             mmRef(src[layout.prevMM + c])
         }
         if layout.tracksVfork {
-            for t in 0..<T where src[layout.vforkParent + t] != 0 { taskRefs[Int(src[layout.vforkParent + t]) - 1] += 1 }
+            for t in 0..<T where src[layout.vforkParent + t] != 0 {
+                taskRefs[Int(src[layout.vforkParent + t]) - 1] += 1
+            }
         }
         guard layout.frames != nil else { return }
         /// The saved registers of one paused frame, by kind.
@@ -259,7 +263,7 @@ final class Symmetry {
             var h: UInt64 = 29
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.status + t])))
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.kthread + t])))
-            h = Symmetry.mix(h, src[layout.vforkParent + t] == 0 ? 0 : 1)   // the parent is told apart by its refs
+            h = Symmetry.mix(h, src[layout.vforkParent + t] == 0 ? 0 : 1)  // the parent is told apart by its refs
             h = Symmetry.mix(h, refKey(src[layout.mm + t]))
             h = Symmetry.mix(h, refKey(src[layout.activeMM + t]))
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.taskSort][t])))
@@ -267,7 +271,8 @@ final class Symmetry {
                 let pc = src[layout.taskPC + t]
                 h = Symmetry.mix(h, UInt64(UInt32(bitPattern: pc)))
                 for j in 0..<kt {
-                    h = Symmetry.mix(h, slotKey(src[layout.taskFrame + t * kt + j], kind(pc: pc, slot: j), taskKeysReady: false))
+                    h = Symmetry.mix(
+                        h, slotKey(src[layout.taskFrame + t * kt + j], kind(pc: pc, slot: j), taskKeysReady: false))
                 }
             }
             taskKeys[t] = h
@@ -284,7 +289,8 @@ final class Symmetry {
                 h = Symmetry.mix(h, UInt64(UInt32(bitPattern: pc)))
                 h = Symmetry.mix(h, refKey(src[layout.loaded + c]))
                 for j in 0..<ks {
-                    h = Symmetry.mix(h, slotKey(src[layout.cpuFrame + c * ks + j], kind(pc: pc, slot: j), taskKeysReady: true))
+                    h = Symmetry.mix(
+                        h, slotKey(src[layout.cpuFrame + c * ks + j], kind(pc: pc, slot: j), taskKeysReady: true))
                 }
             }
             cpuKeys[c] = h
@@ -344,12 +350,14 @@ final class Symmetry {
         switch sort {
         case Symmetry.cpuSort:
             guard same(layout.curr, 1, 1), same(layout.prevMM, 1, 1), same(layout.activeMM + T, 1, 1),
-                  same(layout.mm + T, 1, 1) else { return false }
+                same(layout.mm + T, 1, 1)
+            else { return false }
             if layout.frames == nil { return true }
             return same(layout.cpuPC, 1, 1) && same(layout.loaded, 1, 1) && same(layout.cpuFrame, ks, ks)
         case Symmetry.taskSort:
             guard same(layout.status, 1, 1), same(layout.mm, 1, 1), same(layout.activeMM, 1, 1),
-                  same(layout.kthread, 1, 1), same(layout.vforkParent, 1, 1) else { return false }
+                same(layout.kthread, 1, 1), same(layout.vforkParent, 1, 1)
+            else { return false }
             if layout.frames == nil { return true }
             return same(layout.taskPC, 1, 1) && same(layout.taskFrame, kt, kt)
         default:
@@ -444,7 +452,8 @@ final class Symmetry {
             dst[layout.activeMM + T + n] = ref(src[layout.activeMM + T + c])
             // The CPU's idle task is renamed with the CPU (to T + n); a slot task by taskMap.
             let t = Int(layout.currentTask(src, cpu: c))
-            dst[layout.curr + n] = StateLayout.currField(task: t < T ? Int32(taskMap[t]) : Int32(T + n), tasks: Int32(T))
+            dst[layout.curr + n] = StateLayout.currField(
+                task: t < T ? Int32(taskMap[t]) : Int32(T + n), tasks: Int32(T))
             dst[layout.prevMM + n] = ref(src[layout.prevMM + c])
             if layout.frames != nil {
                 let pc = src[layout.cpuPC + c]

@@ -1,7 +1,8 @@
 /// A task slot's `status` field (SEMANTICS.md §2.2). The unpacked state holds the raw values:
 /// code that reads it compares with `rawValue`, so the hot path stays plain `Int32` work.
 public enum TaskStatus: Int32, Sendable, CaseIterable {
-    case unused = 0, runnable, running, exiting
+    case unused = 0
+    case runnable, running, exiting
     /// Fine mode: a clone's child before copy_mm has finished (not yet schedulable).
     case forming
     /// A vfork parent waiting for its child to exec or exit (wait_for_vfork_done): not

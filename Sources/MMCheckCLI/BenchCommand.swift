@@ -13,7 +13,8 @@ enum BenchCommand {
         let symmetry = arguments.contains("--symmetry")
         let rest = arguments.filter { $0 != "--symmetry" }
         if let option = rest.first(where: { $0.hasPrefix("-") }) {
-            console.err("mmcheck: error: unknown option '\(option)' (bench takes an optional model file and --symmetry)")
+            console.err(
+                "mmcheck: error: unknown option '\(option)' (bench takes an optional model file and --symmetry)")
             return CommandLineTool.ExitCode.usage
         }
         guard arguments.count - rest.count <= 1 else {
@@ -52,13 +53,14 @@ enum BenchCommand {
                 return CommandLineTool.ExitCode.incomplete
             }
             let seconds = max(r.seconds, 1e-9)
-            console.out([
-                "\(c),\(t),\(m)".padding(7), String(system.stateWords).leftPadding(6),
-                grouped(r.states).leftPadding(12), grouped(r.transitions).leftPadding(14),
-                fixed(r.seconds, 3).leftPadding(9), grouped(Int(Double(r.states) / seconds)).leftPadding(12),
-                grouped(Int(Double(r.transitions) / seconds)).leftPadding(14),
-                fixed(Double(r.searchBytes) / Double(max(r.states, 1)), 1).leftPadding(12),
-            ].joined(separator: " ") + (r.counterexamples.isEmpty ? "" : "  (stopped at a violation)"))
+            console.out(
+                [
+                    "\(c),\(t),\(m)".padding(7), String(system.stateWords).leftPadding(6),
+                    grouped(r.states).leftPadding(12), grouped(r.transitions).leftPadding(14),
+                    fixed(r.seconds, 3).leftPadding(9), grouped(Int(Double(r.states) / seconds)).leftPadding(12),
+                    grouped(Int(Double(r.transitions) / seconds)).leftPadding(14),
+                    fixed(Double(r.searchBytes) / Double(max(r.states, 1)), 1).leftPadding(12),
+                ].joined(separator: " ") + (r.counterexamples.isEmpty ? "" : "  (stopped at a violation)"))
         }
         if let peak = ResourceUsage.peakResidentBytes() {
             console.out("")

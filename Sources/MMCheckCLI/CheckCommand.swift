@@ -17,11 +17,14 @@ enum CheckCommand {
         let path = options.file ?? CheckOptions.defaultModel
         let loaded: ModelLoader.Loaded
         do {
-            loaded = try ModelLoader.load(path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms,
-                                          mode: options.mode, strict: options.strict, console: console)
+            loaded = try ModelLoader.load(
+                path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms,
+                mode: options.mode, strict: options.strict, console: console)
         } catch {
             if options.file == nil, error.lines.first?.contains("no such file") == true {
-                console.err("mmcheck: error: no model file given and \(CheckOptions.defaultModel) not found from this directory")
+                console.err(
+                    "mmcheck: error: no model file given and \(CheckOptions.defaultModel) not found from this directory"
+                )
             } else {
                 error.lines.forEach(console.err)
             }
@@ -43,8 +46,9 @@ enum CheckCommand {
             memorySource = choice.source
         }
         options.search.memoryLimit = options.memory
-        let check = Check(model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry,
-                          stop: stop)
+        let check = Check(
+            model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry,
+            stop: stop)
         let outcome = check.run()
         outcome.report(memorySource: memorySource).forEach(console.out)
         if let file = options.traceOut {
@@ -56,7 +60,8 @@ enum CheckCommand {
                 } catch {
                     // The verdict stands (and keeps its exit code); the file is what failed.
                     console.err(error.message)
-                    return outcome.exitCode == CommandLineTool.ExitCode.pass ? CommandLineTool.ExitCode.usage : outcome.exitCode
+                    return outcome.exitCode == CommandLineTool.ExitCode.pass
+                        ? CommandLineTool.ExitCode.usage : outcome.exitCode
                 }
             } else {
                 console.out("")
@@ -96,8 +101,9 @@ struct Check {
                 traces.append((counterexample, replay))
             }
         }
-        return CheckOutcome(model: model, bounds: bounds, options: options, symmetry: symmetry,
-                            layout: system.layout, result: result, traces: traces)
+        return CheckOutcome(
+            model: model, bounds: bounds, options: options, symmetry: symmetry,
+            layout: system.layout, result: result, traces: traces)
     }
 }
 
@@ -145,9 +151,14 @@ struct CheckOutcome {
         var lines: [String] = []
         let order = options.order == .breadthFirst ? "breadth-first" : "depth-first"
         lines.append("mmcheck \(CommandLineTool.version)  model \(model.path) (\"\(model.name)\")")
-        lines.append("bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
-        let steps = model.mode == .fine ? "fine steps (one statement each\(model.preemptible ? ", preemptible" : "")" + ")" : "coarse steps"
-        lines.append("search    \(order), \(steps); \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state")
+        lines.append(
+            "bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
+        let steps =
+            model.mode == .fine
+            ? "fine steps (one statement each\(model.preemptible ? ", preemptible" : "")" + ")" : "coarse steps"
+        lines.append(
+            "search    \(order), \(steps); \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state"
+        )
         if symmetry {
             lines.append("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit")
         }
@@ -157,7 +168,8 @@ struct CheckOutcome {
         lines.append("")
         lines.append("verdict   \(verdictLine())")
         if let cut, !result.counterexamples.isEmpty {
-            let what = options.findAll
+            let what =
+                options.findAll
                 ? "the counts below are partial, and more violations may lie in the states not explored"
                 : "the level of the first violation was not finished: other properties violated at the same length may be missing"
             lines.append("          INCOMPLETE: \(cut) before the search ended; \(what)")
@@ -174,12 +186,17 @@ struct CheckOutcome {
             lines.append("  peak memory       \(fixed(Double(peak) / 1_048_576, 1)) MiB")
         }
         let perState = states > 0 ? Double(result.searchBytes) / Double(states) : 0
-        lines.append("  bytes/state       \(fixed(perState, 1)) (state array, hash table, parent links; \(layout.words * 8) of them the packed state)")
+        lines.append(
+            "  bytes/state       \(fixed(perState, 1)) (state array, hash table, parent links; \(layout.words * 8) of them the packed state)"
+        )
         if options.findAll {
             lines.append("")
-            lines.append("violating steps per property (violating steps are not explored further\(cut == nil ? "" : "; PARTIAL: the search was cut")):")
+            lines.append(
+                "violating steps per property (violating steps are not explored further\(cut == nil ? "" : "; PARTIAL: the search was cut")):"
+            )
             for (p, name) in Property.outcomeNames.enumerated() where result.violationCounts[p] > 0 {
-                let shortest = traces.first { $0.0.property == p }.map { " (first trace: \($0.0.path.count) steps)" } ?? ""
+                let shortest =
+                    traces.first { $0.0.property == p }.map { " (first trace: \($0.0.path.count) steps)" } ?? ""
                 lines.append("  \(name.padding(22)) \(grouped(result.violationCounts[p]))\(shortest)")
             }
         }
@@ -188,7 +205,9 @@ struct CheckOutcome {
         if let (counterexample, replay) = traces.first {
             lines.append("")
             let kind = options.order == .breadthFirst ? "a shortest trace" : "depth-first: not necessarily shortest"
-            lines.append("Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(kind))")
+            lines.append(
+                "Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(kind))"
+            )
             lines.append("")
             lines += TraceRenderer(model: model, bounds: bounds).render(replay)
         } else if !result.counterexamples.isEmpty {
@@ -200,7 +219,8 @@ struct CheckOutcome {
 
     private func verdictLine() -> String {
         if modelError, let (_, replay) = traces.first(where: { $0.0.property == Int(Property.modelErrorCode) }),
-           let breach = replay.finalBreach {
+            let breach = replay.finalBreach
+        {
             let names = TraceNames(bounds: bounds)
             let renderer = TraceRenderer(model: model, bounds: bounds)
             let place = breach.site >= 0 ? "\(model.path):\(model.sites[Int(breach.site)].location): " : ""
@@ -224,15 +244,20 @@ struct CheckOutcome {
         case .violation(let p): expected = "violation \(p)"
         }
         let met = verdictWord == expected || (options.findAll && expectedViolationFound)
-        if !met, options.order == .depthFirst, !options.findAll, case .violation = model.expectation, firstViolation != nil, !modelError {
-            return "\(expected): not reached: this depth-first search stopped at \(verdictWord) without ruling \(expected) out "
+        if !met, options.order == .depthFirst, !options.findAll, case .violation = model.expectation,
+            firstViolation != nil, !modelError
+        {
+            return
+                "\(expected): not reached: this depth-first search stopped at \(verdictWord) without ruling \(expected) out "
                 + "(breadth-first, the default, or --all checks it)"
         }
         return "\(expected): \(met ? "met" : "NOT met (found \(verdictWord))")"
     }
 
     private var expectedViolationFound: Bool {
-        guard case .violation(let p) = model.expectation, let i = Property.outcomeNames.firstIndex(of: p) else { return false }
+        guard case .violation(let p) = model.expectation, let i = Property.outcomeNames.firstIndex(of: p) else {
+            return false
+        }
         return result.violationCounts[i] > 0
     }
 
@@ -242,10 +267,14 @@ struct CheckOutcome {
         let property = Property.outcomeNames[counterexample.property]
         let claim = counterexample.property == Int(Property.modelErrorCode) ? property : "violation \(property)"
         let steps = counterexample.path.compactMap(Step.init(label:))
-        let comments = ["Counterexample found by mmcheck \(CommandLineTool.version): \(claim), \(steps.count) steps.",
-                        "Re-run it with: mmcheck replay \(modelPath) <this file>", ""]
+        let comments =
+            [
+                "Counterexample found by mmcheck \(CommandLineTool.version): \(claim), \(steps.count) steps.",
+                "Re-run it with: mmcheck replay \(modelPath) <this file>", "",
+            ]
             + TraceRenderer(model: model, bounds: bounds).render(replay) + [""]
-        return TraceFile(modelPath: modelPath, bounds: bounds, mode: model.mode, claim: claim, steps: steps).text(comments: comments)
+        return TraceFile(modelPath: modelPath, bounds: bounds, mode: model.mode, claim: claim, steps: steps).text(
+            comments: comments)
     }
 
     /// Whether the run found what the model's `expect` line says.

@@ -42,7 +42,9 @@ struct CheckOptions: Equatable {
         }
         func bound(_ name: String, _ inline: String?) throws(UsageError) -> Int {
             let text = try value(name, inline, needs: "a number")
-            guard Digits.isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
+            guard Digits.isWholeNumber(text) else {
+                throw UsageError(message: "option '\(name)' needs a number, got '\(text)'")
+            }
             switch Bounds.parse(String(name.dropFirst(2)), text) {
             case .success(let v): return v
             case .failure(let e): throw UsageError(message: "option '\(name)': \(e.message)")
@@ -62,7 +64,8 @@ struct CheckOptions: Equatable {
                 case "--cpus": options.cpus = try bound(name, inline)
                 case "--tasks": options.tasks = try bound(name, inline)
                 case "--mms": options.mms = try bound(name, inline)
-                case "--max-states": options.search.maxStates = try number(name, inline, range: 1...StateStore.maximumCount)
+                case "--max-states":
+                    options.search.maxStates = try number(name, inline, range: 1...StateStore.maximumCount)
                 case "--max-depth": options.search.maxDepth = try number(name, inline, range: 0...Int(UInt32.max))
                 case "--memory":
                     let text = try value(name, inline, needs: "a size such as 512M or 8G")
@@ -99,9 +102,14 @@ struct CheckOptions: Equatable {
 
     /// A whole number in `range`, as written in `text`; the error quotes the text, however large.
     static func number(_ name: String, _ text: String, range: ClosedRange<Int>) throws(UsageError) -> Int {
-        guard Digits.isWholeNumber(text) else { throw UsageError(message: "option '\(name)' needs a number, got '\(text)'") }
+        guard Digits.isWholeNumber(text) else {
+            throw UsageError(message: "option '\(name)' needs a number, got '\(text)'")
+        }
         guard let value = Int(text), range.contains(value) else {
-            throw UsageError(message: "option '\(name)' must be between \(range.lowerBound) and \(grouped(range.upperBound)), got \(text)")
+            throw UsageError(
+                message:
+                    "option '\(name)' must be between \(range.lowerBound) and \(grouped(range.upperBound)), got \(text)"
+            )
         }
         return value
     }
@@ -115,7 +123,8 @@ struct CheckOptions: Equatable {
         let units: [(String, Int)] = [("K", 10), ("M", 20), ("G", 30), ("T", 40)]
         var digits = Substring(text)
         var shift = 0
-        for suffix in ["iB", "B"] where digits.uppercased().hasSuffix(suffix.uppercased()) && digits.count > suffix.count {
+        for suffix in ["iB", "B"]
+        where digits.uppercased().hasSuffix(suffix.uppercased()) && digits.count > suffix.count {
             digits = digits.dropLast(suffix.count)
             break
         }

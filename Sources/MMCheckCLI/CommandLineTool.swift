@@ -1,11 +1,12 @@
-import ModelLanguage
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Explorer
+import ModelLanguage
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The `mmcheck` command line: parses the command, runs it, and returns the exit code.
 ///
@@ -78,7 +79,9 @@ public enum CommandLineTool {
             if command.hasPrefix("-") {
                 console.err("mmcheck: error: unknown option '\(command)' (try 'mmcheck help')")
             } else {
-                console.err("mmcheck: error: unknown command '\(command)' (commands: \(Command.allCases.map(\.rawValue).joined(separator: ", ")); try 'mmcheck help')")
+                console.err(
+                    "mmcheck: error: unknown command '\(command)' (commands: \(Command.allCases.map(\.rawValue).joined(separator: ", ")); try 'mmcheck help')"
+                )
             }
             return ExitCode.usage
         }
@@ -117,7 +120,9 @@ enum Help {
         Action.allCases.map { action -> String in
             let (step, note) = action.spec.example
             let line = "  step \(step)"
-            let gap = line.count < 38 ? String(repeating: " ", count: 38 - line.count) : "\n" + String(repeating: " ", count: 38)
+            let gap =
+                line.count < 38
+                ? String(repeating: " ", count: 38 - line.count) : "\n" + String(repeating: " ", count: 38)
             return line + gap + "(\(note))"
         }.joined(separator: "\n")
     }

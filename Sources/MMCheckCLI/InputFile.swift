@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reading the files a command is given: models, traces, suites, baselines.
@@ -20,7 +20,9 @@ enum InputFile {
 
     /// The file's bytes as UTF-8 text. `what` names it in errors ("model file").
     static func readText(_ path: String, what: String) throws(Failure) -> String {
-        func fail(_ reason: String) -> Failure { Failure(message: "mmcheck: error: cannot read \(what) '\(path)': \(reason)") }
+        func fail(_ reason: String) -> Failure {
+            Failure(message: "mmcheck: error: cannot read \(what) '\(path)': \(reason)")
+        }
         var info = stat()
         guard stat(path, &info) == 0 else { throw fail(errno == ENOENT ? "no such file" : describe(errno)) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw fail("it is a directory") }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Explorer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Ctrl-C and SIGTERM: the first one asks the running search to stop after the state it
 /// is expanding (it then prints the statistics so far and exits 3, "interrupted"); a second
@@ -20,9 +21,9 @@ enum Interruption {
         _ = request.isRequested
         var action = sigaction()
         #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = Interruption.handle
+            action.__sigaction_handler.sa_handler = Interruption.handle
         #else
-        action.__sigaction_u.__sa_handler = Interruption.handle
+            action.__sigaction_u.__sa_handler = Interruption.handle
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
@@ -44,7 +45,8 @@ enum Interruption {
             _exit(3)  // CommandLineTool.ExitCode.incomplete
         }
         Interruption.request.request()
-        let message: StaticString = "\nmmcheck: interrupted: stopping after the current state (interrupt again to exit at once)\n"
+        let message: StaticString =
+            "\nmmcheck: interrupted: stopping after the current state (interrupt again to exit at once)\n"
         _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
     }
 }

@@ -12,14 +12,17 @@ enum MemoryDefault {
     }
 
     static func choose() -> Choice {
-        var choice = Choice(bytes: (ResourceUsage.physicalMemory() ?? 8 << 30) / 4 * 3, source: "3/4 of physical memory")
+        var choice = Choice(
+            bytes: (ResourceUsage.physicalMemory() ?? 8 << 30) / 4 * 3, source: "3/4 of physical memory")
         if let group = ResourceUsage.controlGroupLimit(), group / 4 * 3 < choice.bytes {
             choice = Choice(bytes: group / 4 * 3, source: "3/4 of the control group's memory.max")
         }
         if let space = ResourceUsage.addressSpaceLimit() {
             let left = max(space - (ResourceUsage.virtualBytes() ?? 0), 0) / 4 * 3
             if left < choice.bytes {
-                choice = Choice(bytes: max(left, CheckOptions.memoryRange.lowerBound), source: "3/4 of the address space left under ulimit -v")
+                choice = Choice(
+                    bytes: max(left, CheckOptions.memoryRange.lowerBound),
+                    source: "3/4 of the address space left under ulimit -v")
             }
         }
         return choice

@@ -27,11 +27,15 @@ enum ModelLoader {
     }
 
     /// Loads `path`; model warnings go to `console`'s standard error (errors with `strict`).
-    static func load(path: String, cpus: Int?, tasks: Int?, mms: Int?, cap: Int? = nil,
-                     mode: CompiledModel.Mode? = nil, strict: Bool = false, console: Console? = nil) throws(Failure) -> Loaded {
+    static func load(
+        path: String, cpus: Int?, tasks: Int?, mms: Int?, cap: Int? = nil,
+        mode: CompiledModel.Mode? = nil, strict: Bool = false, console: Console? = nil
+    ) throws(Failure) -> Loaded {
         let text = try readText(path, what: "model file")
         if text.allSatisfy(\.isWhitespace) {
-            throw Failure(lines: ["\(path):1:1: error: empty model file: a model needs at least 'expect' and 'actions' (see README.md)"])
+            throw Failure(lines: [
+                "\(path):1:1: error: empty model file: a model needs at least 'expect' and 'actions' (see README.md)"
+            ])
         }
         let model: CompiledModel
         switch ModelCompiler.compile(path: path, text: text, properties: Property.allCases.map(\.name), mode: mode) {
@@ -54,10 +58,18 @@ enum ModelLoader {
             let fromCommandLine: Bool
             let fileSetting: CompiledModel.Setting?
             switch setting {
-            case "cpus": fromCommandLine = cpus != nil; fileSetting = model.cpus
-            case "tasks": fromCommandLine = tasks != nil; fileSetting = model.tasks
-            case "mms": fromCommandLine = mms != nil; fileSetting = model.mms
-            default: fromCommandLine = false; fileSetting = model.cap
+            case "cpus":
+                fromCommandLine = cpus != nil
+                fileSetting = model.cpus
+            case "tasks":
+                fromCommandLine = tasks != nil
+                fileSetting = model.tasks
+            case "mms":
+                fromCommandLine = mms != nil
+                fileSetting = model.mms
+            default:
+                fromCommandLine = false
+                fileSetting = model.cap
             }
             if !fromCommandLine, let fileSetting {
                 // Quote the number as the file writes it.
@@ -69,7 +81,9 @@ enum ModelLoader {
         }
         let layout = Machine.layout(model: model, bounds: bounds)
         if layout.words > StateLayout.maxWords {
-            throw Failure(lines: ["mmcheck: error: bounds \(bounds) need \(layout.words) words per state; at most \(StateLayout.maxWords) are supported"])
+            throw Failure(lines: [
+                "mmcheck: error: bounds \(bounds) need \(layout.words) words per state; at most \(StateLayout.maxWords) are supported"
+            ])
         }
         return Loaded(model: model, bounds: bounds)
     }

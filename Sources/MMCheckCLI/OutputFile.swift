@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writing a file the user named (`--trace-out`, the suite's results): in place, through
@@ -18,7 +18,9 @@ enum OutputFile {
     /// files the run reads): an existing file must be writable and not a directory; a new
     /// one needs a writable folder. Writes nothing.
     static func checkWritable(_ path: String, what: String, inputs: [String]) throws(Failure) {
-        func fail(_ reason: String) -> Failure { Failure(message: "mmcheck: error: cannot write \(what) '\(path)': \(reason)") }
+        func fail(_ reason: String) -> Failure {
+            Failure(message: "mmcheck: error: cannot write \(what) '\(path)': \(reason)")
+        }
         guard !path.isEmpty else { throw Failure(message: "mmcheck: error: the \(what) needs a file name") }
         var info = stat()
         if stat(path, &info) == 0 {
@@ -69,9 +71,9 @@ enum OutputFile {
 
     private static func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
         #if canImport(Glibc)
-        Glibc.write(fd, bytes, count)
+            Glibc.write(fd, bytes, count)
         #else
-        Darwin.write(fd, bytes, count)
+            Darwin.write(fd, bytes, count)
         #endif
     }
 

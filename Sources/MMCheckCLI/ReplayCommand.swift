@@ -36,8 +36,9 @@ enum ReplayCommand {
         }
         let loaded: ModelLoader.Loaded
         do {
-            loaded = try ModelLoader.load(path: modelPath, cpus: trace.bounds.cpus, tasks: trace.bounds.tasks,
-                                          mms: trace.bounds.mms, cap: trace.bounds.cap, mode: trace.mode)
+            loaded = try ModelLoader.load(
+                path: modelPath, cpus: trace.bounds.cpus, tasks: trace.bounds.tasks,
+                mms: trace.bounds.mms, cap: trace.bounds.cap, mode: trace.mode)
         } catch {
             error.lines.forEach(console.err)
             return CommandLineTool.ExitCode.usage
@@ -49,17 +50,23 @@ enum ReplayCommand {
         } catch {
             let i: Int, reason: String
             switch error {
-            case .notEnabled(let index, _): (i, reason) = (index, "is not enabled in the state the steps before it reach")
-            case .stepsAfterViolation(let index): (i, reason) = (index, "comes after the step that already violated a property")
+            case .notEnabled(let index, _):
+                (i, reason) = (index, "is not enabled in the state the steps before it reach")
+            case .stepsAfterViolation(let index):
+                (i, reason) = (index, "comes after the step that already violated a property")
             case .unknownLabel(let index, _): (i, reason) = (index, "is not a step of this model")
             }
             let line = trace.stepLines.indices.contains(i) ? trace.stepLines[i] : 1
-            let what = trace.steps.indices.contains(i) ? " (\(TraceFile.describe(trace.steps[i], bounds: trace.bounds)))" : ""
+            let what =
+                trace.steps.indices.contains(i) ? " (\(TraceFile.describe(trace.steps[i], bounds: trace.bounds)))" : ""
             console.err("\(tracePath):\(line):1: error: step \(i + 1)\(what) \(reason)")
             return CommandLineTool.ExitCode.usage
         }
-        console.out("mmcheck \(CommandLineTool.version)  replay \(tracePath) on \(modelPath) (\"\(loaded.model.name)\")")
-        console.out("bounds    \(trace.bounds.cpus) cpus, \(trace.bounds.tasks) tasks, \(trace.bounds.mms) mms; counter cap \(trace.bounds.cap)")
+        console.out(
+            "mmcheck \(CommandLineTool.version)  replay \(tracePath) on \(modelPath) (\"\(loaded.model.name)\")")
+        console.out(
+            "bounds    \(trace.bounds.cpus) cpus, \(trace.bounds.tasks) tasks, \(trace.bounds.mms) mms; counter cap \(trace.bounds.cap)"
+        )
         console.out("")
         TraceRenderer(model: loaded.model, bounds: trace.bounds).render(replay, fullStates: true).forEach(console.out)
         console.out("")
@@ -70,7 +77,9 @@ enum ReplayCommand {
             reached = nil
         }
         guard let reached else {
-            console.out("result    NOT CONFIRMED: no violation is reached after \(replay.entries.count) steps (the trace claims \(trace.claim))")
+            console.out(
+                "result    NOT CONFIRMED: no violation is reached after \(replay.entries.count) steps (the trace claims \(trace.claim))"
+            )
             return CommandLineTool.ExitCode.usage
         }
         guard reached == trace.claim else {
@@ -79,10 +88,14 @@ enum ReplayCommand {
         }
         if reached == Property.modelErrorName {
             // As `check` does: a model that cannot run is an error of the model, exit 2.
-            console.out("result    CONFIRMED: every step is enabled and step \(replay.entries.count) reaches the model error the trace claims")
+            console.out(
+                "result    CONFIRMED: every step is enabled and step \(replay.entries.count) reaches the model error the trace claims"
+            )
             return CommandLineTool.ExitCode.usage
         }
-        console.out("result    CONFIRMED: every step is enabled and step \(replay.entries.count) violates \(reached.replacingOccurrences(of: "violation ", with: ""))")
+        console.out(
+            "result    CONFIRMED: every step is enabled and step \(replay.entries.count) violates \(reached.replacingOccurrences(of: "violation ", with: ""))"
+        )
         return CommandLineTool.ExitCode.violation
     }
 }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Writes text to a file descriptor with `write(2)`, remembering the first failure (a full
 /// disk, a closed descriptor) instead of trapping; after a failure it writes nothing more.
@@ -26,9 +27,9 @@ final class StreamWriter: Sendable {
             var done = 0
             while done < bytes.count {
                 #if canImport(Glibc)
-                let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                    let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
                 #else
-                let n = Darwin.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                    let n = Darwin.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
                 #endif
                 if n < 0 {
                     if errno == EINTR { continue }

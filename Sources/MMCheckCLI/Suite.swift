@@ -44,15 +44,24 @@ enum Suite {
             let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
             if words.isEmpty { continue }
-            let column = (content.firstIndex(where: { $0 != " " && $0 != "\t" }).map { content.distance(from: content.startIndex, to: $0) } ?? 0) + 1
+            let column =
+                (content.firstIndex(where: { $0 != " " && $0 != "\t" }).map {
+                    content.distance(from: content.startIndex, to: $0)
+                } ?? 0) + 1
             let at = SourceLocation(line: i + 1, column: column)
             guard words.count == 4 || (words.count == 5 && words[4] == "symmetry") else {
-                errors.append(Diagnostic(at, "expected 'MODEL CPUS TASKS MMS [symmetry]', found '\(words.joined(separator: " "))'"))
+                errors.append(
+                    Diagnostic(
+                        at, "expected 'MODEL CPUS TASKS MMS [symmetry]', found '\(words.joined(separator: " "))'"))
                 continue
             }
             // A trace is written under results/ at the model's path: no way out of it.
             if words[0].split(separator: "/").contains("..") {
-                errors.append(Diagnostic(at, "model path '\(words[0])' contains '..': its trace would be written outside the results folder"))
+                errors.append(
+                    Diagnostic(
+                        at,
+                        "model path '\(words[0])' contains '..': its trace would be written outside the results folder")
+                )
                 continue
             }
             var values: [Int] = []
@@ -88,12 +97,14 @@ enum Suite {
         let verdictWidth = rows.map(\.verdict.count).max() ?? 10
         var lines = [baselineHeader]
         for r in rows {
-            lines.append([
-                r.model.padding(width), String(r.cpus), String(r.tasks), String(r.mms),
-                (r.symmetry ? "symmetry" : "-").padding(8), r.verdict.padding(verdictWidth),
-                String(r.states).leftPadding(10), String(r.transitions).leftPadding(11), String(r.depth).leftPadding(3),
-                (r.trace.map(String.init) ?? "-").leftPadding(3), fixed(r.seconds, 3).leftPadding(8),
-            ].joined(separator: " "))
+            lines.append(
+                [
+                    r.model.padding(width), String(r.cpus), String(r.tasks), String(r.mms),
+                    (r.symmetry ? "symmetry" : "-").padding(8), r.verdict.padding(verdictWidth),
+                    String(r.states).leftPadding(10), String(r.transitions).leftPadding(11),
+                    String(r.depth).leftPadding(3),
+                    (r.trace.map(String.init) ?? "-").leftPadding(3), fixed(r.seconds, 3).leftPadding(8),
+                ].joined(separator: " "))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -105,14 +116,19 @@ enum Suite {
             let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let w = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if w.isEmpty { continue }
-            guard w.count == 11, let c = Int(w[1]), let t = Int(w[2]), let m = Int(w[3]), w[4] == "-" || w[4] == "symmetry",
-                  let states = Int(w[6]), let transitions = Int(w[7]), let depth = Int(w[8]), w[9] == "-" || Int(w[9]) != nil,
-                  let seconds = Double(w[10]) else {
+            guard w.count == 11, let c = Int(w[1]), let t = Int(w[2]), let m = Int(w[3]),
+                w[4] == "-" || w[4] == "symmetry",
+                let states = Int(w[6]), let transitions = Int(w[7]), let depth = Int(w[8]),
+                w[9] == "-" || Int(w[9]) != nil,
+                let seconds = Double(w[10])
+            else {
                 errors.append(Diagnostic(SourceLocation(line: i + 1, column: 1), "malformed baseline line"))
                 continue
             }
-            rows.append(Row(model: w[0], cpus: c, tasks: t, mms: m, symmetry: w[4] == "symmetry", verdict: w[5],
-                            states: states, transitions: transitions, depth: depth, trace: Int(w[9]), seconds: seconds))
+            rows.append(
+                Row(
+                    model: w[0], cpus: c, tasks: t, mms: m, symmetry: w[4] == "symmetry", verdict: w[5],
+                    states: states, transitions: transitions, depth: depth, trace: Int(w[9]), seconds: seconds))
         }
         return errors.isEmpty ? .success(rows) : .failure(ModelErrors(path: path, diagnostics: errors))
     }
@@ -123,7 +139,8 @@ enum Suite {
         var relative = entry.model
         if relative.hasPrefix("models/") { relative.removeFirst("models/".count) }
         if relative.hasSuffix(".mmc") { relative.removeLast(4) }
-        return "\(results)/\(relative).\(entry.cpus)-\(entry.tasks)-\(entry.mms)\(entry.symmetry ? "-symmetry" : "").trace"
+        return
+            "\(results)/\(relative).\(entry.cpus)-\(entry.tasks)-\(entry.mms)\(entry.symmetry ? "-symmetry" : "").trace"
     }
 
     // MARK: Running
@@ -131,18 +148,25 @@ enum Suite {
     /// Runs one entry (breadth-first, stopping at the first violation). Model paths are
     /// relative to `root` (the current directory when empty) and reported as written.
     /// `memory` bounds the search's memory, `stop` interrupts it.
-    static func run(_ entry: Entry, root: String = "", memory: Int? = nil, stop: StopRequest? = nil,
-                    console: Console? = nil) throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
-        var loaded = try ModelLoader.load(path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
-                                          cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, console: console)
+    static func run(
+        _ entry: Entry, root: String = "", memory: Int? = nil, stop: StopRequest? = nil,
+        console: Console? = nil
+    ) throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
+        var loaded = try ModelLoader.load(
+            path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
+            cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, console: console)
         loaded.model.path = entry.model
         let options = SearchOptions(memoryLimit: memory)
-        let outcome = Check(model: loaded.model, bounds: loaded.bounds, options: options, symmetry: entry.symmetry, stop: stop).run()
+        let outcome = Check(
+            model: loaded.model, bounds: loaded.bounds, options: options, symmetry: entry.symmetry, stop: stop
+        ).run()
         let r = outcome.result
         let verdict = outcome.verdictWord.replacingOccurrences(of: " ", with: ":")
-        let row = Row(model: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, symmetry: entry.symmetry, verdict: verdict,
-                      states: r.states, transitions: r.transitions, depth: r.depth,
-                      trace: r.counterexamples.first?.path.count, seconds: r.seconds)
+        let row = Row(
+            model: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, symmetry: entry.symmetry,
+            verdict: verdict,
+            states: r.states, transitions: r.transitions, depth: r.depth,
+            trace: r.counterexamples.first?.path.count, seconds: r.seconds)
         return (row, outcome)
     }
 

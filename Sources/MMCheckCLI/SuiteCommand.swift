@@ -31,7 +31,9 @@ enum SuiteCommand {
                 if arguments[i] == "--suite" { suitePath = arguments[i + 1] } else { results = arguments[i + 1] }
                 i += 1
             default:
-                console.err("mmcheck: error: unknown \(arguments[i].hasPrefix("-") ? "option" : "argument") '\(arguments[i])' (see 'mmcheck help suite')")
+                console.err(
+                    "mmcheck: error: unknown \(arguments[i].hasPrefix("-") ? "option" : "argument") '\(arguments[i])' (see 'mmcheck help suite')"
+                )
                 return CommandLineTool.ExitCode.usage
             }
             i += 1
@@ -49,7 +51,8 @@ enum SuiteCommand {
             if update && !exists(baselinePath) {
                 baseline = []
             } else {
-                switch Suite.parseBaseline(try ModelLoader.readText(baselinePath, what: "baseline"), path: baselinePath) {
+                switch Suite.parseBaseline(try ModelLoader.readText(baselinePath, what: "baseline"), path: baselinePath)
+                {
                 case .success(let b): baseline = b
                 case .failure(let errors):
                     errors.lines.forEach(console.err)
@@ -70,7 +73,8 @@ enum SuiteCommand {
                 console.err(error.message)
                 return CommandLineTool.ExitCode.usage
             } catch {
-                console.err("mmcheck: error: cannot create the results folder '\(results)': \(error.localizedDescription)")
+                console.err(
+                    "mmcheck: error: cannot create the results folder '\(results)': \(error.localizedDescription)")
                 return CommandLineTool.ExitCode.usage
             }
         }
@@ -90,16 +94,20 @@ enum SuiteCommand {
             }
             if stop?.isRequested == true {
                 console.out("")
-                console.out("interrupted during \(entry.model) (\(entry.cpus),\(entry.tasks),\(entry.mms)), entry \(n + 1) of \(entries.count)"
-                            + (update ? "; nothing was written" : ""))
+                console.out(
+                    "interrupted during \(entry.model) (\(entry.cpus),\(entry.tasks),\(entry.mms)), entry \(n + 1) of \(entries.count)"
+                        + (update ? "; nothing was written" : ""))
                 return CommandLineTool.ExitCode.incomplete
             }
             rows.append(row)
             let bounds = "\(entry.cpus),\(entry.tasks),\(entry.mms)\(entry.symmetry ? " symmetry" : "")"
-            let summary = "\(row.verdict)  \(grouped(row.states)) \(entry.symmetry ? "orbits" : "states")  \(row.trace.map { "trace \($0)  " } ?? "")\(fixed(row.seconds, 2)) s"
+            let summary =
+                "\(row.verdict)  \(grouped(row.states)) \(entry.symmetry ? "orbits" : "states")  \(row.trace.map { "trace \($0)  " } ?? "")\(fixed(row.seconds, 2)) s"
             var problems: [String] = []
             if !outcome.expectationMet {
-                problems.append("the model expects \(outcome.model.expectation == .pass ? "pass" : "a violation"), \(outcome.verdictWord) found")
+                problems.append(
+                    "the model expects \(outcome.model.expectation == .pass ? "pass" : "a violation"), \(outcome.verdictWord) found"
+                )
             }
             let old = baseline.first { $0.key == row.key }
             let differences = old.map { Suite.differences($0, row) } ?? ["no baseline"]
@@ -147,18 +155,24 @@ enum SuiteCommand {
         var info = stat()
         let present = lstat(path, &info) == 0
         if present, (info.st_mode & S_IFMT) != S_IFREG {
-            throw OutputFile.Failure(message: "mmcheck: error: '\(path)' is not a regular file: the suite writes and removes only its own .trace files")
+            throw OutputFile.Failure(
+                message:
+                    "mmcheck: error: '\(path)' is not a regular file: the suite writes and removes only its own .trace files"
+            )
         }
         guard let text else {
             if present, unlink(path) != 0 {
-                throw OutputFile.Failure(message: "mmcheck: error: cannot remove stale trace '\(path)': \(InputFile.describe(errno))")
+                throw OutputFile.Failure(
+                    message: "mmcheck: error: cannot remove stale trace '\(path)': \(InputFile.describe(errno))")
             }
             return
         }
         do {
-            try FileManager.default.createDirectory(atPath: OutputFile.directory(of: path), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: OutputFile.directory(of: path), withIntermediateDirectories: true)
         } catch {
-            throw OutputFile.Failure(message: "mmcheck: error: cannot create the folder of '\(path)': \(error.localizedDescription)")
+            throw OutputFile.Failure(
+                message: "mmcheck: error: cannot create the folder of '\(path)': \(error.localizedDescription)")
         }
         try OutputFile.write(text, to: path, what: "trace file")
     }

@@ -71,7 +71,8 @@ struct TraceFile: Equatable {
         var firstLine: [String: Int] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = index + 1
-            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let content =
+                raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let words = TraceFile.words(content)
             guard let (first, column) = words.first else { continue }
             let at = SourceLocation(line: line, column: column)
@@ -142,7 +143,9 @@ struct TraceFile: Equatable {
                 errors.append(Diagnostic(at, "unknown line '\(first)' (expected model, bounds, mode, claim or step)"))
             }
         }
-        if !sawHeader { errors.append(Diagnostic(SourceLocation(line: 1, column: 1), "empty trace: expected '\(header)'")) }
+        if !sawHeader {
+            errors.append(Diagnostic(SourceLocation(line: 1, column: 1), "empty trace: expected '\(header)'"))
+        }
         let end = SourceLocation(line: max(1, text.split(separator: "\n").count), column: 1)
         if sawHeader && firstLine["bounds"] == nil {
             errors.append(Diagnostic(end, "the trace has no 'bounds' line"))
@@ -160,8 +163,13 @@ struct TraceFile: Equatable {
                 }
             }
         }
-        if !errors.isEmpty { return .failure(ModelErrors(path: path, diagnostics: errors.sorted { $0.location < $1.location })) }
-        return .success(TraceFile(modelPath: modelPath ?? "", bounds: bounds!, mode: mode, claim: claim!, steps: parsed, stepLines: lines))
+        if !errors.isEmpty {
+            return .failure(ModelErrors(path: path, diagnostics: errors.sorted { $0.location < $1.location }))
+        }
+        return .success(
+            TraceFile(
+                modelPath: modelPath ?? "", bounds: bounds!, mode: mode, claim: claim!, steps: parsed, stepLines: lines)
+        )
     }
 
     private static func step(_ words: [(String, Int)], line: Int, bounds: Bounds) -> Result<Step, Diagnostic> {
@@ -170,15 +178,19 @@ struct TraceFile: Equatable {
         }
         guard let action = Action.allCases.first(where: { $0.spec.name == name }) else {
             let names = Action.allCases.map(\.spec.name).joined(separator: ", ")
-            return .failure(Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(name)' (actions: \(names))"))
+            return .failure(
+                Diagnostic(SourceLocation(line: line, column: column), "unknown action '\(name)' (actions: \(names))"))
         }
         let required = ["cpu"] + action.spec.parameters.map(\.rawValue)
         var values: [String: (String, Int)] = [:]
         for (word, col) in words.dropFirst() {
             let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, required.contains(parts[0]), values[parts[0]] == nil else {
-                return .failure(Diagnostic(SourceLocation(line: line, column: col),
-                                           "unexpected '\(word)' in a \(name) step (it takes \(required.map { "\($0)=" }.joined(separator: ", ")))"))
+                return .failure(
+                    Diagnostic(
+                        SourceLocation(line: line, column: col),
+                        "unexpected '\(word)' in a \(name) step (it takes \(required.map { "\($0)=" }.joined(separator: ", ")))"
+                    ))
             }
             values[parts[0]] = (parts[1], col)
         }
@@ -188,7 +200,10 @@ struct TraceFile: Equatable {
         func number(_ key: String, below limit: Int, what: String) -> Result<Int32, Diagnostic> {
             let (text, col) = values[key]!
             guard let v = Int(text), v >= 0, v < limit else {
-                return .failure(Diagnostic(SourceLocation(line: line, column: col), "\(key)=\(text): \(what) must be 0 to \(limit - 1) at these bounds"))
+                return .failure(
+                    Diagnostic(
+                        SourceLocation(line: line, column: col),
+                        "\(key)=\(text): \(what) must be 0 to \(limit - 1) at these bounds"))
             }
             return .success(Int32(v))
         }
@@ -209,7 +224,8 @@ struct TraceFile: Equatable {
                     guard let how = hows.first(where: { $0.name == text }) else {
                         let names = hows.map(\.name)
                         let expected = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
-                        return .failure(Diagnostic(SourceLocation(line: line, column: col), "how=\(text): expected \(expected)"))
+                        return .failure(
+                            Diagnostic(SourceLocation(line: line, column: col), "how=\(text): expected \(expected)"))
                     }
                     step.how = how
                 }

@@ -13,7 +13,10 @@ struct TraceNames {
 
     init(bounds: Bounds) {
         slotTasks = bounds.tasks
-        tasks = (0..<bounds.tasks).map { ["init", "kthreadd"].indices.contains($0) ? ["init", "kthreadd"][$0] : "slot\($0)" }
+        tasks =
+            (0..<bounds.tasks).map {
+                ["init", "kthreadd"].indices.contains($0) ? ["init", "kthreadd"][$0] : "slot\($0)"
+            }
             + (0..<bounds.cpus).map { "idle\($0)" }
         mms = ["init_mm", "mm0"] + (1..<max(bounds.mms, 1)).map { "mmslot\($0)" }
     }

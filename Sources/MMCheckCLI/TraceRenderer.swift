@@ -60,13 +60,16 @@ struct TraceRenderer {
         case .useMM: return "cpu\(s.cpu): use_mm  \(names.task(s.task)) \(names.mm(Ref.slot(Int(s.mm))))"
         case .unuseMM:
             return "cpu\(s.cpu): unuse_mm  \(names.task(s.task)) \(names.mm(entry.before.tasks[Int(s.task)].mm))"
-        case .cloneFail: return "cpu\(s.cpu): clone_fail  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
+        case .cloneFail:
+            return "cpu\(s.cpu): clone_fail  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
         case .shootdown:
             let cpu = entry.before.cpus[s.cpu]
-            return "cpu\(s.cpu): shootdown IPI for \(names.mm(Ref.slot(Int(s.mm)))): \(names.task(cpu.curr)) switched to init_mm"
+            return
+                "cpu\(s.cpu): shootdown IPI for \(names.mm(Ref.slot(Int(s.mm)))): \(names.task(cpu.curr)) switched to init_mm"
         case .schedule where entry.preemptedAt >= 0:
             switchedOut.insert(entry.prev)
-            return "cpu\(s.cpu): preempt \(names.task(entry.prev)) inside \(place(entry.preemptedAt)) -> \(names.task(s.task))"
+            return
+                "cpu\(s.cpu): preempt \(names.task(entry.prev)) inside \(place(entry.preemptedAt)) -> \(names.task(s.task))"
         case .proceed:
             let cpu = entry.before.cpus[s.cpu]
             if cpu.pc != 0 {
@@ -109,7 +112,8 @@ struct TraceRenderer {
             let idle = t >= bounds.tasks
             if !idle && task.status == .unused { continue }
             let status = idle ? (task.status == .running ? "running" : "idle") : statusName(task.status)
-            var line = "  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))"
+            var line =
+                "  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))"
             if task.kthread { line = pad(line, 50) + " kthread" }
             if let p = task.vforkParent { line += "  vfork child of \(names.task(p))" }
             if task.pc != 0 { line += "  paused before \(place(task.pc - 1))" }
@@ -124,8 +128,10 @@ struct TraceRenderer {
 
     /// The fields that differ between `a` and `b`, as `field  old -> new` lines.
     /// `failedChild`: the child of a clone_fail step, which never runs.
-    func changes(_ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames,
-                 failedChild: Int32? = nil) -> [String] {
+    func changes(
+        _ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames,
+        failedChild: Int32? = nil
+    ) -> [String] {
         var lines: [String] = []
         func line(_ field: String, _ old: String, _ new: String) {
             lines.append("\(pad(field, 22)) \(old) -> \(new)")
@@ -144,12 +150,16 @@ struct TraceRenderer {
                 let kind = y.kthread ? ", kthread" : ""
                 let status = Int32(t) == failedChild ? "being forked (never runs)" : statusName(y.status)
                 let vfork = y.vforkParent.map { ", vfork child of \(names.task($0))" } ?? ""
-                lines.append("\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(kind)\(vfork)")
+                lines.append(
+                    "\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(kind)\(vfork)"
+                )
                 continue
             }
             let name = oldNames.task(Int32(t))
             if !idle && x.status != y.status {
-                line("\(name).status", statusName(x.status), y.status == .unused ? "dead (slot cleared)" : statusName(y.status))
+                line(
+                    "\(name).status", statusName(x.status),
+                    y.status == .unused ? "dead (slot cleared)" : statusName(y.status))
             }
             if x.mm != y.mm { line("\(name).mm", oldNames.mm(x.mm), names.mm(y.mm)) }
             if x.activeMM != y.activeMM { line("\(name).active_mm", oldNames.mm(x.activeMM), names.mm(y.activeMM)) }
@@ -157,8 +167,9 @@ struct TraceRenderer {
                 line("\(name).kthread", x.kthread ? "yes" : "no", y.kthread ? "yes" : "no")
             }
             if x.vforkParent != y.vforkParent {
-                line("\(name).vfork_done", x.vforkParent.map { "\(oldNames.task($0)) waits" } ?? "none",
-                     y.vforkParent.map { "\(names.task($0)) waits" } ?? "none")
+                line(
+                    "\(name).vfork_done", x.vforkParent.map { "\(oldNames.task($0)) waits" } ?? "none",
+                    y.vforkParent.map { "\(names.task($0)) waits" } ?? "none")
             }
         }
         for k in a.mms.indices where a.mms[k] != b.mms[k] {
@@ -232,7 +243,8 @@ struct TraceRenderer {
             return "\(names.task(t)) dies still holding \(mm) as its \(active ? "active_mm" : "mm")"
         case .teardownInUse(let t): return "exit_mmap(\(mm)) while \(names.task(t)).mm is still \(mm)"
         case .activeMMDiffers(let t): return "\(names.task(t)) has an mm but its active_mm is \(mm)"
-        case .staleActiveMM(let t): return "\(names.task(t)) is not running and has no mm, but its active_mm is still \(mm)"
+        case .staleActiveMM(let t):
+            return "\(names.task(t)) is not running and has no mm, but its active_mm is still \(mm)"
         case .runningWithoutActiveMM(let t): return "\(names.task(t)) runs with no active_mm: the CPU has none loaded"
         case .noFreeMMSlot: return "new_mm() finds no free mm slot at these bounds (raise --mms)"
         case .idleTaskMM(let t): return "the model gives \(names.task(t)) an mm; idle tasks never have one"
@@ -250,5 +262,7 @@ struct TraceRenderer {
         }
     }
 
-    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+    private func pad(_ s: String, _ n: Int) -> String {
+        s.count >= n ? s : s + String(repeating: " ", count: n - s.count)
+    }
 }

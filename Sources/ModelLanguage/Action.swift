@@ -9,7 +9,8 @@
 ///
 /// The raw value is the step label's kind field (4 bits): keep it below 16.
 public enum Action: UInt32, Sendable, CaseIterable {
-    case schedule = 0, exit, clone, exec, useMM, unuseMM, cloneFail
+    case schedule = 0
+    case exit, clone, exec, useMM, unuseMM, cloneFail
     /// Fine mode: the next statement of whatever is in progress on the CPU.
     case proceed
     /// Fine mode with shootdown: a CPU takes the IPI that moves its lazily borrowed mm to
@@ -84,8 +85,10 @@ public enum Action: UInt32, Sendable, CaseIterable {
         /// its clone kind and requirements (clone_fail fails each clone that is on).
         let variantsOf: Action?
 
-        init(_ name: String, _ flag: ActionSet, how: CloneKind? = nil, requires: Requirements = [],
-             variantsOf: Action? = nil, needs: (ActionSet, String)? = nil) {
+        init(
+            _ name: String, _ flag: ActionSet, how: CloneKind? = nil, requires: Requirements = [],
+            variantsOf: Action? = nil, needs: (ActionSet, String)? = nil
+        ) {
             self.name = name
             self.flag = flag
             self.how = how
@@ -130,62 +133,88 @@ public enum Action: UInt32, Sendable, CaseIterable {
     public var spec: Spec {
         switch self {
         case .schedule:
-            return Spec(name: "schedule", switches: [Switch("schedule", .schedule)], enabling: .scheduler,
-                        inputs: [.prev, .next],
-                        calls: [Call(.contextSwitch, [.prev, .next]), Call(.finishTaskSwitch, [.prev], optional: true)],
-                        needsRoutines: [], parameters: [.next],
-                        example: ("schedule cpu=0 next=0", "next=idle: the CPU's idle task"))
+            return Spec(
+                name: "schedule", switches: [Switch("schedule", .schedule)], enabling: .scheduler,
+                inputs: [.prev, .next],
+                calls: [Call(.contextSwitch, [.prev, .next]), Call(.finishTaskSwitch, [.prev], optional: true)],
+                needsRoutines: [], parameters: [.next],
+                example: ("schedule cpu=0 next=0", "next=idle: the CPU's idle task"))
         case .exit:
-            return Spec(name: "exit", switches: [Switch("exit", .exit, requires: .notUsingMM)], enabling: .task,
-                        inputs: [.task], calls: [Call(.exitMM, [.task])], needsRoutines: [], parameters: [.task],
-                        example: ("exit cpu=0 task=0", "the task exits: exit_mm"))
+            return Spec(
+                name: "exit", switches: [Switch("exit", .exit, requires: .notUsingMM)], enabling: .task,
+                inputs: [.task], calls: [Call(.exitMM, [.task])], needsRoutines: [], parameters: [.task],
+                example: ("exit cpu=0 task=0", "the task exits: exit_mm"))
         case .clone:
-            return Spec(name: "clone",
-                        switches: [Switch("clone_thread", .cloneThread, how: .thread, requires: [.notUsingMM, .hasMM, .freeTaskSlot]),
-                                   Switch("clone_fork", .cloneFork, how: .fork,
-                                          requires: [.notUsingMM, .hasMM, .freeTaskSlot, .freeMMSlot]),
-                                   Switch("clone_kthread", .cloneKthread, how: .kthread, requires: [.hasNoMM, .freeTaskSlot])],
-                        enabling: .task, inputs: [.parent, .child, .how], calls: [Call(.copyMM, [.parent, .child, .how])],
-                        needsRoutines: [], parameters: [.parent, .child, .how],
-                        example: ("clone cpu=0 parent=0 child=2 how=fork", "the child takes the lowest free slot"))
+            return Spec(
+                name: "clone",
+                switches: [
+                    Switch("clone_thread", .cloneThread, how: .thread, requires: [.notUsingMM, .hasMM, .freeTaskSlot]),
+                    Switch(
+                        "clone_fork", .cloneFork, how: .fork,
+                        requires: [.notUsingMM, .hasMM, .freeTaskSlot, .freeMMSlot]),
+                    Switch("clone_kthread", .cloneKthread, how: .kthread, requires: [.hasNoMM, .freeTaskSlot]),
+                ],
+                enabling: .task, inputs: [.parent, .child, .how], calls: [Call(.copyMM, [.parent, .child, .how])],
+                needsRoutines: [], parameters: [.parent, .child, .how],
+                example: ("clone cpu=0 parent=0 child=2 how=fork", "the child takes the lowest free slot"))
         case .exec:
-            return Spec(name: "exec", switches: [Switch("exec", .exec, requires: [.notUsingMM, .freeMMSlot])],
-                        enabling: .task, inputs: [.task, .mm], calls: [Call(.execMmap, [.task, .mm])],
-                        needsRoutines: [], parameters: [.task],
-                        example: ("exec cpu=0 task=0", "the new mm is the lowest free slot"))
+            return Spec(
+                name: "exec", switches: [Switch("exec", .exec, requires: [.notUsingMM, .freeMMSlot])],
+                enabling: .task, inputs: [.task, .mm], calls: [Call(.execMmap, [.task, .mm])],
+                needsRoutines: [], parameters: [.task],
+                example: ("exec cpu=0 task=0", "the new mm is the lowest free slot"))
         case .useMM:
-            return Spec(name: "use_mm", switches: [Switch("use_mm", .useMM, requires: [.kthread, .hasNoMM, .eachLiveMM])],
-                        enabling: .task, inputs: [.task, .mm],
-                        calls: [Call(.mmget, [.mm]), Call(.kthreadUseMM, [.task, .mm])], needsRoutines: [],
-                        parameters: [.task, .mm], example: ("use_mm cpu=0 task=1 mm=0", "a kernel thread starts using mm slot 0"))
+            return Spec(
+                name: "use_mm", switches: [Switch("use_mm", .useMM, requires: [.kthread, .hasNoMM, .eachLiveMM])],
+                enabling: .task, inputs: [.task, .mm],
+                calls: [Call(.mmget, [.mm]), Call(.kthreadUseMM, [.task, .mm])], needsRoutines: [],
+                parameters: [.task, .mm],
+                example: ("use_mm cpu=0 task=1 mm=0", "a kernel thread starts using mm slot 0"))
         case .unuseMM:
-            return Spec(name: "unuse_mm",
-                        switches: [Switch("unuse_mm", .unuseMM, requires: [.kthread, .hasMM],
-                                          needs: (.useMM, "action 'unuse_mm' needs action 'use_mm': without it no kernel thread ever uses an mm"))],
-                        enabling: .task, inputs: [.task, .mm],
-                        calls: [Call(.kthreadUnuseMM, [.task, .mm]), Call(.mmput, [.mm])], needsRoutines: [],
-                        parameters: [.task], example: ("unuse_mm cpu=0 task=1", "it stops using its mm"))
+            return Spec(
+                name: "unuse_mm",
+                switches: [
+                    Switch(
+                        "unuse_mm", .unuseMM, requires: [.kthread, .hasMM],
+                        needs: (
+                            .useMM,
+                            "action 'unuse_mm' needs action 'use_mm': without it no kernel thread ever uses an mm"
+                        ))
+                ],
+                enabling: .task, inputs: [.task, .mm],
+                calls: [Call(.kthreadUnuseMM, [.task, .mm]), Call(.mmput, [.mm])], needsRoutines: [],
+                parameters: [.task], example: ("unuse_mm cpu=0 task=1", "it stops using its mm"))
         case .cloneFail:
-            return Spec(name: "clone_fail",
-                        switches: [Switch("clone_fail", .cloneFail, variantsOf: .clone,
-                                          needs: (.anyClone, "action 'clone_fail' needs a clone action to fail (clone_thread, clone_fork or clone_kthread)"))],
-                        enabling: .task, inputs: [.parent, .child, .how],
-                        calls: [Call(.copyMM, [.parent, .child, .how]), Call(.badForkCleanupMM, [.child])],
-                        needsRoutines: [], parameters: [.parent, .child, .how],
-                        example: ("clone_fail cpu=0 parent=0 child=2 how=thread", "copy_mm, then the fork error path"))
+            return Spec(
+                name: "clone_fail",
+                switches: [
+                    Switch(
+                        "clone_fail", .cloneFail, variantsOf: .clone,
+                        needs: (
+                            .anyClone,
+                            "action 'clone_fail' needs a clone action to fail (clone_thread, clone_fork or clone_kthread)"
+                        ))
+                ],
+                enabling: .task, inputs: [.parent, .child, .how],
+                calls: [Call(.copyMM, [.parent, .child, .how]), Call(.badForkCleanupMM, [.child])],
+                needsRoutines: [], parameters: [.parent, .child, .how],
+                example: ("clone_fail cpu=0 parent=0 child=2 how=thread", "copy_mm, then the fork error path"))
         case .proceed:
-            return Spec(name: "proceed", switches: [], enabling: .inProgress, inputs: [], calls: [], needsRoutines: [],
-                        parameters: [], example: ("proceed cpu=0", "fine mode: the CPU's next statement"))
+            return Spec(
+                name: "proceed", switches: [], enabling: .inProgress, inputs: [], calls: [], needsRoutines: [],
+                parameters: [], example: ("proceed cpu=0", "fine mode: the CPU's next statement"))
         case .shootdown:
-            return Spec(name: "shootdown", switches: [Switch("shootdown", .shootdown)], enabling: .awaitedCPU,
-                        inputs: [], calls: [], needsRoutines: [.mmgrabLazyTLB, .mmdropLazyTLB], parameters: [.mm],
-                        example: ("shootdown cpu=1 mm=0", "fine mode: cpu1 takes the IPI freeing mm slot 0"))
+            return Spec(
+                name: "shootdown", switches: [Switch("shootdown", .shootdown)], enabling: .awaitedCPU,
+                inputs: [], calls: [], needsRoutines: [.mmgrabLazyTLB, .mmdropLazyTLB], parameters: [.mm],
+                example: ("shootdown cpu=1 mm=0", "fine mode: cpu1 takes the IPI freeing mm slot 0"))
         case .vfork:
-            return Spec(name: "vfork",
-                        switches: [Switch("vfork", .vfork, how: .vfork, requires: [.notUsingMM, .hasMM, .freeTaskSlot])],
-                        enabling: .task, inputs: [.parent, .child, .how], calls: [Call(.copyMM, [.parent, .child, .how])],
-                        needsRoutines: [], parameters: [.parent, .child],
-                        example: ("vfork cpu=0 parent=0 child=2", "the parent sleeps until the child execs or exits"))
+            return Spec(
+                name: "vfork",
+                switches: [Switch("vfork", .vfork, how: .vfork, requires: [.notUsingMM, .hasMM, .freeTaskSlot])],
+                enabling: .task, inputs: [.parent, .child, .how], calls: [Call(.copyMM, [.parent, .child, .how])],
+                needsRoutines: [], parameters: [.parent, .child],
+                example: ("vfork cpu=0 parent=0 child=2", "the parent sleeps until the child execs or exits"))
         }
     }
 

@@ -27,7 +27,9 @@ struct CallGraph {
     static func elided(_ count: Int, _ last: String, _ name: (Int) -> String) -> [String] {
         let head = 6, tail = 3  // `last` makes the fourth at the end
         guard count > head + tail + 1 else { return (0..<count).map(name) + [last] }
-        return (0..<head).map(name) + ["...(\(count - head - tail) more)..."] + (count - tail..<count).map(name) + [last]
+        return (0..<head).map(name) + ["...(\(count - head - tail) more)..."] + (count - tail..<count).map(name) + [
+            last
+        ]
     }
 
     /// Depth-first search from each routine in file order. Returns the routines in
@@ -57,7 +59,8 @@ struct CallGraph {
                     state[call.callee] = stack.count
                     stack.append((call.callee, 0))
                 case let position? where position >= 0:
-                    cycles.append((CallGraph.elided(stack.count - position, call.callee) { stack[position + $0].name }, call.at))
+                    cycles.append(
+                        (CallGraph.elided(stack.count - position, call.callee) { stack[position + $0].name }, call.at))
                 default:
                     break
                 }
@@ -105,7 +108,8 @@ struct CallGraph {
         // nesting: the deepest a statement of the routine is, with its calls inlined.
         var nesting: [String: Int] = [:]
         for r in order {
-            nesting[r] = (sizeEvents[r] ?? []).map { $0.depth + ($0.call.map { nesting[$0.callee] ?? 0 } ?? 0) }.reduce(0, max)
+            nesting[r] = (sizeEvents[r] ?? []).map { $0.depth + ($0.call.map { nesting[$0.callee] ?? 0 } ?? 0) }.reduce(
+                0, max)
         }
         var called = Set<String>()
         for r in routines { for call in calls[r] ?? [] { called.insert(call.callee) } }

@@ -33,8 +33,10 @@ final class Checker {
     var routineOrder: [String] = []
     private var seenDeclarations: [String: SourceLocation] = [:]
 
-    init(syntax: ModelSyntax, properties: [String], brokenRoutines: Set<String> = [],
-         declarationsSeen: Set<String> = [], truncated: Bool = false) {
+    init(
+        syntax: ModelSyntax, properties: [String], brokenRoutines: Set<String> = [],
+        declarationsSeen: Set<String> = [], truncated: Bool = false
+    ) {
         self.syntax = syntax
         self.properties = properties
         self.brokenRoutines = brokenRoutines
@@ -50,14 +52,21 @@ final class Checker {
     func check() {
         for declaration in syntax.declarations { declare(declaration) }
         if !seenExpect && !declarationsSeen.contains("expect") && !truncated {
-            error(SourceLocation(line: 1, column: 1), "model states no expectation: add 'expect pass' or 'expect violation <property>'")
+            error(
+                SourceLocation(line: 1, column: 1),
+                "model states no expectation: add 'expect pass' or 'expect violation <property>'")
         }
         if actionsAt == nil && !declarationsSeen.contains("actions") && !truncated {
-            error(SourceLocation(line: 1, column: 1), "model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
+            error(
+                SourceLocation(line: 1, column: 1),
+                "model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'"
+            )
         }
         // Actions that only make sense together with another one.
         for (flag, at) in actionLocations {
-            if let needs = ActionSet.switches.first(where: { $0.flag == flag })?.needs, actions.isDisjoint(with: needs.flags) {
+            if let needs = ActionSet.switches.first(where: { $0.flag == flag })?.needs,
+                actions.isDisjoint(with: needs.flags)
+            {
                 error(at, needs.message)
             }
         }
@@ -69,7 +78,8 @@ final class Checker {
                     error(info.syntax.at, "routine \(entry.name) must be declared as \(entry.signature)")
                 }
             } else if !brokenRoutines.contains(entry.name), !truncated,
-                      let (action, at) = actionLocations.first(where: { entry.isRequired(by: $0.0) }) {
+                let (action, at) = actionLocations.first(where: { entry.isRequired(by: $0.0) })
+            {
                 let name = ActionSet.names.first { $0.1 == action }?.0 ?? "the action"
                 error(at, "action '\(name)' needs routine \(entry.signature), which the model does not define")
             }
@@ -98,26 +108,38 @@ final class Checker {
     private func checkCalls(_ graph: CallGraph) {
         let (order, cycles) = graph.postOrder()
         for (cycle, at) in cycles {
-            error(at, "recursive call \(CallGraph.chain(cycle, separator: " -> ")): routines are inlined, so recursion is not allowed")
+            error(
+                at,
+                "recursive call \(CallGraph.chain(cycle, separator: " -> ")): routines are inlined, so recursion is not allowed"
+            )
         }
         guard cycles.isEmpty else { return }
         let maxDepth = LanguageLimits.maxCallDepth
         let deepChains = graph.tooDeepCalls(order: order, maxCallDepth: maxDepth)
         for (chain, at) in deepChains {
-            error(at, "call chain deeper than \(maxDepth): \(CallGraph.chain(chain, separator: " > ")) (routines are inlined)")
+            error(
+                at,
+                "call chain deeper than \(maxDepth): \(CallGraph.chain(chain, separator: " > ")) (routines are inlined)"
+            )
         }
         if deepChains.isEmpty {
             let maxNesting = LanguageLimits.maxInlinedNesting
             for (chain, at) in graph.tooDeeplyNested(order: order, limit: maxNesting) {
-                error(at, "blocks and calls nested deeper than \(maxNesting) once calls are inlined (\(CallGraph.chain(chain, separator: " > ")))")
+                error(
+                    at,
+                    "blocks and calls nested deeper than \(maxNesting) once calls are inlined (\(CallGraph.chain(chain, separator: " > ")))"
+                )
             }
         }
         let limit = LanguageLimits.maxInlinedInstructions
         let sizes = graph.inlinedSizes(order: order, limit: limit)
         for (routine, at, isCall) in graph.tooLarge(size: sizes, limit: limit) {
             let size = "larger than \(Digits.grouped(limit)) instructions"
-            error(at, isCall ? "inlining this call makes routine '\(routine)' \(size) (each call inlines a copy of the routine it calls)"
-                : "routine '\(routine)' is \(size) here")
+            error(
+                at,
+                isCall
+                    ? "inlining this call makes routine '\(routine)' \(size) (each call inlines a copy of the routine it calls)"
+                    : "routine '\(routine)' is \(size) here")
         }
     }
 
@@ -183,7 +205,9 @@ final class Checker {
                 if properties.contains(property) {
                     self.expectation = .violation(property)
                 } else {
-                    error(propertyAt, "unknown property '\(property)' (properties: \(properties.joined(separator: ", ")))")
+                    error(
+                        propertyAt, "unknown property '\(property)' (properties: \(properties.joined(separator: ", ")))"
+                    )
                     self.expectation = .pass
                 }
             }
@@ -219,7 +243,9 @@ final class Checker {
                     actions.insert(action)
                     actionLocations.append((action, nameAt))
                 } else {
-                    error(nameAt, "unknown action '\(name)' (actions: \(ActionSet.names.map(\.0).joined(separator: ", ")))")
+                    error(
+                        nameAt,
+                        "unknown action '\(name)' (actions: \(ActionSet.names.map(\.0).joined(separator: ", ")))")
                 }
             }
         case .routine(let routine):
@@ -294,23 +320,31 @@ final class Checker {
                 .map { ($0.saved.count, $0.pc) }
         }
         let schedule = largestFrame(false), task = largestFrame(true)
-        if (schedule?.size ?? 0) + (task?.size ?? 0) > limit, let larger = [schedule, task].compactMap({ $0 }).max(by: { $0.size < $1.size }) {
+        if (schedule?.size ?? 0) + (task?.size ?? 0) > limit,
+            let larger = [schedule, task].compactMap({ $0 }).max(by: { $0.size < $1.size })
+        {
             let other = larger.pc == schedule?.pc ? task?.size ?? 0 : schedule?.size ?? 0
             let at = emitter.sites[Int(emitter.code[larger.pc].site)].location
-            return .failure(Diagnostic(at, "a step paused here would keep \(larger.size) \(values), and a paused step of another action \(other) more; \(never)"))
+            return .failure(
+                Diagnostic(
+                    at,
+                    "a step paused here would keep \(larger.size) \(values), and a paused step of another action \(other) more; \(never)"
+                ))
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        return .success(CompiledModel(
-            path: path, name: name ?? defaultName(path), sourceLines: lines,
-            expectation: expectation ?? .pass,
-            cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
-            actions: actions, mode: mode, preemptible: preemptible, yields: yields,
-            scheduleFrameSize: schedule?.size ?? 0, taskFrameSize: task?.size ?? 0,
-            mmRegisters: Action.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
-            taskRegisters: Action.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },
-            code: emitter.code, entries: entries,
-            cleanupSite: entries[Int(Action.cloneFail.rawValue)] == nil ? nil : entrySite(.badForkCleanupMM, in: emitter),
-            registerCount: Int(emitter.registerHighWater), sites: emitter.sites))
+        return .success(
+            CompiledModel(
+                path: path, name: name ?? defaultName(path), sourceLines: lines,
+                expectation: expectation ?? .pass,
+                cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
+                actions: actions, mode: mode, preemptible: preemptible, yields: yields,
+                scheduleFrameSize: schedule?.size ?? 0, taskFrameSize: task?.size ?? 0,
+                mmRegisters: Action.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
+                taskRegisters: Action.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },
+                code: emitter.code, entries: entries,
+                cleanupSite: entries[Int(Action.cloneFail.rawValue)] == nil
+                    ? nil : entrySite(.badForkCleanupMM, in: emitter),
+                registerCount: Int(emitter.registerHighWater), sites: emitter.sites))
     }
 
     /// The site of an entry routine's declaration, as the emitter registered it when the

@@ -130,8 +130,10 @@ final class Emitter {
         if yields.count > firstYield && tooManySaved == nil {
             // What each pause must keep: the inputs, and every register read before written.
             let points = yields[firstYield...].map(\.pc)
-            switch Liveness.liveIn(code: code, range: start..<code.count, registers: Int(registerHighWater), at: points,
-                                   limit: LanguageLimits.maxSavedValues) {
+            switch Liveness.liveIn(
+                code: code, range: start..<code.count, registers: Int(registerHighWater), at: points,
+                limit: LanguageLimits.maxSavedValues)
+            {
             case .success(let live):
                 let inputs = (0..<Int32(CompiledModel.inputRegisters)).map { $0 }
                 for (y, registers) in zip(firstYield..<yields.count, live) {
@@ -175,8 +177,10 @@ final class Emitter {
     }
 
     @inline(never)
-    private func emitConditional(_ condition: ConditionSyntax, _ then: [StatementSyntax], _ otherwise: [StatementSyntax]?,
-                                 _ scope: Scope) {
+    private func emitConditional(
+        _ condition: ConditionSyntax, _ then: [StatementSyntax], _ otherwise: [StatementSyntax]?,
+        _ scope: Scope
+    ) {
         let elseLabel = newLabel()
         emitCondition(condition, jumpWhen: false, to: elseLabel, scope)
         emitBlock(then, scope)
@@ -233,14 +237,17 @@ final class Emitter {
 
         case .adjustment(let target, let delta, _, _, let amountAt):
             guard case .member(let base, let field, let fieldAt) = target,
-                  field == "count" || field == "users" else {
+                field == "count" || field == "users"
+            else {
                 return error(target.location, "only an mm's count or users can be changed with += or -=")
             }
             guard let b = expression(base, scope) else { return }
             guard b.type == .mm || b.type == .invalid else {
                 return error(fieldAt, fieldError(b.type, field))
             }
-            guard abs(delta) <= 1000 else { return error(amountAt, "a counter changes by at most 1000 in one statement") }
+            guard abs(delta) <= 1000 else {
+                return error(amountAt, "a counter changes by at most 1000 in one statement")
+            }
             emit(field == "count" ? .addCount : .addUsers, b.register, Int32(delta))
 
         case .return:
@@ -292,7 +299,8 @@ final class Emitter {
         code.append(Instruction(.yield, Int32(yields.count - 1), preemptible ? 1 : 0, 0, site: site))
     }
 
-    private func assignment(_ target: ExpressionSyntax, _ value: ExpressionSyntax, _ at: SourceLocation, _ scope: Scope) {
+    private func assignment(_ target: ExpressionSyntax, _ value: ExpressionSyntax, _ at: SourceLocation, _ scope: Scope)
+    {
         switch target {
         case .name(let name, let nameAt):
             guard let local = scope[name] else {
@@ -303,7 +311,8 @@ final class Emitter {
             }
             guard let v = expression(value, scope), requireValue(v, value.location) else { return }
             guard v.type == local.type || v.type == .invalid || local.type == .invalid else {
-                return error(value.location, "cannot assign \(article(v.type)) to '\(name)', which holds \(article(local.type))")
+                return error(
+                    value.location, "cannot assign \(article(v.type)) to '\(name)', which holds \(article(local.type))")
             }
             emit(.move, local.register, v.register)
         case .member(let base, let field, let fieldAt):
@@ -341,8 +350,10 @@ final class Emitter {
     /// Checks a call and emits a primitive's or a routine's arguments; returns the routine
     /// and its arguments when it is to be inlined.
     @inline(never)
-    private func checkedCall(_ name: String, _ arguments: [ExpressionSyntax], _ at: SourceLocation,
-                             _ scope: Scope) -> (RoutineInfo, [Value])? {
+    private func checkedCall(
+        _ name: String, _ arguments: [ExpressionSyntax], _ at: SourceLocation,
+        _ scope: Scope
+    ) -> (RoutineInfo, [Value])? {
         if let primitive = Primitive(rawValue: name) {
             if primitive == .newMM {
                 error(at, "new_mm() makes a new mm: bind it, as in 'let m = new_mm()'")
@@ -368,7 +379,10 @@ final class Emitter {
         }
         let expected = info.parameterTypes
         guard arguments.count == expected.count else {
-            error(at, "routine '\(name)' takes \(expected.count) argument\(expected.count == 1 ? "" : "s"), got \(arguments.count)")
+            error(
+                at,
+                "routine '\(name)' takes \(expected.count) argument\(expected.count == 1 ? "" : "s"), got \(arguments.count)"
+            )
             return nil
         }
         var values: [Value] = []
@@ -458,13 +472,15 @@ final class Emitter {
             emitJump(isNone == jumpWhen ? .jumpIfEqual : .jumpIfNotEqual, v.register, none, to: label)
         case .comparison(let lhs, let op, let rhs, let at):
             guard let l = expression(lhs, scope), requireValue(l, lhs.location),
-                  let r = expression(rhs, scope), requireValue(r, rhs.location) else { return }
+                let r = expression(rhs, scope), requireValue(r, rhs.location)
+            else { return }
             if l.type == .invalid || r.type == .invalid { return }
             guard l.type == r.type else {
                 return error(at, "cannot compare \(article(l.type)) with \(article(r.type))")
             }
             if op != .equal, op != .notEqual, l.type != .int {
-                return error(at, "'\(op.rawValue)' compares numbers; \(article(l.type)) can only be compared with == or !=")
+                return error(
+                    at, "'\(op.rawValue)' compares numbers; \(article(l.type)) can only be compared with == or !=")
             }
             // Reduce every comparison to ==, !=, < or <= (swapping operands for > and >=).
             var (a, b) = (l.register, r.register)
@@ -473,10 +489,18 @@ final class Emitter {
             switch op {
             case .equal: (holds, negation) = (.jumpIfEqual, .jumpIfNotEqual)
             case .notEqual: (holds, negation) = (.jumpIfNotEqual, .jumpIfEqual)
-            case .less: (holds, negation) = (.jumpIfLess, .jumpIfLessOrEqual); if !jumpWhen { swap(&a, &b) }
-            case .lessOrEqual: (holds, negation) = (.jumpIfLessOrEqual, .jumpIfLess); if !jumpWhen { swap(&a, &b) }
-            case .greater: (holds, negation) = (.jumpIfLess, .jumpIfLessOrEqual); if jumpWhen { swap(&a, &b) }
-            case .greaterOrEqual: (holds, negation) = (.jumpIfLessOrEqual, .jumpIfLess); if jumpWhen { swap(&a, &b) }
+            case .less:
+                (holds, negation) = (.jumpIfLess, .jumpIfLessOrEqual)
+                if !jumpWhen { swap(&a, &b) }
+            case .lessOrEqual:
+                (holds, negation) = (.jumpIfLessOrEqual, .jumpIfLess)
+                if !jumpWhen { swap(&a, &b) }
+            case .greater:
+                (holds, negation) = (.jumpIfLess, .jumpIfLessOrEqual)
+                if jumpWhen { swap(&a, &b) }
+            case .greaterOrEqual:
+                (holds, negation) = (.jumpIfLessOrEqual, .jumpIfLess)
+                if jumpWhen { swap(&a, &b) }
             }
             // For < and <=: "not (a < b)" is "b <= a"; the swap above already turned the
             // operands round, so the negated operation applies to (b, a).
@@ -512,12 +536,30 @@ final class Emitter {
             let r: Int32
             let type: ValueType
             switch (b.type, field) {
-            case (.task, "mm"): r = newRegister(); emit(.loadMM, r, b.register); type = .mm
-            case (.task, "active_mm"): r = newRegister(); emit(.loadActiveMM, r, b.register); type = .mm
-            case (.mm, "count"): r = newRegister(); emit(.loadCount, r, b.register); type = .int
-            case (.mm, "users"): r = newRegister(); emit(.loadUsers, r, b.register); type = .int
-            case (.cpu, "prev_mm"): r = newRegister(); emit(.loadPrevMM, r); type = .mm
-            case (.cpu, "curr"): r = newRegister(); emit(.loadCurr, r); type = .task
+            case (.task, "mm"):
+                r = newRegister()
+                emit(.loadMM, r, b.register)
+                type = .mm
+            case (.task, "active_mm"):
+                r = newRegister()
+                emit(.loadActiveMM, r, b.register)
+                type = .mm
+            case (.mm, "count"):
+                r = newRegister()
+                emit(.loadCount, r, b.register)
+                type = .int
+            case (.mm, "users"):
+                r = newRegister()
+                emit(.loadUsers, r, b.register)
+                type = .int
+            case (.cpu, "prev_mm"):
+                r = newRegister()
+                emit(.loadPrevMM, r)
+                type = .mm
+            case (.cpu, "curr"):
+                r = newRegister()
+                emit(.loadCurr, r)
+                type = .task
             default:
                 error(at, fieldError(b.type, field))
                 return nil

@@ -80,9 +80,12 @@ struct Lexer {
                     count += 1
                     j = end
                 }
-                let message = count == 1 ? "unexpected character '\(shown)'"
-                    : count <= LanguageLimits.maxQuotedCharacters ? "unexpected characters '\(shown)'"
-                    : "unexpected characters '\(shown)...' (\(count) in a row)"
+                let message =
+                    count == 1
+                    ? "unexpected character '\(shown)'"
+                    : count <= LanguageLimits.maxQuotedCharacters
+                        ? "unexpected characters '\(shown)'"
+                        : "unexpected characters '\(shown)...' (\(count) in a row)"
                 diagnostics.append(Diagnostic(start, message))
                 advance(j - i)
             }
@@ -128,7 +131,9 @@ struct Lexer {
         let c = bytes[j]
         if isLetter(c) || isDigit(c) || c == 32 || c == 9 || c == 13 || c == 10 { return false }
         if c == UInt8(ascii: "\"") || c == UInt8(ascii: "#") { return false }
-        if c == UInt8(ascii: "/"), j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "/") || bytes[j + 1] == UInt8(ascii: "*") {
+        if c == UInt8(ascii: "/"), j + 1 < bytes.count,
+            bytes[j + 1] == UInt8(ascii: "/") || bytes[j + 1] == UInt8(ascii: "*")
+        {
             return false
         }
         return symbol(at: j) == nil
@@ -148,7 +153,7 @@ struct Lexer {
             default:
                 switch scalar.properties.generalCategory {
                 case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate,
-                     .unassigned, .spaceSeparator:
+                    .unassigned, .spaceSeparator:
                     out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
                 default:
                     out.unicodeScalars.append(scalar)

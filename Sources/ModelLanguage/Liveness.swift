@@ -16,8 +16,10 @@ enum Liveness {
     /// every set (a second pass confirms it); a backward jump would take more passes, each
     /// starting from the targets' sets of the pass before. Live sets only grow from pass to
     /// pass, so a point over `limit` stays over it and the search stops after that pass.
-    static func liveIn(code: [Instruction], range: Range<Int>, registers: Int, at points: [Int],
-                       limit: Int) -> Result<[[Int32]], Excess> {
+    static func liveIn(
+        code: [Instruction], range: Range<Int>, registers: Int, at points: [Int],
+        limit: Int
+    ) -> Result<[[Int32]], Excess> {
         let words = max(1, (registers + 63) / 64)
         var targetSlot: [Int: Int] = [:]  // pc -> its stored set's index
         var hasBackwardJump = false

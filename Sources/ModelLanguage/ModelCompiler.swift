@@ -6,8 +6,10 @@
 public enum ModelCompiler {
     /// Compiles `text` (the contents of `path`). `properties` are the property names that
     /// `expect violation <property>` may name; `mode`, when given, overrides the file's.
-    public static func compile(path: String, text: String, properties: [String],
-                               mode: CompiledModel.Mode? = nil) -> Result<CompiledModel, ModelErrors> {
+    public static func compile(
+        path: String, text: String, properties: [String],
+        mode: CompiledModel.Mode? = nil
+    ) -> Result<CompiledModel, ModelErrors> {
         var lexer = Lexer(text)
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens)
@@ -16,8 +18,9 @@ public enum ModelCompiler {
         // routine whose header broke, a declaration that did not parse, or anything after
         // an unterminated comment.
         let truncated = lexer.diagnostics.contains { $0.message == "unterminated comment" }
-        let checker = Checker(syntax: syntax, properties: properties, brokenRoutines: parser.brokenRoutines,
-                              declarationsSeen: parser.declarationsSeen, truncated: truncated)
+        let checker = Checker(
+            syntax: syntax, properties: properties, brokenRoutines: parser.brokenRoutines,
+            declarationsSeen: parser.declarationsSeen, truncated: truncated)
         checker.modeOverride = mode
         checker.check()
         var diagnostics = lexer.diagnostics + parser.diagnostics + checker.diagnostics

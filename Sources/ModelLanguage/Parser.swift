@@ -32,7 +32,9 @@ struct Parser {
 
     /// Words that cannot be a value: where an expression is expected, one of them means the
     /// expression is missing (as in `let m =` at the end of a line, and `if` on the next).
-    static let keywords: Set<String> = ["let", "if", "else", "return", "is", "not", "and", "or", "routine", "irqs_off", "atomic"]
+    static let keywords: Set<String> = [
+        "let", "if", "else", "return", "is", "not", "and", "or", "routine", "irqs_off", "atomic",
+    ]
 
     init(tokens: [Token]) { self.tokens = tokens }
 
@@ -53,7 +55,10 @@ struct Parser {
     private mutating func declaration() throws -> DeclarationSyntax {
         let t = current
         guard t.kind == .identifier, Parser.declarationWords.contains(t.text) else {
-            throw fail(t.location, "expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible or routine), found \(t.quoted)")
+            throw fail(
+                t.location,
+                "expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible or routine), found \(t.quoted)"
+            )
         }
         advance()
         declarationsSeen.insert(t.text)
@@ -118,7 +123,8 @@ struct Parser {
                     let param = try identifier("a parameter name")
                     try expect(":", "after parameter '\(param.text)' (parameters are written 'name: type')")
                     let type = try identifier("a parameter type (task, mm or how)")
-                    parameters.append(ParameterSyntax(name: param.text, at: param.location, type: type.text, typeAt: type.location))
+                    parameters.append(
+                        ParameterSyntax(name: param.text, at: param.location, type: type.text, typeAt: type.location))
                 } while accept(",")
             }
             try expect(")", "to close the parameter list")
@@ -126,7 +132,8 @@ struct Parser {
             if irqsOff { advance() }
             abandonedBlock = false
             let body = try block()
-            return RoutineSyntax(name: name.text, at: name.location, parameters: parameters, irqsOff: irqsOff, body: body)
+            return RoutineSyntax(
+                name: name.text, at: name.location, parameters: parameters, irqsOff: irqsOff, body: body)
         } catch {
             brokenRoutines.insert(name.text)
             throw error
@@ -190,7 +197,9 @@ struct Parser {
     @inline(never)
     private func regionKind() -> RegionKind? {
         let t = current
-        guard t.kind == .identifier, let kind = RegionKind(rawValue: t.text), tokens[p + 1].isSymbol("{") else { return nil }
+        guard t.kind == .identifier, let kind = RegionKind(rawValue: t.text), tokens[p + 1].isSymbol("{") else {
+            return nil
+        }
         return kind
     }
 
@@ -211,7 +220,9 @@ struct Parser {
             advance()
             return .return(at: t.location)
         }
-        guard t.kind == .identifier, !Parser.keywords.contains(t.text) else { throw fail(t.location, "expected a statement, found \(t.quoted)") }
+        guard t.kind == .identifier, !Parser.keywords.contains(t.text) else {
+            throw fail(t.location, "expected a statement, found \(t.quoted)")
+        }
         let target = try expression()
         let op = current
         if op.isSymbol("=") {
@@ -223,8 +234,9 @@ struct Parser {
             let amount = current
             guard amount.kind == .integer else { throw expected("a number after '\(op.text)'") }
             advance()
-            return .adjustment(target: target, delta: op.text == "+=" ? amount.value : -amount.value, amount: amount.text,
-                               at: t.location, amountAt: amount.location)
+            return .adjustment(
+                target: target, delta: op.text == "+=" ? amount.value : -amount.value, amount: amount.text,
+                at: t.location, amountAt: amount.location)
         }
         if case .call(let name, let arguments, _) = target {
             return .call(name: name, arguments: arguments, at: t.location)
@@ -490,7 +502,10 @@ struct Parser {
     /// Skips to the next declaration word that starts a line outside any block.
     private mutating func syncDeclaration() {
         if current.kind == .identifier, Parser.declarationWords.contains(current.text),
-           p == 0 || tokens[p - 1].location.line < current.location.line { return }
+            p == 0 || tokens[p - 1].location.line < current.location.line
+        {
+            return
+        }
         let line = current.location.line
         var depth = 0
         if current.isSymbol("{") { depth = 1 }
@@ -499,7 +514,10 @@ struct Parser {
             if current.isSymbol("{") { depth += 1 }
             if current.isSymbol("}") { depth = max(0, depth - 1) }
             if depth == 0, current.location.line > line, current.kind == .identifier,
-               Parser.declarationWords.contains(current.text) { return }
+                Parser.declarationWords.contains(current.text)
+            {
+                return
+            }
             advance()
         }
     }

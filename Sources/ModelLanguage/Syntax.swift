@@ -58,7 +58,7 @@ indirect enum StatementSyntax {
     var location: SourceLocation {
         switch self {
         case .binding(_, _, let at, _), .assignment(_, _, let at), .adjustment(_, _, _, let at, _),
-             .conditional(_, _, _, let at), .call(_, _, let at), .return(let at), .region(_, _, let at):
+            .conditional(_, _, _, let at), .call(_, _, let at), .return(let at), .region(_, _, let at):
             return at
         }
     }
@@ -82,7 +82,12 @@ indirect enum ExpressionSyntax {
 }
 
 enum ComparisonSyntax: String {
-    case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    case equal = "=="
+    case notEqual = "!="
+    case less = "<"
+    case lessOrEqual = "<="
+    case greater = ">"
+    case greaterOrEqual = ">="
 }
 
 indirect enum ConditionSyntax {

@@ -14,7 +14,10 @@ enum ValueType: String, Sendable, Equatable {
 /// CLONE_VFORK: the kernel's copy_mm tests only CLONE_VM, so a faithful model treats it as
 /// `thread`; the vfork action passes it so that a model can tell the two apart.
 public enum CloneKind: Int32, Sendable, CaseIterable {
-    case thread = 0, fork = 1, kthread = 2, vfork = 3
+    case thread = 0
+    case fork = 1
+    case kthread = 2
+    case vfork = 3
     public var name: String {
         switch self {
         case .thread: return "thread"
@@ -98,7 +101,10 @@ enum EntryRoutine: CaseIterable {
 
 /// Built-in operations a routine can call.
 enum Primitive: String, CaseIterable {
-    case free, exitMmap = "exit_mmap", switchMM = "switch_mm", newMM = "new_mm"
+    case free
+    case exitMmap = "exit_mmap"
+    case switchMM = "switch_mm"
+    case newMM = "new_mm"
 }
 
 /// Names with a fixed meaning in expressions.

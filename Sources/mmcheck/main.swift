@@ -1,9 +1,9 @@
 import MMCheckCLI
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst())))

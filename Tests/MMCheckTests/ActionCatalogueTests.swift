@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import MMCheckCLI
@@ -15,7 +16,7 @@ import Testing
         // One bit per switch, none shared.
         #expect(switches.allSatisfy { $0.flag.rawValue.nonzeroBitCount == 1 })
         #expect(Set(switches.map(\.flag.rawValue)).count == switches.count)
-        #expect(Action.allCases.allSatisfy { $0.rawValue < 16 })   // the label's 4-bit kind field
+        #expect(Action.allCases.allSatisfy { $0.rawValue < 16 })  // the label's 4-bit kind field
     }
 
     /// Every call passes inputs of the types the entry routine's signature declares, and
@@ -32,8 +33,9 @@ import Testing
             let spec = action.spec
             #expect(spec.inputs.count <= CompiledModel.inputRegisters)
             for call in spec.calls {
-                #expect(call.arguments.map(type) == call.routine.parameterTypes,
-                        "\(spec.name) calls \(call.routine.signature) with \(call.arguments)")
+                #expect(
+                    call.arguments.map(type) == call.routine.parameterTypes,
+                    "\(spec.name) calls \(call.routine.signature) with \(call.arguments)")
                 #expect(call.arguments.allSatisfy { action.register(of: $0) != nil })
             }
         }
@@ -58,7 +60,8 @@ import Testing
             let parsed = try TraceFile.parse(text, path: "t.trace").get()
             #expect(parsed.steps == [step], "\(line)")
             #expect(Step(label: step.label) == step)
-            let example = "\(TraceFile.header)\nbounds cpus=3 tasks=4 mms=3\nclaim pass\nstep \(action.spec.example.step)\n"
+            let example =
+                "\(TraceFile.header)\nbounds cpus=3 tasks=4 mms=3\nclaim pass\nstep \(action.spec.example.step)\n"
             #expect((try? TraceFile.parse(example, path: "t.trace").get())?.steps.first?.kind == action)
         }
     }
@@ -76,7 +79,7 @@ import Testing
         #expect(EntryRoutine.copyMM.isRequired(by: .vfork))
         #expect(EntryRoutine.copyMM.isRequired(by: .cloneKthread))
         #expect(!EntryRoutine.copyMM.isRequired(by: [.schedule, .exit]))
-        #expect(!EntryRoutine.finishTaskSwitch.isRequired(by: .schedule))   // optional
+        #expect(!EntryRoutine.finishTaskSwitch.isRequired(by: .schedule))  // optional
         #expect(EntryRoutine.mmdropLazyTLB.isRequired(by: .shootdown))
         #expect(EntryRoutine.badForkCleanupMM.isRequired(by: .cloneFail))
         #expect(EntryRoutine.mmget.isRequired(by: .useMM) && EntryRoutine.mmput.isRequired(by: .unuseMM))

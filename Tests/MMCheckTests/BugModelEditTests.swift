@@ -15,7 +15,9 @@ import Testing
 
         init(_ text: String) {
             var text = text
-            while let open = text.range(of: "/*"), let close = text.range(of: "*/", range: open.upperBound..<text.endIndex) {
+            while let open = text.range(of: "/*"),
+                let close = text.range(of: "*/", range: open.upperBound..<text.endIndex)
+            {
                 text.removeSubrange(open.lowerBound..<close.upperBound)
             }
             var current: String?
@@ -50,7 +52,8 @@ import Testing
         let text = try String(contentsOfFile: Repository.path(file), encoding: .utf8)
         let header = text.split(separator: "\n").map(String.init)
         guard let baseLine = header.first(where: { $0.hasPrefix("# Base: ") }),
-              let editLine = header.first(where: { $0.hasPrefix("# Edit (") }) else {
+            let editLine = header.first(where: { $0.hasPrefix("# Edit (") })
+        else {
             Issue.record("\(file): no '# Base:' or '# Edit (...)' line")
             return
         }
@@ -59,8 +62,12 @@ import Testing
         let edit = String(editLine.dropFirst("# Edit (".count).prefix { $0 != "," && $0 != ")" })
         let base = Code(try String(contentsOfFile: Repository.path(basePath), encoding: .utf8))
         let model = Code(text)
-        let changed = Set(base.routines.keys).union(model.routines.keys).filter { base.routines[$0] != model.routines[$0] }
-        #expect(changed.isSubset(of: [edit]), "\(file): routines \(changed.sorted()) differ from \(basePath), the edit is in \(edit)")
+        let changed = Set(base.routines.keys).union(model.routines.keys).filter {
+            base.routines[$0] != model.routines[$0]
+        }
+        #expect(
+            changed.isSubset(of: [edit]),
+            "\(file): routines \(changed.sorted()) differ from \(basePath), the edit is in \(edit)")
         var free: Set<String> = ["model", "expect", "cpus", "tasks", "mms", "cap"]
         if edit == "actions" { free.insert("actions") }
         func fixed(_ lines: [String]) -> [String] { lines.filter { !free.contains(String($0.prefix { $0 != " " })) } }

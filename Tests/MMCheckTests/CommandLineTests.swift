@@ -23,7 +23,8 @@ import Testing
     }
 
     /// Runs `executable` with `arguments` in `directory` and collects its output.
-    static func run(_ executable: URL, _ arguments: [String], in directory: String = Repository.root.path) throws -> Run {
+    static func run(_ executable: URL, _ arguments: [String], in directory: String = Repository.root.path) throws -> Run
+    {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -35,8 +36,9 @@ import Testing
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
-                   err: String(decoding: errData, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+            err: String(decoding: errData, as: UTF8.self))
     }
 
     @Test func passExitsZeroWithTheSummary() throws {
@@ -59,7 +61,9 @@ import Testing
         #expect(r.out.contains("model models/linux-6.mmc (\"linux-6\")"))
         let elsewhere = try Self.mmcheck("check", in: "/")
         #expect(elsewhere.status == 2)
-        #expect(elsewhere.err == "mmcheck: error: no model file given and models/linux-6.mmc not found from this directory\n")
+        #expect(
+            elsewhere.err
+                == "mmcheck: error: no model file given and models/linux-6.mmc not found from this directory\n")
     }
 
     @Test func violationExitsOneWithAReadableTrace() throws {
@@ -70,13 +74,16 @@ import Testing
         #expect(r.out.contains("1  cpu0: schedule  idle0 -> init"))
         #expect(r.out.contains("2  cpu0: exit  init"))
         #expect(r.out.contains("init.mm                mm0 -> none"))
-        #expect(r.out.contains("VIOLATION  no-free-while-borrowed: mm0 is freed while init.active_mm still points to it"))
-        #expect(r.out.contains("at models/bugs/exit-mm-without-grab.mmc:26:9 in mmdrop (via exit_mm > mmput > mmdrop):"))
+        #expect(
+            r.out.contains("VIOLATION  no-free-while-borrowed: mm0 is freed while init.active_mm still points to it"))
+        #expect(
+            r.out.contains("at models/bugs/exit-mm-without-grab.mmc:26:9 in mmdrop (via exit_mm > mmput > mmdrop):"))
         #expect(r.out.contains("expected  violation no-free-while-borrowed: met"))
     }
 
     @Test func fineModeRaceAndItsTraceFileReplay() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mmcheck-fine-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mmcheck-fine-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let trace = dir.appendingPathComponent("race.trace").path
@@ -92,7 +99,8 @@ import Testing
         #expect(replay.status == 1)
         #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 26 violates init-mm-immortal"))
         // The same trace is not a coarse-mode run.
-        try text.replacingOccurrences(of: "\nmode fine\n", with: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "\nmode fine\n", with: "\n").write(
+            toFile: trace, atomically: true, encoding: .utf8)
         let coarse = try Self.mmcheck("replay", "models/bugs/exec-mmap-preempt-race.mmc", trace)
         #expect(coarse.status == 2)
         #expect(coarse.err.contains("step 2 (proceed cpu=0) is not enabled"))
@@ -107,20 +115,21 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("bad.mmc")
         try """
-            expect violation no-such-thing
-            actions schedule
-            routine context_switch(prev: task, next: task) {
-                mmgrab(prev.active_mm)
-            }
-            """.write(to: file, atomically: true, encoding: .utf8)
+        expect violation no-such-thing
+        actions schedule
+        routine context_switch(prev: task, next: task) {
+            mmgrab(prev.active_mm)
+        }
+        """.write(to: file, atomically: true, encoding: .utf8)
         let r = try Self.mmcheck("check", "bad.mmc", in: dir.path)
         #expect(r.status == 2)
         #expect(r.out.isEmpty)
-        #expect(r.err == """
-            bad.mmc:1:18: error: unknown property 'no-such-thing' (properties: free-at-zero, no-free-while-borrowed, no-use-after-free, no-underflow, no-leak, no-teardown-in-use, active-mm-consistent, init-mm-immortal)
-            bad.mmc:4:5: error: unknown routine 'mmgrab'
+        #expect(
+            r.err == """
+                bad.mmc:1:18: error: unknown property 'no-such-thing' (properties: free-at-zero, no-free-while-borrowed, no-use-after-free, no-underflow, no-leak, no-teardown-in-use, active-mm-consistent, init-mm-immortal)
+                bad.mmc:4:5: error: unknown routine 'mmgrab'
 
-            """)
+                """)
     }
 
     @Test func usageErrorsExitTwoNamingTheOption() throws {
@@ -134,10 +143,19 @@ import Testing
             (["check", "--symmetry=yes"], "mmcheck: error: option '--symmetry' takes no value\n"),
             (["check", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
             (["bench", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
-            (["bench", "--fast"], "mmcheck: error: unknown option '--fast' (bench takes an optional model file and --symmetry)\n"),
+            (
+                ["bench", "--fast"],
+                "mmcheck: error: unknown option '--fast' (bench takes an optional model file and --symmetry)\n"
+            ),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
-            (["frobnicate"], "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, help; try 'mmcheck help')\n"),
-            (["help", "frobnicate"], "mmcheck: error: no help for unknown command 'frobnicate' (commands: check, replay, suite, bench, help)\n"),
+            (
+                ["frobnicate"],
+                "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, help; try 'mmcheck help')\n"
+            ),
+            (
+                ["help", "frobnicate"],
+                "mmcheck: error: no help for unknown command 'frobnicate' (commands: check, replay, suite, bench, help)\n"
+            ),
             (["bench", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
         ]
         for (arguments, message) in cases {
@@ -166,14 +184,16 @@ import Testing
         #expect(depth.status == 3)
         #expect(depth.out.contains("INCOMPLETE: search depth limit 4 reached"))
         // A limit the search never reaches does not make the run incomplete.
-        let roomy = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "1", "--tasks", "1", "--mms", "1", "--max-depth", "3")
+        let roomy = try Self.mmcheck(
+            "check", "models/linux-6.mmc", "--cpus", "1", "--tasks", "1", "--mms", "1", "--max-depth", "3")
         #expect(roomy.status == 0)
     }
 
     /// With --symmetry the summary counts orbits, and the counterexample (rebuilt over real
     /// states) is as long as without it and replays.
     @Test func symmetryCountsOrbitsAndKeepsTheShortestTrace() throws {
-        let pass = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "2", "--tasks", "1", "--mms", "1", "--symmetry")
+        let pass = try Self.mmcheck(
+            "check", "models/linux-6.mmc", "--cpus", "2", "--tasks", "1", "--mms", "1", "--symmetry")
         #expect(pass.status == 0)
         #expect(pass.out.contains("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit"))
         #expect(pass.out.contains("distinct states   9 (orbits)\n"))
@@ -181,17 +201,21 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let trace = dir.appendingPathComponent("race.trace").path
-        let bug = try Self.mmcheck("check", "models/bugs/exit-mm-clear-before-grab-preempt.mmc", "--cpus", "2", "--tasks", "2",
-                                   "--mms", "2", "--symmetry", "--trace-out", trace)
+        let bug = try Self.mmcheck(
+            "check", "models/bugs/exit-mm-clear-before-grab-preempt.mmc", "--cpus", "2", "--tasks", "2",
+            "--mms", "2", "--symmetry", "--trace-out", trace)
         #expect(bug.status == 1)
         #expect(bug.out.contains("Counterexample: 22 steps (a shortest trace)"))
         let replay = try Self.mmcheck("replay", "models/bugs/exit-mm-clear-before-grab-preempt.mmc", trace)
         #expect(replay.status == 1)
-        #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 22 violates no-free-while-borrowed"))
+        #expect(
+            replay.out.contains(
+                "result    CONFIRMED: every step is enabled and step 22 violates no-free-while-borrowed"))
     }
 
     @Test func findAllCountsViolatingStepsPerProperty() throws {
-        let r = try Self.mmcheck("check", "models/bugs/exit-mm-without-grab.mmc", "--all", "--cpus", "1", "--tasks", "1", "--mms", "1")
+        let r = try Self.mmcheck(
+            "check", "models/bugs/exit-mm-without-grab.mmc", "--all", "--cpus", "1", "--tasks", "1", "--mms", "1")
         #expect(r.status == 1)
         #expect(r.out.contains("violating steps per property"))
         #expect(r.out.contains("no-free-while-borrowed"))

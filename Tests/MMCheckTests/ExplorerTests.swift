@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Explorer
 
 /// A grid walk: states (x, y) with 0 <= x, y < n, steps x+1 and y+1; stepping onto
@@ -132,8 +133,10 @@ final class SymmetricGridSystem: TransitionSystem {
     let propertyNames = ["reached-target"]
     var isSymmetric: Bool { symmetric }
 
-    init(n: UInt64, initial: [(x: UInt64, y: UInt64, violates: Bool)] = [(0, 0, false)],
-         targets: Set<[UInt64]> = [], symmetric: Bool = true) {
+    init(
+        n: UInt64, initial: [(x: UInt64, y: UInt64, violates: Bool)] = [(0, 0, false)],
+        targets: Set<[UInt64]> = [], symmetric: Bool = true
+    ) {
         self.n = n
         self.initial = initial
         self.targets = targets
@@ -211,7 +214,8 @@ final class SymmetricGridSystem: TransitionSystem {
         let targets: Set<[UInt64]> = [[3, 1], [1, 3]]
         for symmetric in [false, true] {
             for order in [SearchOptions.Order.breadthFirst, .depthFirst] {
-                let system = SymmetricGridSystem(n: 10, initial: [(2, 0, false)], targets: targets, symmetric: symmetric)
+                let system = SymmetricGridSystem(
+                    n: 10, initial: [(2, 0, false)], targets: targets, symmetric: symmetric)
                 let r = Search(system: system, options: SearchOptions(order: order)).run()
                 #expect(r.counterexamples.count == 1)
                 guard let c = r.counterexamples.first else { continue }

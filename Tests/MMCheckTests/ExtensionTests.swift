@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import ModelLanguage
@@ -23,14 +24,18 @@ struct ExtensionHarness {
     init(_ model: CompiledModel, shootdownCounts: Bool = false) {
         machine = Machine(model: model, bounds: ExtensionHarness.bounds)
         state = KernelState(
-            tasks: [.init(status: TaskStatus.running, mm: Self.mm0, activeMM: Self.mm0),
-                    .init(status: TaskStatus.running, mm: Ref.none, activeMM: Self.mm0, kthread: true),
-                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
-                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none)],
+            tasks: [
+                .init(status: TaskStatus.running, mm: Self.mm0, activeMM: Self.mm0),
+                .init(status: TaskStatus.running, mm: Ref.none, activeMM: Self.mm0, kthread: true),
+                .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
+                .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
+            ],
             cpus: [.init(curr: Self.initTask, prevMM: Ref.none), .init(curr: Self.kthreadd, prevMM: Ref.none)],
-            mms: [.init(live: true, users: StateLayout.initMMUsers, count: shootdownCounts ? 3 : 1),
-                  .init(live: true, users: 1, count: shootdownCounts ? 1 : 2),
-                  .init(live: false, users: 0, count: 0)])
+            mms: [
+                .init(live: true, users: StateLayout.initMMUsers, count: shootdownCounts ? 3 : 1),
+                .init(live: true, users: 1, count: shootdownCounts ? 1 : 2),
+                .init(live: false, users: 0, count: 0),
+            ])
     }
 
     /// Loads the state and runs one action on the machine; the breach, or nil.
@@ -96,10 +101,10 @@ struct ExtensionHarness {
         h.state.tasks[2].activeMM = Ref.initMM
         h.state.mms[0].count = 2
         h.state.tasks[1].mm = H.mm0
-        h.state.mms[1] = .init(live: true, users: 1, count: 2)   // the users' reference and the use pin
+        h.state.mms[1] = .init(live: true, users: 1, count: 2)  // the users' reference and the use pin
         #expect(h.run { $0.unuseMM(cpu: 1, task: H.kthreadd) } == nil)
         #expect(h.after.tasks[1].activeMM == H.mm0)
-        #expect(h.after.mms[1] == .init(live: true, users: 0, count: 1))   // a zombie held by kthreadd
+        #expect(h.after.mms[1] == .init(live: true, users: 0, count: 1))  // a zombie held by kthreadd
     }
 
     @Test func aKernelThreadInsideUseMMMayOnlyScheduleOrUnuse() {
@@ -167,7 +172,7 @@ struct ExtensionHarness {
         // kthreadd execs (the user-mode-helper path): a user task from then on.
         let exec = run(h.state) { $0.exec(cpu: 1, task: 1) }
         #expect(exec?.tasks[1] == .init(status: TaskStatus.running, mm: H.mm1, activeMM: H.mm1, kthread: false))
-        #expect(exec?.mms[1].count == 1)   // kthreadd's lazy reference on mm0 dropped
+        #expect(exec?.mms[1].count == 1)  // kthreadd's lazy reference on mm0 dropped
     }
 
     @Test func aDeadKernelThreadsSlotIsCleared() {
@@ -175,7 +180,7 @@ struct ExtensionHarness {
         h.state.tasks[1].status = TaskStatus.exiting
         #expect(h.run { $0.schedule(cpu: 1, next: H.idle1) } == nil)
         #expect(h.after.tasks[1] == .init(status: TaskStatus.unused, mm: Ref.none, activeMM: Ref.none, kthread: false))
-        #expect(h.after.tasks[3].activeMM == H.mm0)   // the borrow was handed to idle1
+        #expect(h.after.tasks[3].activeMM == H.mm0)  // the borrow was handed to idle1
     }
 }
 
@@ -195,9 +200,9 @@ struct ExtensionHarness {
         let h = Self.harness(try Fixture.load("models/linux-6-all.mmc"))
         let before = h.state
         #expect(h.run { $0.cloneFail(cpu: 0, parent: H.initTask, child: 1, how: .thread) } == nil)
-        #expect(h.after == before)                     // mmget, then the error path's mmput
+        #expect(h.after == before)  // mmget, then the error path's mmput
         #expect(h.run { $0.cloneFail(cpu: 0, parent: H.initTask, child: 1, how: .fork) } == nil)
-        #expect(h.after == before)                     // dup_mm's new mm is freed again
+        #expect(h.after == before)  // dup_mm's new mm is freed again
         #expect(h.run { $0.clone(cpu: 0, parent: H.initTask, child: 1, how: .fork) } == nil)
         #expect(h.after.mms[2] == .init(live: true, users: 1, count: 1))
     }
@@ -222,7 +227,7 @@ struct ExtensionHarness {
         #expect(b?.property == .noLeak)
         #expect(b?.reason == .deadTaskHolds(task: 1, activeMM: false))
         #expect(b?.mm == H.mm0)
-        #expect(h.line(b) == 10)                       // bad_fork_cleanup_mm's declaration
+        #expect(h.line(b) == 10)  // bad_fork_cleanup_mm's declaration
     }
 
     @Test func cloneFailIsOfferedForEachCloneTheModelHas() throws {
@@ -246,7 +251,7 @@ struct ExtensionHarness {
         #expect(a.mms[1] == .init(live: false, users: 0, count: 0))
         #expect(a.tasks[0] == .init(status: TaskStatus.exiting, mm: Ref.none, activeMM: Ref.initMM))
         #expect(a.tasks[1] == .init(status: TaskStatus.running, mm: Ref.none, activeMM: Ref.initMM, kthread: true))
-        #expect(a.mms[0].count == 3)                   // no reference taken on init_mm
+        #expect(a.mms[0].count == 3)  // no reference taken on init_mm
     }
 
     @Test func withoutTheShootdownTheSameFreeIsWhileBorrowed() {
@@ -279,11 +284,11 @@ struct ExtensionHarness {
             }
             """
         var h = H(try Fixture.compile(text), shootdownCounts: true)
-        h.state.tasks[1].mm = H.mm0                    // kthreadd inside use_mm: a real user
+        h.state.tasks[1].mm = H.mm0  // kthreadd inside use_mm: a real user
         let b = h.run { $0.exit(cpu: 0, task: H.initTask) }
         #expect(b?.reason == .freeHeldByTask(task: H.kthreadd, activeMM: false))
-        #expect(h.after.tasks[0].activeMM == Ref.initMM)   // init, lazy by then, was moved
-        #expect(h.after.tasks[1].activeMM == H.mm0)        // kthreadd was not
+        #expect(h.after.tasks[0].activeMM == Ref.initMM)  // init, lazy by then, was moved
+        #expect(h.after.tasks[1].activeMM == H.mm0)  // kthreadd was not
     }
 
     @Test func theShootdownUnloadsTheMMFromTheActingCPU() {
@@ -333,7 +338,7 @@ struct ExtensionHarness {
         #expect(Step.proceed(cpu: 6) == steps[7].label)
         #expect(Step.shootdown(cpu: 7, mm: 15) == steps[8].label)
         #expect(Step.vfork(cpu: 4, parent: 3, child: 13) == steps[9].label)
-        #expect(Step(label: UInt32(Action.allCases.count)) == nil)   // no kind past the catalogue
-        #expect(Step(label: 1 << 27) == nil)           // past the 27 bits of a label
+        #expect(Step(label: UInt32(Action.allCases.count)) == nil)  // no kind past the catalogue
+        #expect(Step(label: 1 << 27) == nil)  // past the 27 bits of a label
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import MMCheckCLI
@@ -62,8 +63,9 @@ import Testing
         #expect(r.ending == .exhausted)
         #expect((r.states, r.transitions, r.depth) == (12, 12, 8))
         // The same routines run as whole actions: linux-6's five coarse states.
-        let coarse = Fixture.explore(try Fixture.compile(Self.tiny(preemptible: false), mode: .coarse),
-                                     Bounds(cpus: 1, tasks: 1, mms: 1))
+        let coarse = Fixture.explore(
+            try Fixture.compile(Self.tiny(preemptible: false), mode: .coarse),
+            Bounds(cpus: 1, tasks: 1, mms: 1))
         #expect((coarse.states, coarse.transitions, coarse.depth) == (5, 5, 3))
     }
 
@@ -84,8 +86,10 @@ import Testing
 
     /// A fine model with every action run whole is its coarse model: the same routines
     /// (linux-6-exec-fine is linux-6-exec, linux-6-fine is linux-6-all).
-    @Test(arguments: [("models/linux-6-exec-fine.mmc", "models/linux-6-exec.mmc", 11_185),
-                      ("models/linux-6-fine.mmc", "models/linux-6-all.mmc", 42_472)])
+    @Test(arguments: [
+        ("models/linux-6-exec-fine.mmc", "models/linux-6-exec.mmc", 11_185),
+        ("models/linux-6-fine.mmc", "models/linux-6-all.mmc", 42_472),
+    ])
     func fineModelInCoarseModeIsTheCoarseModel(_ c: (String, String, Int)) throws {
         let bounds = Bounds(cpus: 2, tasks: 3, mms: 3)
         let fine = Fixture.explore(try Fixture.load(c.0, mode: .coarse), bounds)
@@ -95,9 +99,11 @@ import Testing
     }
 
     /// Exact fine counts at small bounds (regression; `mmcheck suite` has more).
-    @Test(arguments: [("models/linux-6-exec-fine.mmc", (1, 2, 2), 9_593, 10_758, 66),
-                      ("models/linux-6-exec-fine.mmc", (2, 2, 2), 322_033, 656_550, 94),
-                      ("models/linux-6-fine.mmc", (1, 2, 2), 36_495, 41_032, 97)])
+    @Test(arguments: [
+        ("models/linux-6-exec-fine.mmc", (1, 2, 2), 9_593, 10_758, 66),
+        ("models/linux-6-exec-fine.mmc", (2, 2, 2), 322_033, 656_550, 94),
+        ("models/linux-6-fine.mmc", (1, 2, 2), 36_495, 41_032, 97),
+    ])
     func fineCounts(_ c: (String, (Int, Int, Int), Int, Int, Int)) throws {
         let r = Fixture.explore(try Fixture.load(c.0), Bounds(cpus: c.1.0, tasks: c.1.1, mms: c.1.2))
         #expect(r.ending == .exhausted)
@@ -115,10 +121,12 @@ import Testing
         let replay = try Replay(system: KernelSystem(model: model, bounds: bounds), path: counterexample.path)
         #expect(replay.finalBreach?.property == .initMMImmortal)
         let text = TraceRenderer(model: model, bounds: bounds).render(replay).joined(separator: "\n")
-        let story = ["let active = t.active_mm", "cpu0: preempt kthreadd inside exec_mmap at line 138",
-                     "cpu0.prev_mm           none -> init_mm", "init_mm.count          2 -> 1",
-                     "cpu0: kthreadd resumes its exec in exec_mmap at line 138", "exec_mmap > mmdrop:48",
-                     "VIOLATION  init-mm-immortal: init_mm is freed"]
+        let story = [
+            "let active = t.active_mm", "cpu0: preempt kthreadd inside exec_mmap at line 138",
+            "cpu0.prev_mm           none -> init_mm", "init_mm.count          2 -> 1",
+            "cpu0: kthreadd resumes its exec in exec_mmap at line 138", "exec_mmap > mmdrop:48",
+            "VIOLATION  init-mm-immortal: init_mm is freed",
+        ]
         var rest = Substring(text)
         for part in story {
             guard let found = rest.range(of: part) else {
@@ -133,19 +141,22 @@ import Testing
     /// slot was reused by a new mm (coarse mode too).
     @Test func danglingLocalIsUseAfterFreeAfterSlotReuse() throws {
         var text = try String(contentsOfFile: Repository.path("models/linux-6-exec.mmc"), encoding: .utf8)
-        text = text.replacingOccurrences(of: """
-                mmput(old)              # a user task: put the old address space
-            """, with: """
-                mmput(old)              # a user task: put the old address space
-                    let spare = new_mm()    # takes the slot old had
-                    mmgrab(old)             # old is freed: a use after free, not a grab of spare
-            """)
+        text = text.replacingOccurrences(
+            of: """
+                    mmput(old)              # a user task: put the old address space
+                """,
+            with: """
+                    mmput(old)              # a user task: put the old address space
+                        let spare = new_mm()    # takes the slot old had
+                        mmgrab(old)             # old is freed: a use after free, not a grab of spare
+                """)
         #expect(text.contains("let spare"))
         let model = try Fixture.compile(text)
         let r = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 2))
         let counterexample = try #require(r.counterexamples.first)
         #expect(Property.outcomeNames[counterexample.property] == "no-use-after-free")
-        let replay = try Replay(system: KernelSystem(model: model, bounds: Bounds(cpus: 1, tasks: 1, mms: 2)), path: counterexample.path)
+        let replay = try Replay(
+            system: KernelSystem(model: model, bounds: Bounds(cpus: 1, tasks: 1, mms: 2)), path: counterexample.path)
         #expect(replay.finalBreach?.mm == Ref.slot(0))
     }
 
@@ -157,7 +168,8 @@ import Testing
     /// the slot is free the same pause offers its step, which takes the slot. Both kinds of
     /// state are reached, so neither half is vacuous.
     @Test func newMMWaitsForAFreeSlot() throws {
-        let model = try Fixture.compile("""
+        let model = try Fixture.compile(
+            """
             model "new-mm-waits"
             expect pass
             mode fine
@@ -192,15 +204,17 @@ import Testing
         let system = KernelSystem(model: model, bounds: bounds)
         // The yield point before `let m = new_mm()`.
         let newMMLine = try #require(model.sourceLines.firstIndex { $0.contains("new_mm()") }) + 1
-        let waitPoint = try #require(model.yields.firstIndex {
-            model.sites[Int(model.code[$0.pc].site)].location.line == newMMLine
-        })
+        let waitPoint = try #require(
+            model.yields.firstIndex {
+                model.sites[Int(model.code[$0.pc].site)].location.line == newMMLine
+            })
         let kthreadd = 1
         var waited = 0, allocated = 0
         for packed in SymmetryTests.reachable(system) {
             let s = packed.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) }
             guard let cpu = s.cpus.firstIndex(where: { $0.curr == Int32(kthreadd) }),
-                  s.tasks[kthreadd].pc == Int32(waitPoint) + 1 else { continue }
+                s.tasks[kthreadd].pc == Int32(waitPoint) + 1
+            else { continue }
             let buffer = SuccessorBuffer(stateWords: system.stateWords)
             packed.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
             let steps = (0..<buffer.count).map { buffer.label($0) }
@@ -219,14 +233,22 @@ import Testing
     }
 
     @Test func modeAndRegionErrors() {
-        #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "mode medium"])) == [
-            "bad.mmc:3:6: error: unknown mode 'medium' (modes: coarse, fine)"])
-        #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "preemptible maybe"])) == [
-            "bad.mmc:3:13: error: preemptible takes 'yes' or 'no', got 'maybe'"])
-        #expect(ModelErrorTests.errors(ModelErrorTests.model([3: "mode"])) == [
-            "bad.mmc:3:5: error: expected 'coarse' or 'fine' after 'mode', found end of line"])
+        #expect(
+            ModelErrorTests.errors(ModelErrorTests.model([3: "mode medium"])) == [
+                "bad.mmc:3:6: error: unknown mode 'medium' (modes: coarse, fine)"
+            ])
+        #expect(
+            ModelErrorTests.errors(ModelErrorTests.model([3: "preemptible maybe"])) == [
+                "bad.mmc:3:13: error: preemptible takes 'yes' or 'no', got 'maybe'"
+            ])
+        #expect(
+            ModelErrorTests.errors(ModelErrorTests.model([3: "mode"])) == [
+                "bad.mmc:3:5: error: expected 'coarse' or 'fine' after 'mode', found end of line"
+            ])
         #expect(ModelErrorTests.errors(ModelErrorTests.model([11: "    irqs_off { mmgrab(prev.active_mm) }"])) == [])
-        #expect(ModelErrorTests.errors(ModelErrorTests.model([11: "    atomic { let x = prev.active_mm }; mmgrab(x)"])) == [])
+        #expect(
+            ModelErrorTests.errors(ModelErrorTests.model([11: "    atomic { let x = prev.active_mm }; mmgrab(x)"]))
+                == [])
     }
 
     /// Shootdown in fine mode: a free of an mm another CPU runs on lazily waits for that
@@ -239,7 +261,9 @@ import Testing
         system.initialStates(into: buffer)
         var seen: Set<[UInt64]> = []
         var queue: [[UInt64]] = []
-        func words(_ i: Int) -> [UInt64] { Array(UnsafeBufferPointer(start: buffer.state(i), count: system.stateWords)) }
+        func words(_ i: Int) -> [UInt64] {
+            Array(UnsafeBufferPointer(start: buffer.state(i), count: system.stateWords))
+        }
         for i in 0..<buffer.count where seen.insert(words(i)).inserted { queue.append(words(i)) }
         var ipis = 0, violations = 0, head = 0
         while head < queue.count {
@@ -248,10 +272,15 @@ import Testing
             buffer.reset()
             state.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
             for i in 0..<buffer.count {
-                if buffer.violation(i) != SuccessorBuffer.noViolation { violations += 1; continue }
+                if buffer.violation(i) != SuccessorBuffer.noViolation {
+                    violations += 1
+                    continue
+                }
                 if let step = Step(label: buffer.label(i)), step.kind == .shootdown {
                     ipis += 1
-                    let before = state.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) }
+                    let before = state.withUnsafeBufferPointer {
+                        KernelState(layout: system.layout, packed: $0.baseAddress!)
+                    }
                     let after = KernelState(layout: system.layout, packed: buffer.state(i))
                     let t = Int(before.cpus[step.cpu].curr)
                     #expect(before.tasks[t].activeMM == Ref.slot(Int(step.mm)) && before.tasks[t].mm == Ref.none)
@@ -262,13 +291,16 @@ import Testing
         }
         #expect(violations == 0)
         #expect(ipis > 0)
-        #expect(seen.count == 74_285)   // as `mmcheck check` counts it (results/baseline.txt)
+        #expect(seen.count == 74_285)  // as `mmcheck check` counts it (results/baseline.txt)
     }
 
     @Test func fineTraceFileRoundTrips() throws {
         let bounds = Bounds(cpus: 1, tasks: 2, mms: 2)
-        let steps = [Step(kind: .schedule, cpu: 0, task: 1), Step(kind: .proceed, cpu: 0, task: 0), Step(kind: .exec, cpu: 0, task: 1),
-                     Step(kind: .shootdown, cpu: 0, task: 0, mm: 1)]
+        let steps = [
+            Step(kind: .schedule, cpu: 0, task: 1), Step(kind: .proceed, cpu: 0, task: 0),
+            Step(kind: .exec, cpu: 0, task: 1),
+            Step(kind: .shootdown, cpu: 0, task: 0, mm: 1),
+        ]
         let trace = TraceFile(modelPath: "m.mmc", bounds: bounds, mode: .fine, claim: "violation no-leak", steps: steps)
         let text = trace.text()
         #expect(text.contains("mode fine\n"))

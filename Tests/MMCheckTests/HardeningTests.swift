@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import MMCheckCLI
@@ -17,7 +18,8 @@ import Testing
 
     /// `mmcheck` run by `/bin/sh -c script` (the executable is `$0` there), for redirections and limits.
     static func shell(_ script: String) throws -> Run {
-        try CommandLineTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CommandLineTests.executable.path], in: Repository.root.path)
+        try CommandLineTests.run(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", script, CommandLineTests.executable.path], in: Repository.root.path)
     }
 
     /// The errors of a trace file made of the header line and `body` (which starts at line 2).
@@ -100,10 +102,14 @@ import Testing
             let r = try Self.mmcheck("check", model, "--trace-out", target)
             #expect(r.status == 2)
             #expect(r.out.isEmpty, "nothing is searched")
-            #expect(r.err == "mmcheck: error: cannot write trace file '\(target)': it is '\(model)', an input of this run, which is never overwritten\n")
+            #expect(
+                r.err
+                    == "mmcheck: error: cannot write trace file '\(target)': it is '\(model)', an input of this run, which is never overwritten\n"
+            )
         }
         #expect(try String(contentsOfFile: model, encoding: .utf8) == text)
-        let missing = try Self.mmcheck("check", Self.bug, "--trace-out", dir.appendingPathComponent("no/such/x.trace").path)
+        let missing = try Self.mmcheck(
+            "check", Self.bug, "--trace-out", dir.appendingPathComponent("no/such/x.trace").path)
         #expect(missing.status == 2)
         #expect(missing.out.isEmpty)
         #expect(missing.err.contains("no folder '\(dir.appendingPathComponent("no/such").path)'"))
@@ -124,13 +130,31 @@ import Testing
 
     @Test func hugeNumbersAreRefusedAsWritten() throws {
         let cases: [([String], String)] = [
-            (["check", "--cpus", "4611686018427387904"], "mmcheck: error: option '--cpus': cpus must be between 1 and 8, got 4611686018427387904\n"),
-            (["check", "--tasks=99999999999999999999"], "mmcheck: error: option '--tasks': tasks must be between 1 and 16 (task 0 is init), got 99999999999999999999\n"),
-            (["check", "--max-states", "99999999999999999999"], "mmcheck: error: option '--max-states' must be between 1 and 4,294,967,294, got 99999999999999999999\n"),
-            (["check", "--max-depth", "-1"], "mmcheck: error: option '--max-depth' must be between 0 and 4,294,967,295, got -1\n"),
-            (["check", "--memory", "99999999999T"], "mmcheck: error: option '--memory' must be between 1M and 1024T, got 99999999999T\n"),
+            (
+                ["check", "--cpus", "4611686018427387904"],
+                "mmcheck: error: option '--cpus': cpus must be between 1 and 8, got 4611686018427387904\n"
+            ),
+            (
+                ["check", "--tasks=99999999999999999999"],
+                "mmcheck: error: option '--tasks': tasks must be between 1 and 16 (task 0 is init), got 99999999999999999999\n"
+            ),
+            (
+                ["check", "--max-states", "99999999999999999999"],
+                "mmcheck: error: option '--max-states' must be between 1 and 4,294,967,294, got 99999999999999999999\n"
+            ),
+            (
+                ["check", "--max-depth", "-1"],
+                "mmcheck: error: option '--max-depth' must be between 0 and 4,294,967,295, got -1\n"
+            ),
+            (
+                ["check", "--memory", "99999999999T"],
+                "mmcheck: error: option '--memory' must be between 1M and 1024T, got 99999999999T\n"
+            ),
             (["check", "--memory", "0"], "mmcheck: error: option '--memory' must be between 1M and 1024T, got 0\n"),
-            (["check", "--memory", "lots"], "mmcheck: error: option '--memory' needs a size such as 512M or 8G, got 'lots'\n"),
+            (
+                ["check", "--memory", "lots"],
+                "mmcheck: error: option '--memory' needs a size such as 512M or 8G, got 'lots'\n"
+            ),
         ]
         for (arguments, message) in cases {
             let r = try CommandLineTests.run(CommandLineTests.executable, arguments)
@@ -147,11 +171,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let text = try String(contentsOfFile: Repository.path("models/linux-6.mmc"), encoding: .utf8)
         let line = text.prefix(upTo: text.range(of: "\ncpus 2")!.lowerBound).filter { $0 == "\n" }.count + 2
-        for (number, message) in [("4611686018427387904", "cpus must be between 1 and 8, got 4611686018427387904"),
-                                  ("99999999999999999999", "cpus must be a small number, got 99999999999999999999"),
-                                  ("0009", "cpus must be between 1 and 8, got 0009")] {
+        for (number, message) in [
+            ("4611686018427387904", "cpus must be between 1 and 8, got 4611686018427387904"),
+            ("99999999999999999999", "cpus must be a small number, got 99999999999999999999"),
+            ("0009", "cpus must be between 1 and 8, got 0009"),
+        ] {
             let model = dir.appendingPathComponent("huge.mmc").path
-            try text.replacingOccurrences(of: "\ncpus 2", with: "\ncpus \(number)").write(toFile: model, atomically: false, encoding: .utf8)
+            try text.replacingOccurrences(of: "\ncpus 2", with: "\ncpus \(number)").write(
+                toFile: model, atomically: false, encoding: .utf8)
             let r = try Self.mmcheck("check", model)
             #expect(r.status == 2)
             #expect(r.err == "\(model):\(line):6: error: \(message)\n")
@@ -162,11 +189,16 @@ import Testing
         let trace = Self.traceErrors("bounds cpus=9223372036854775807 tasks=3 mms=3\nclaim violation no-leak")
         #expect(trace == ["t.trace:2:8: error: cpus must be between 1 and 8, got 9223372036854775807"])
         let huge = Self.traceErrors("bounds cpus=2 tasks=99999999999999999999 mms=3\nclaim violation no-leak")
-        #expect(huge == ["t.trace:2:15: error: tasks must be between 1 and 16 (task 0 is init), got 99999999999999999999"])
-        let step = Self.traceErrors("bounds cpus=2 tasks=3 mms=3\nclaim violation no-leak\nstep exit cpu=99999999999999999999 task=0")
+        #expect(
+            huge == ["t.trace:2:15: error: tasks must be between 1 and 16 (task 0 is init), got 99999999999999999999"])
+        let step = Self.traceErrors(
+            "bounds cpus=2 tasks=3 mms=3\nclaim violation no-leak\nstep exit cpu=99999999999999999999 task=0")
         #expect(step == ["t.trace:4:11: error: cpu=99999999999999999999: a cpu must be 0 to 1 at these bounds"])
         let suite = Suite.parseSuite("models/linux-6.mmc 2 9223372036854775807 3\n", path: "s")
-        guard case .failure(let e) = suite else { Issue.record("accepted"); return }
+        guard case .failure(let e) = suite else {
+            Issue.record("accepted")
+            return
+        }
         #expect(e.lines == ["s:1:1: error: tasks must be between 1 and 16 (task 0 is init), got 9223372036854775807"])
     }
 
@@ -176,7 +208,10 @@ import Testing
         let r = try Self.mmcheck("check", "--cpus", "3", "--tasks", "4", "--mms", "4", "--memory", "4M")
         #expect(r.status == 3)
         #expect(r.out.contains("memory    the search may hold 4 MiB (--memory)"))
-        #expect(r.out.contains("verdict   INCOMPLETE: memory limit 4 MiB reached; no violation in the states explored, but this is not a proof"))
+        #expect(
+            r.out.contains(
+                "verdict   INCOMPLETE: memory limit 4 MiB reached; no violation in the states explored, but this is not a proof"
+            ))
         #expect(r.out.contains("search depth      "))
         #expect(r.out.contains("distinct states   "))
         #expect(r.err.isEmpty)
@@ -236,7 +271,8 @@ import Testing
         let bit = UInt64(1) << UInt64(signal - 1)
         for _ in 0..<200 {
             let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-            let caught = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") }
+            let caught =
+                status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") }
                 .flatMap { UInt64($0.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
             if caught & bit != 0 { break }
             usleep(50_000)
@@ -251,7 +287,9 @@ import Testing
         let text = String(decoding: rest, as: UTF8.self)
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 3)
-        #expect(text.contains("verdict   INCOMPLETE: interrupted; no violation in the states explored, but this is not a proof"))
+        #expect(
+            text.contains(
+                "verdict   INCOMPLETE: interrupted; no violation in the states explored, but this is not a proof"))
         #expect(text.contains("distinct states   "))
         #expect(errText.contains("mmcheck: interrupted: stopping after the current state"))
     }
@@ -274,12 +312,20 @@ import Testing
     @Test func aCutSearchWithViolationsSaysIncomplete() throws {
         let all = try Self.mmcheck("check", Self.bug, "--all", "--max-states", "40")
         #expect(all.status == 1)
-        #expect(all.out.contains("          INCOMPLETE: state limit 40 reached before the search ended; the counts below are partial"))
-        #expect(all.out.contains("violating steps per property (violating steps are not explored further; PARTIAL: the search was cut):"))
+        #expect(
+            all.out.contains(
+                "          INCOMPLETE: state limit 40 reached before the search ended; the counts below are partial"))
+        #expect(
+            all.out.contains(
+                "violating steps per property (violating steps are not explored further; PARTIAL: the search was cut):")
+        )
         let level = try Self.mmcheck("check", "models/bugs/no-grab-user-to-kernel.mmc", "--max-states", "40")
         #expect(level.status == 1)
-        #expect(level.out.contains("verdict   VIOLATION of no-free-while-borrowed\n"
-            + "          INCOMPLETE: state limit 40 reached before the search ended; the level of the first violation was not finished"))
+        #expect(
+            level.out.contains(
+                "verdict   VIOLATION of no-free-while-borrowed\n"
+                    + "          INCOMPLETE: state limit 40 reached before the search ended; the level of the first violation was not finished"
+            ))
         // Not cut: no such line.
         let whole = try Self.mmcheck("check", "models/bugs/no-grab-user-to-kernel.mmc")
         #expect(!whole.out.contains("INCOMPLETE"))
@@ -292,17 +338,23 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let models = dir.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: models.appendingPathComponent("bugs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: models.appendingPathComponent("bugs"), withIntermediateDirectories: true)
         for name in ["linux-6.mmc", "bugs/exit-mm-without-grab.mmc"] {
-            try FileManager.default.copyItem(atPath: Repository.path("models/\(name)"), toPath: models.appendingPathComponent(name).path)
+            try FileManager.default.copyItem(
+                atPath: Repository.path("models/\(name)"), toPath: models.appendingPathComponent(name).path)
         }
         // A `..` in a model path would put its trace outside results/.
         try "../outside.mmc 1 1 1\n".write(to: dir.appendingPathComponent("escape"), atomically: false, encoding: .utf8)
         let escape = try Self.mmcheck("suite", "--update", "--suite", "escape", in: dir.path)
         #expect(escape.status == 2)
-        #expect(escape.err == "escape:1:1: error: model path '../outside.mmc' contains '..': its trace would be written outside the results folder\n")
+        #expect(
+            escape.err
+                == "escape:1:1: error: model path '../outside.mmc' contains '..': its trace would be written outside the results folder\n"
+        )
         // A folder where a stale trace would be pruned is not removed: an error instead.
-        try "models/linux-6.mmc 1 1 1\n".write(to: dir.appendingPathComponent("suite"), atomically: false, encoding: .utf8)
+        try "models/linux-6.mmc 1 1 1\n".write(
+            to: dir.appendingPathComponent("suite"), atomically: false, encoding: .utf8)
         let trapped = dir.appendingPathComponent("results/linux-6.1-1-1.trace")
         try FileManager.default.createDirectory(at: trapped, withIntermediateDirectories: true)
         try "keep\n".write(to: trapped.appendingPathComponent("keep.txt"), atomically: false, encoding: .utf8)
@@ -323,7 +375,9 @@ import Testing
         let trace = "results/bugs/exit-mm-without-grab.1-1-1.trace"
         let replay = try Self.mmcheck("replay", "models/bugs/exit-mm-without-grab.mmc", trace, in: dir.path)
         #expect(replay.status == 1)
-        #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 2 violates no-free-while-borrowed"))
+        #expect(
+            replay.out.contains("result    CONFIRMED: every step is enabled and step 2 violates no-free-while-borrowed")
+        )
         let check = try Self.mmcheck("suite", "--suite", "suite", in: dir.path)
         #expect(check.status == 0)
         #expect(check.out.contains("2 entries: 2 match the baseline, 0 differ"))
@@ -349,7 +403,8 @@ import Testing
         let dir = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let text = try String(contentsOfFile: Repository.path("models/linux-6.mmc"), encoding: .utf8)
-            .replacingOccurrences(of: "routine exit_mm(t: task) {\n", with: "routine exit_mm(t: task) {\n    let a = new_mm()\n")
+            .replacingOccurrences(
+                of: "routine exit_mm(t: task) {\n", with: "routine exit_mm(t: task) {\n    let a = new_mm()\n")
         let model = dir.appendingPathComponent("m.mmc").path, trace = dir.appendingPathComponent("m.trace").path
         try text.write(toFile: model, atomically: false, encoding: .utf8)
         let check = try Self.mmcheck("check", model, "--mms", "1", "--trace-out", trace)
@@ -358,22 +413,29 @@ import Testing
         #expect(try String(contentsOfFile: trace, encoding: .utf8).contains("\nclaim model-error\n"))
         let replay = try Self.mmcheck("replay", model, trace)
         #expect(replay.status == 2)
-        #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 2 reaches the model error the trace claims"))
+        #expect(
+            replay.out.contains(
+                "result    CONFIRMED: every step is enabled and step 2 reaches the model error the trace claims"))
     }
 
     // MARK: 11. Trace files: one of each header item, one of each bound
 
     @Test func traceDuplicatesAreLocatedErrors() {
-        #expect(Self.traceErrors("bounds cpus=1 cpus=2 tasks=3 mms=3\nclaim violation no-leak")
-            == ["t.trace:2:15: error: cpus= is given twice"])
-        #expect(Self.traceErrors("bounds cpus=1 tasks=3 mms=3\nbounds cpus=2 tasks=3 mms=3\nclaim violation no-leak")
-            == ["t.trace:3:1: error: a second 'bounds' line (the first is at line 2)"])
-        #expect(Self.traceErrors("bounds cpus=1 tasks=3 mms=3\nclaim violation no-leak\nclaim pass")
-            == ["t.trace:4:1: error: a second 'claim' line (the first is at line 3)"])
-        #expect(Self.traceErrors("mode fine\nmode coarse\nbounds cpus=1 tasks=3 mms=3\nclaim violation no-leak")
-            == ["t.trace:3:1: error: a second 'mode' line (the first is at line 2)"])
-        #expect(Self.traceErrors("model a.mmc\nmodel b.mmc\nbounds cpus=1 tasks=3 mms=3\nclaim violation no-leak")
-            == ["t.trace:3:1: error: a second 'model' line (the first is at line 2)"])
+        #expect(
+            Self.traceErrors("bounds cpus=1 cpus=2 tasks=3 mms=3\nclaim violation no-leak")
+                == ["t.trace:2:15: error: cpus= is given twice"])
+        #expect(
+            Self.traceErrors("bounds cpus=1 tasks=3 mms=3\nbounds cpus=2 tasks=3 mms=3\nclaim violation no-leak")
+                == ["t.trace:3:1: error: a second 'bounds' line (the first is at line 2)"])
+        #expect(
+            Self.traceErrors("bounds cpus=1 tasks=3 mms=3\nclaim violation no-leak\nclaim pass")
+                == ["t.trace:4:1: error: a second 'claim' line (the first is at line 3)"])
+        #expect(
+            Self.traceErrors("mode fine\nmode coarse\nbounds cpus=1 tasks=3 mms=3\nclaim violation no-leak")
+                == ["t.trace:3:1: error: a second 'mode' line (the first is at line 2)"])
+        #expect(
+            Self.traceErrors("model a.mmc\nmodel b.mmc\nbounds cpus=1 tasks=3 mms=3\nclaim violation no-leak")
+                == ["t.trace:3:1: error: a second 'model' line (the first is at line 2)"])
     }
 
     // MARK: 12. An empty model is called one
@@ -381,7 +443,10 @@ import Testing
     @Test func anEmptyModelIsCalledEmpty() throws {
         let r = try Self.mmcheck("check", "/dev/null")
         #expect(r.status == 2)
-        #expect(r.err == "/dev/null:1:1: error: empty model file: a model needs at least 'expect' and 'actions' (see README.md)\n")
+        #expect(
+            r.err
+                == "/dev/null:1:1: error: empty model file: a model needs at least 'expect' and 'actions' (see README.md)\n"
+        )
     }
 
     // MARK: 12, 13. Capped error lists; warnings, and --strict making them errors
@@ -391,16 +456,23 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = dir.appendingPathComponent("typo.mmc").path
         let text = try String(contentsOfFile: Repository.path("models/linux-6.mmc"), encoding: .utf8)
-        let line = text.prefix(upTo: text.range(of: "routine finish_task_switch")!.lowerBound).filter { $0 == "\n" }.count + 1
+        let line =
+            text.prefix(upTo: text.range(of: "routine finish_task_switch")!.lowerBound).filter { $0 == "\n" }.count + 1
         try text.replacingOccurrences(of: "routine finish_task_switch", with: "routine fnish_task_switch")
             .write(toFile: model, atomically: false, encoding: .utf8)
         let warned = try Self.mmcheck("check", model, "--cpus", "1", "--tasks", "1", "--mms", "1")
         #expect(warned.status == 1, "without finish_task_switch nothing drops the lazy reference")
-        #expect(warned.err == "\(model):\(line):9: warning: routine 'fnish_task_switch' is never called, and no action runs it: did you mean 'finish_task_switch'?\n")
+        #expect(
+            warned.err
+                == "\(model):\(line):9: warning: routine 'fnish_task_switch' is never called, and no action runs it: did you mean 'finish_task_switch'?\n"
+        )
         let strict = try Self.mmcheck("check", model, "--strict")
         #expect(strict.status == 2)
         #expect(strict.out.isEmpty)
-        #expect(strict.err == "\(model):\(line):9: error: routine 'fnish_task_switch' is never called, and no action runs it: did you mean 'finish_task_switch'? (an error with --strict)\n")
+        #expect(
+            strict.err
+                == "\(model):\(line):9: error: routine 'fnish_task_switch' is never called, and no action runs it: did you mean 'finish_task_switch'? (an error with --strict)\n"
+        )
         // A clean model has nothing to say, strict or not.
         let clean = try Self.mmcheck("check", "--strict", "--cpus", "1", "--tasks", "1", "--mms", "1")
         #expect(clean.status == 0)
@@ -416,8 +488,13 @@ import Testing
         #expect(r.status == 2)
         let lines = r.err.split(separator: "\n")
         #expect(lines.count == ModelLoader.maximumErrorLines + 1)
-        #expect(lines.first == "\(model):1:1: error: model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'")
-        #expect(lines.last == "... and 480 more errors", "499 repeated expect lines and the missing actions, 20 of them shown")
+        #expect(
+            lines.first
+                == "\(model):1:1: error: model switches on no actions: add for example 'actions schedule, exit, clone_thread, clone_fork, clone_kthread'"
+        )
+        #expect(
+            lines.last == "... and 480 more errors",
+            "499 repeated expect lines and the missing actions, 20 of them shown")
     }
 
     // MARK: 14. Depth-first does not claim the expected violation is absent
@@ -425,8 +502,11 @@ import Testing
     @Test func depthFirstSaysWhatItDidNotRuleOut() throws {
         let r = try Self.mmcheck("check", "models/bugs/exit-mm-uses-active-mm.mmc", "--dfs")
         #expect(r.status == 1)
-        #expect(r.out.contains("expected  violation init-mm-immortal: not reached: this depth-first search stopped at "
-            + "violation no-teardown-in-use without ruling violation init-mm-immortal out (breadth-first, the default, or --all checks it)"))
+        #expect(
+            r.out.contains(
+                "expected  violation init-mm-immortal: not reached: this depth-first search stopped at "
+                    + "violation no-teardown-in-use without ruling violation init-mm-immortal out (breadth-first, the default, or --all checks it)"
+            ))
         #expect(!r.out.contains("NOT met"))
     }
 }

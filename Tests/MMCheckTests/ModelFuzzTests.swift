@@ -2,6 +2,7 @@ import Explorer
 import Foundation
 import KernelSemantics
 import Testing
+
 @testable import ModelLanguage
 
 /// Mutated model files: the shipped models with words deleted, swapped and duplicated,
@@ -14,11 +15,13 @@ import Testing
     static let cases = ProcessInfo.processInfo.environment["MMCHECK_FUZZ_CASES"].flatMap { Int($0) } ?? 400
     /// How many of the cases that compile run a tiny search (`MMCHECK_FUZZ_SEARCHES` for more).
     static let searches = ProcessInfo.processInfo.environment["MMCHECK_FUZZ_SEARCHES"].flatMap { Int($0) } ?? 6
-    static let seed = ProcessInfo.processInfo.environment["MMCHECK_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x6D6D_6368_6563_6B21
+    static let seed =
+        ProcessInfo.processInfo.environment["MMCHECK_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x6D6D_6368_6563_6B21
 
     /// The shipped models' texts.
     static func corpus() throws -> [String] {
-        let paths = Fixture.modelFiles(under: "models") + Fixture.modelFiles(under: "models/bugs")
+        let paths =
+            Fixture.modelFiles(under: "models") + Fixture.modelFiles(under: "models/bugs")
             + Fixture.modelFiles(under: "models/near-misses")
         return try paths.map { try String(contentsOfFile: Repository.path($0), encoding: .utf8) }
     }
@@ -43,7 +46,10 @@ import Testing
     /// One mutation of `bytes`, chosen by `rng`.
     static func mutate(_ bytes: inout [UInt8], _ rng: inout SplitMix64) {
         let words = Self.words(bytes)
-        guard !words.isEmpty else { bytes += Array("routine".utf8); return }
+        guard !words.isEmpty else {
+            bytes += Array("routine".utf8)
+            return
+        }
         func word() -> Range<Int> { words[Int.random(in: 0..<words.count, using: &rng)] }
         func offset() -> Int { Int.random(in: 0...bytes.count, using: &rng) }
         func lineStart() -> Int {
@@ -74,15 +80,23 @@ import Testing
             bytes.insert(contentsOf: inserted, at: lineStart())
         case 5:  // nest an expression deeply
             let n = Int.random(in: 1...5_000, using: &rng)
-            let text = "if " + String(repeating: ["(", "not ", "f("].randomElement(using: &rng)!, count: n) + "x"
+            let text =
+                "if " + String(repeating: ["(", "not ", "f("].randomElement(using: &rng)!, count: n) + "x"
                 + String(repeating: ")", count: Int.random(in: 0...n, using: &rng)) + " { }\n"
             bytes.insert(contentsOf: Array(text.utf8), at: lineStart())
         case 6:  // a huge number, in place of a word or anywhere
-            let number = Array(["99999999999999999999", "9223372036854775808", "18446744073709551616", "1001", "0"]
-                .randomElement(using: &rng)!.utf8)
-            if Bool.random(using: &rng) { bytes.replaceSubrange(word(), with: number) } else { bytes.insert(contentsOf: number + [32], at: offset()) }
+            let number = Array(
+                ["99999999999999999999", "9223372036854775808", "18446744073709551616", "1001", "0"]
+                    .randomElement(using: &rng)!.utf8)
+            if Bool.random(using: &rng) {
+                bytes.replaceSubrange(word(), with: number)
+            } else {
+                bytes.insert(contentsOf: number + [32], at: offset())
+            }
         case 7:  // bad bytes: control characters, and bytes that are not UTF-8
-            let pool: [UInt8] = [0, 1, 7, 8, 11, 12, 27, 127, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xF0, 0xFE, 0xFF, 64, 36, 96, 39, 92]
+            let pool: [UInt8] = [
+                0, 1, 7, 8, 11, 12, 27, 127, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xF0, 0xFE, 0xFF, 64, 36, 96, 39, 92,
+            ]
             let n = Int.random(in: 1...20, using: &rng)
             bytes.insert(contentsOf: (0..<n).map { _ in pool.randomElement(using: &rng)! }, at: offset())
         case 8:  // delete a random span of bytes
@@ -118,18 +132,22 @@ import Testing
                 #expect(!errors.diagnostics.isEmpty, "case \(n)")
                 for d in errors.diagnostics {
                     #expect(d.severity == .error, "case \(n): \(d)")
-                    #expect(d.location.line >= 1 && d.location.column >= 1 && d.location.line <= lineCount + 1,
-                            "case \(n): \(d) in a file of \(lineCount) lines")
+                    #expect(
+                        d.location.line >= 1 && d.location.column >= 1 && d.location.line <= lineCount + 1,
+                        "case \(n): \(d) in a file of \(lineCount) lines")
                 }
                 #expect(errors.lines(limit: 20).count <= 21)
             case .success(let model):
                 compiled += 1
                 for w in model.warnings {
-                    #expect(w.severity == .warning && w.location.line >= 1 && w.location.line <= lineCount + 1, "case \(n): \(w)")
+                    #expect(
+                        w.severity == .warning && w.location.line >= 1 && w.location.line <= lineCount + 1,
+                        "case \(n): \(w)")
                 }
                 if searched < Self.searches {
                     searched += 1
-                    let result = Fixture.explore(model, Bounds(cpus: 1, tasks: 2, mms: 1, cap: nil), SearchOptions(maxStates: 2_000))
+                    let result = Fixture.explore(
+                        model, Bounds(cpus: 1, tasks: 2, mms: 1, cap: nil), SearchOptions(maxStates: 2_000))
                     #expect(result.states >= 1, "case \(n)")
                 }
             }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import MMCheckCLI
@@ -16,9 +17,10 @@ import Testing
     /// shipped model there, so verdict and shortest-trace length come from results/, not
     /// from numbers repeated here.
     static func baselineRow(_ file: String, _ bounds: Bounds) throws -> Suite.Row {
-        try #require(SuiteTests.baseline.first {
-            $0.key == Suite.Entry(model: file, cpus: bounds.cpus, tasks: bounds.tasks, mms: bounds.mms).key
-        }, "\(file) at its declared bounds is not in results/baseline.txt")
+        try #require(
+            SuiteTests.baseline.first {
+                $0.key == Suite.Entry(model: file, cpus: bounds.cpus, tasks: bounds.tasks, mms: bounds.mms).key
+            }, "\(file) at its declared bounds is not in results/baseline.txt")
     }
 
     @Test func theCorpusIsWhereTheTestsLook() {
@@ -50,7 +52,8 @@ import Testing
         #expect(result.ending == .violation)
         // Breadth-first finishes the level of its first violation: the expected property
         // is among those violated at the shortest length.
-        let counterexample = try #require(result.counterexamples.first { Property.outcomeNames[$0.property] == expected })
+        let counterexample = try #require(
+            result.counterexamples.first { Property.outcomeNames[$0.property] == expected })
         #expect(result.counterexamples.allSatisfy { $0.path.count == counterexample.path.count })
         let row = try Self.baselineRow(file, bounds)
         #expect(row.verdict == "violation:\(expected)")
@@ -143,7 +146,9 @@ import Testing
     /// A model that extends linux-6 has linux-6's five states at (1, 1, 1), where none of
     /// its new steps is enabled, and `counted` (states, transitions, depth; and the states
     /// per breadth-first level, when given) at `bounds`, as worked out by hand.
-    static func expectHandCount(_ file: String, at bounds: Bounds, _ counted: (Int, Int, Int), levels: [Int]? = nil) throws {
+    static func expectHandCount(
+        _ file: String, at bounds: Bounds, _ counted: (Int, Int, Int), levels: [Int]? = nil
+    ) throws {
         let model = try Fixture.load(file)
         let one = Fixture.explore(model, Bounds(cpus: 1, tasks: 1, mms: 1))
         #expect((one.states, one.transitions, one.depth) == (5, 5, 3))
@@ -200,8 +205,9 @@ import Testing
     /// S19 S20 S21 S22 S23 S24 | S25 S26 S27 S28 S29 S30 S31 S32 S33 | S34 S35 S36 S38 S39
     /// S40 | S37 S41: depth 7.
     @Test func allSmallestBoundCountedByHand() throws {
-        try Self.expectHandCount("models/linux-6-all.mmc", at: Bounds(cpus: 1, tasks: 2, mms: 1), (38, 83, 7),
-                                 levels: [1, 2, 5, 7, 6, 9, 6, 2])
+        try Self.expectHandCount(
+            "models/linux-6-all.mmc", at: Bounds(cpus: 1, tasks: 2, mms: 1), (38, 83, 7),
+            levels: [1, 2, 5, 7, 6, 9, 6, 2])
     }
 
     /// linux-6-shootdown at (1, 2, 1), by hand, in the notation above. Lazy users hold no
@@ -249,19 +255,21 @@ import Testing
     /// = 113 transitions. Levels: S0 | S1 S2 | S3-S7 | S8-S14 | S15-S21 | S22 S23 S24 S26-S34
     /// | S35 S37-S42 | S44 S45 S46 | S47 S48 | S49 | S50 S51: depth 10.
     @Test func shootdownSmallestBoundCountedByHand() throws {
-        try Self.expectHandCount("models/linux-6-shootdown.mmc", at: Bounds(cpus: 1, tasks: 2, mms: 1), (49, 113, 10),
-                                 levels: [1, 2, 5, 7, 7, 12, 7, 3, 2, 1, 2])
+        try Self.expectHandCount(
+            "models/linux-6-shootdown.mmc", at: Bounds(cpus: 1, tasks: 2, mms: 1), (49, 113, 10),
+            levels: [1, 2, 5, 7, 7, 12, 7, 3, 2, 1, 2])
     }
 
     /// linux-6-all and linux-6-shootdown at the bounds linux-6 is counted at.
-    static let extensionCounts: [(model: String, bounds: (Int, Int, Int), states: Int, transitions: Int, depth: Int)] = [
-        ("models/linux-6-all.mmc", (1, 2, 2), 146, 362, 13),
-        ("models/linux-6-all.mmc", (2, 2, 2), 1_052, 3_768, 15),
-        ("models/linux-6-all.mmc", (2, 3, 3), 42_472, 252_168, 20),
-        ("models/linux-6-shootdown.mmc", (1, 2, 2), 126, 322, 13),
-        ("models/linux-6-shootdown.mmc", (2, 2, 2), 544, 2_148, 13),
-        ("models/linux-6-shootdown.mmc", (2, 3, 3), 22_067, 136_800, 18),
-    ]
+    static let extensionCounts: [(model: String, bounds: (Int, Int, Int), states: Int, transitions: Int, depth: Int)] =
+        [
+            ("models/linux-6-all.mmc", (1, 2, 2), 146, 362, 13),
+            ("models/linux-6-all.mmc", (2, 2, 2), 1_052, 3_768, 15),
+            ("models/linux-6-all.mmc", (2, 3, 3), 42_472, 252_168, 20),
+            ("models/linux-6-shootdown.mmc", (1, 2, 2), 126, 322, 13),
+            ("models/linux-6-shootdown.mmc", (2, 2, 2), 544, 2_148, 13),
+            ("models/linux-6-shootdown.mmc", (2, 3, 3), 22_067, 136_800, 18),
+        ]
 
     @Test(arguments: 0..<extensionCounts.count)
     func extensionModelsAtLargerBounds(_ i: Int) throws {

@@ -106,7 +106,8 @@ struct NaiveState: Hashable, CustomStringConvertible {
         func name(_ m: NaiveMM?) -> String { m.map(\.description) ?? "none" }
         var parts: [String] = []
         for (c, cpu) in cpus.enumerated() {
-            parts.append("cpu\(c){curr \(cpu.curr), prev_mm \(name(cpu.prevMM)), idle.active \(name(cpu.idleActiveMM))}")
+            parts.append(
+                "cpu\(c){curr \(cpu.curr), prev_mm \(name(cpu.prevMM)), idle.active \(name(cpu.idleActiveMM))}")
         }
         for (i, t) in tasks.enumerated() where t.status != .unused {
             parts.append("task\(i){\(t.status), mm \(name(t.mm)), active \(name(t.activeMM))}")
@@ -202,7 +203,7 @@ struct NaiveStep {
             throw NaiveViolation(property: "no-underflow", detail: "\(m).count below 0")
         }
         if countNow == 0 {
-            try free(m)                                         // __mmdrop
+            try free(m)  // __mmdrop
         }
     }
 
@@ -222,8 +223,8 @@ struct NaiveStep {
             throw NaiveViolation(property: "no-underflow", detail: "\(m).users below 0")
         }
         if s.mms[i].users == 0 {
-            try exitMmap(m)                                     // __mmput
-            try mmdrop(m)                                       // the users' collective count
+            try exitMmap(m)  // __mmput
+            try mmdrop(m)  // the users' collective count
         }
     }
 
@@ -251,7 +252,8 @@ struct NaiveStep {
             throw NaiveViolation(property: "no-free-while-borrowed", detail: "\(m) freed while \(t) holds it")
         }
         for (c, cpu) in s.cpus.enumerated() where cpu.prevMM == m {
-            throw NaiveViolation(property: "no-free-while-borrowed", detail: "\(m) freed while pending in cpu\(c).prev_mm")
+            throw NaiveViolation(
+                property: "no-free-while-borrowed", detail: "\(m) freed while pending in cpu\(c).prev_mm")
         }
         if loaded == m {
             throw NaiveViolation(property: "no-free-while-borrowed", detail: "\(m) freed while loaded on cpu\(cpu)")
@@ -283,14 +285,14 @@ struct NaiveStep {
             let borrowed = try requireLive(s.activeMM(of: prev), "next.active_mm = prev.active_mm")
             s.setActiveMM(borrowed, of: next)
             if s.mm(of: prev) != nil {
-                try mmgrab(s.activeMM(of: prev))                // user -> kernel: grab
+                try mmgrab(s.activeMM(of: prev))  // user -> kernel: grab
             } else {
-                s.setActiveMM(nil, of: prev)                    // kernel -> kernel: hand over
+                s.setActiveMM(nil, of: prev)  // kernel -> kernel: hand over
             }
         } else {
             // To a user task.
             try switchMM(s.mm(of: next))
-            if s.mm(of: prev) == nil {                          // kernel -> user: drop later
+            if s.mm(of: prev) == nil {  // kernel -> user: drop later
                 s.cpus[cpu].prevMM = s.activeMM(of: prev)
                 s.setActiveMM(nil, of: prev)
             }
@@ -309,8 +311,8 @@ struct NaiveStep {
 
     mutating func exitMM(_ t: Int) throws {
         guard let m = s.tasks[t].mm else { return }
-        try mmgrab(m)                   // the exiting task becomes a lazy user of m
-        s.tasks[t].mm = nil             // active_mm stays m until the final switch
+        try mmgrab(m)  // the exiting task becomes a lazy user of m
+        s.tasks[t].mm = nil  // active_mm stays m until the final switch
         try mmput(m)
     }
 
@@ -319,12 +321,12 @@ struct NaiveStep {
     mutating func copyMM(parent: Int, child: Int, how: NaiveAction.How) throws {
         s.tasks[child].mm = nil
         s.tasks[child].activeMM = nil
-        guard let parentMM = s.tasks[parent].mm else { return }     // a kernel thread
-        if how == .thread {                                         // CLONE_VM
+        guard let parentMM = s.tasks[parent].mm else { return }  // a kernel thread
+        if how == .thread {  // CLONE_VM
             try mmget(parentMM)
             s.tasks[child].mm = parentMM
             s.tasks[child].activeMM = parentMM
-        } else {                                                    // fork: dup_mm
+        } else {  // fork: dup_mm
             let m = newMM()
             s.tasks[child].mm = m
             s.tasks[child].activeMM = m
@@ -368,10 +370,10 @@ struct NaiveExplorer {
             tasks: Array(repeating: NaiveState.Task(), count: tasks),
             mms: Array(repeating: NaiveState.MM(), count: mms),
             initMMCount: 1 + cpus)
-        s.tasks[0] = NaiveState.Task(status: .runnable, mm: .slot(0), activeMM: .slot(0))     // init
+        s.tasks[0] = NaiveState.Task(status: .runnable, mm: .slot(0), activeMM: .slot(0))  // init
         s.mms[0] = NaiveState.MM(live: true, users: 1, count: 1)
         if tasks >= 2 {
-            s.tasks[1] = NaiveState.Task(status: .runnable, mm: nil, activeMM: nil)          // kthreadd
+            s.tasks[1] = NaiveState.Task(status: .runnable, mm: nil, activeMM: nil)  // kthreadd
         }
         return s
     }
@@ -421,9 +423,13 @@ struct NaiveExplorer {
                     if after.tasks[p].status == .exiting {
                         let dead = after.tasks[p]
                         if dead.mm != nil || dead.activeMM != nil {
-                            throw NaiveViolation(property: "no-leak", detail: "dead \(prev) still holds mm \(String(describing: dead.mm)) / active_mm \(String(describing: dead.activeMM))")
+                            throw NaiveViolation(
+                                property: "no-leak",
+                                detail:
+                                    "dead \(prev) still holds mm \(String(describing: dead.mm)) / active_mm \(String(describing: dead.activeMM))"
+                            )
                         }
-                        after.tasks[p] = NaiveState.Task()                      // slot cleared
+                        after.tasks[p] = NaiveState.Task()  // slot cleared
                     } else {
                         after.tasks[p].status = .runnable
                     }
@@ -501,13 +507,15 @@ struct NaiveExplorer {
             default: break
             }
         }
-        for (i, t) in s.tasks.enumerated() where (t.status == .running || t.status == .exiting) != s.isCurrent(.slot(i)) {
+        for (i, t) in s.tasks.enumerated() where (t.status == .running || t.status == .exiting) != s.isCurrent(.slot(i))
+        {
             return fail("internal", "task\(i) status \(t.status) disagrees with the CPUs' curr")
         }
         // active-mm-consistent.
         for t in s.existingTasks {
             if let mm = s.mm(of: t), s.activeMM(of: t) != mm {
-                return fail("active-mm-consistent", "\(t).mm \(mm) but active_mm \(String(describing: s.activeMM(of: t)))")
+                return fail(
+                    "active-mm-consistent", "\(t).mm \(mm) but active_mm \(String(describing: s.activeMM(of: t)))")
             }
             if s.mm(of: t) == nil, !s.isCurrent(t), s.activeMM(of: t) != nil {
                 return fail("active-mm-consistent", "\(t) not running, no mm, active_mm \(s.activeMM(of: t)!)")
@@ -534,7 +542,8 @@ struct NaiveExplorer {
         }
         let h = holders(.initMM)
         if s.initMMCount != 1 + h.lazy + h.pending {
-            return fail("refcount-exact", "init_mm.count \(s.initMMCount), lazy holders \(h.lazy) + pending \(h.pending)")
+            return fail(
+                "refcount-exact", "init_mm.count \(s.initMMCount), lazy holders \(h.lazy) + pending \(h.pending)")
         }
         return nil
     }

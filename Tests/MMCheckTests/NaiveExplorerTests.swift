@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import ModelLanguage
@@ -16,7 +17,8 @@ import Testing
         let (cpus, tasks, mms) = c.bounds
 
         let naive = NaiveExplorer(cpus: cpus, tasks: tasks, mms: mms).run()
-        #expect(naive.violationCount == 0, "naive explorer found violations:\n\(naive.violations.joined(separator: "\n"))")
+        #expect(
+            naive.violationCount == 0, "naive explorer found violations:\n\(naive.violations.joined(separator: "\n"))")
 
         let bounds = Bounds(cpus: cpus, tasks: tasks, mms: mms)
         #expect(NaiveExplorer(cpus: cpus, tasks: tasks, mms: mms).cap == bounds.cap)
@@ -24,9 +26,10 @@ import Testing
         #expect(production.ending == .exhausted)
         #expect(production.counterexamples.isEmpty)
 
-        #expect((naive.states, naive.transitions, naive.depth)
+        #expect(
+            (naive.states, naive.transitions, naive.depth)
                 == (production.states, production.transitions, production.depth),
-                "at \(bounds): naive \(naive.states)/\(naive.transitions)/\(naive.depth), levels \(naive.levelSizes)")
+            "at \(bounds): naive \(naive.states)/\(naive.transitions)/\(naive.depth), levels \(naive.levelSizes)")
         #expect((naive.states, naive.transitions, naive.depth) == (c.states, c.transitions, c.depth))
         #expect((production.states, production.transitions, production.depth) == (c.states, c.transitions, c.depth))
         #expect(naive.levelSizes.reduce(0, +) == naive.states)

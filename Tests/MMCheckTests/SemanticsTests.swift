@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KernelSemantics
 @testable import ModelLanguage
 
@@ -26,13 +27,17 @@ struct Harness {
             """
         machine = Machine(model: try Fixture.compile(text), bounds: Harness.bounds)
         state = KernelState(
-            tasks: [.init(status: TaskStatus.running, mm: Harness.mm0, activeMM: Harness.mm0),
-                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
-                    .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none)],
+            tasks: [
+                .init(status: TaskStatus.running, mm: Harness.mm0, activeMM: Harness.mm0),
+                .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
+                .init(status: TaskStatus.runnable, mm: Ref.none, activeMM: Ref.none),
+            ],
             cpus: [.init(curr: Harness.initTask, prevMM: Ref.none)],
-            mms: [.init(live: true, users: StateLayout.initMMUsers, count: 1),
-                  .init(live: true, users: 1, count: 1),
-                  .init(live: false, users: 0, count: 0)])
+            mms: [
+                .init(live: true, users: StateLayout.initMMUsers, count: 1),
+                .init(live: true, users: 1, count: 1),
+                .init(live: false, users: 0, count: 0),
+            ])
     }
 
     /// Runs exit(init) on cpu0; returns the breach (nil if the step completed).
@@ -81,7 +86,10 @@ struct Harness {
     }
 
     @Test func freeAtZeroWithNoHolderClearsTheSlot() throws {
-        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nm.count -= 1\nfree(m)")
+        let h = try Harness(
+            exitMM:
+                "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nm.count -= 1\nfree(m)"
+        )
         #expect(h.exit() == nil)
         #expect(h.after.mms[1] == .init(live: false, users: 0, count: 0))
     }
@@ -102,14 +110,21 @@ struct Harness {
     }
 
     @Test func freeWhilePendingInPrevMMIsBorrowed() throws {
-        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\ncpu.prev_mm = m\nm.users -= 1\nm.count -= 1\nfree(m)")
+        let h = try Harness(
+            exitMM:
+                "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\ncpu.prev_mm = m\nm.users -= 1\nm.count -= 1\nfree(m)"
+        )
         #expect(h.exit()?.reason == .freePendingInPrevMM(cpu: 0))
     }
 
     @Test func freeWhileLoadedOnTheActingCPUIsBorrowed() throws {
         // init's mm is loaded on cpu0 from the start of the step; no switch_mm moves it away.
-        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nm.users -= 1\nm.count -= 1\nfree(m)")
-        let loadedElsewhere = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nm.count -= 1\nfree(m)")
+        let h = try Harness(
+            exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nm.users -= 1\nm.count -= 1\nfree(m)")
+        let loadedElsewhere = try Harness(
+            exitMM:
+                "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nm.count -= 1\nfree(m)"
+        )
         // First model: free while still loaded. (Its users reach 0 and no task holds it.)
         let b = h.exit()
         #expect(b?.property == .noFreeWhileBorrowed)
@@ -118,7 +133,8 @@ struct Harness {
     }
 
     @Test func freeAtNonZeroCountIsFreeAtZero() throws {
-        let h = try Harness(exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nfree(m)")
+        let h = try Harness(
+            exitMM: "let m = t.mm\nt.mm = none\nt.active_mm = init_mm\nswitch_mm(init_mm)\nm.users -= 1\nfree(m)")
         let b = h.exit()
         #expect(b?.property == .freeAtZero)
         #expect(b?.reason == .freeAtCount(1))

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import ModelLanguage
 
 /// Paths into the repository, found from this file's location.
 enum Repository {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 }
 
@@ -14,7 +16,9 @@ enum Fixture {
     static let properties = Property.allCases.map(\.name)
 
     /// Compiles model text that must be valid.
-    static func compile(_ text: String, path: String = "test.mmc", mode: CompiledModel.Mode? = nil) throws -> CompiledModel {
+    static func compile(
+        _ text: String, path: String = "test.mmc", mode: CompiledModel.Mode? = nil
+    ) throws -> CompiledModel {
         switch ModelCompiler.compile(path: path, text: text, properties: properties, mode: mode) {
         case .success(let model): return model
         case .failure(let errors):
@@ -31,12 +35,15 @@ enum Fixture {
 
     /// The bounds a model file declares (defaults where it declares none).
     static func bounds(of model: CompiledModel) -> Bounds {
-        Bounds(cpus: model.cpus?.value ?? Bounds.defaultCPUs, tasks: model.tasks?.value ?? Bounds.defaultTasks,
-               mms: model.mms?.value ?? Bounds.defaultMMs, cap: model.cap?.value)
+        Bounds(
+            cpus: model.cpus?.value ?? Bounds.defaultCPUs, tasks: model.tasks?.value ?? Bounds.defaultTasks,
+            mms: model.mms?.value ?? Bounds.defaultMMs, cap: model.cap?.value)
     }
 
     /// Explores `model` at `bounds` with the real explorer.
-    static func explore(_ model: CompiledModel, _ bounds: Bounds, _ options: SearchOptions = SearchOptions()) -> SearchResult {
+    static func explore(
+        _ model: CompiledModel, _ bounds: Bounds, _ options: SearchOptions = SearchOptions()
+    ) -> SearchResult {
         Search(system: KernelSystem(model: model, bounds: bounds), options: options).run()
     }
 
@@ -70,7 +77,9 @@ enum Fixture {
             }
             level = next
         }
-        return packed.map { $0.map { s in s.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) } } }
+        return packed.map {
+            $0.map { s in s.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) } }
+        }
     }
 
     /// Every model file under models/, relative to the repository.

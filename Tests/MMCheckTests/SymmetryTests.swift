@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Explorer
 @testable import KernelSemantics
 @testable import MMCheckCLI
@@ -37,14 +38,25 @@ import Testing
     /// Every permutation of 0..<n.
     static func permutations(_ n: Int) -> [[Int]] {
         guard n > 0 else { return [[]] }
-        return permutations(n - 1).flatMap { p in (0...p.count).map { i in var q = p; q.insert(n - 1, at: i); return q } }
+        return permutations(n - 1).flatMap { p in
+            (0...p.count).map { i in
+                var q = p
+                q.insert(n - 1, at: i)
+                return q
+            }
+        }
     }
 
     /// The packed image of packed state `s` under a renaming.
-    static func image(_ s: [UInt64], _ layout: StateLayout, _ symmetry: Symmetry, cpus: [Int], tasks: [Int], mms: [Int]) -> [UInt64] {
+    static func image(
+        _ s: [UInt64], _ layout: StateLayout, _ symmetry: Symmetry, cpus: [Int], tasks: [Int], mms: [Int]
+    ) -> [UInt64] {
         let unpacked = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
         let renamed = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
-        defer { unpacked.deallocate(); renamed.deallocate() }
+        defer {
+            unpacked.deallocate()
+            renamed.deallocate()
+        }
         layout.initializeConstants(unpacked)
         s.withUnsafeBufferPointer { layout.unpack($0.baseAddress!, into: unpacked) }
         symmetry.image(of: unpacked, cpus: cpus, tasks: tasks, mms: mms, into: renamed)
@@ -74,7 +86,10 @@ import Testing
         s.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
         var out = Set<[UInt64]>(), violations = 0
         for i in 0..<buffer.count {
-            if buffer.violation(i) != SuccessorBuffer.noViolation { violations += 1; continue }
+            if buffer.violation(i) != SuccessorBuffer.noViolation {
+                violations += 1
+                continue
+            }
             out.insert(Array(UnsafeBufferPointer(start: buffer.state(i), count: system.stateWords)))
         }
         return (out, violations)
@@ -86,8 +101,10 @@ import Testing
     /// and it fails for a field that holds a task id or an mm reference and that
     /// `Symmetry` does not rename (a new action's state included: vfork's parent links are
     /// in the vfork model's states).
-    @Test(arguments: [("models/linux-6-vfork.mmc", (2, 3, 2)), ("models/linux-6-all.mmc", (2, 3, 2)),
-                      ("models/linux-6-shootdown-fine.mmc", (2, 2, 1)), ("models/linux-6-exec-fine.mmc", (1, 3, 2))])
+    @Test(arguments: [
+        ("models/linux-6-vfork.mmc", (2, 3, 2)), ("models/linux-6-all.mmc", (2, 3, 2)),
+        ("models/linux-6-shootdown-fine.mmc", (2, 2, 1)), ("models/linux-6-exec-fine.mmc", (1, 3, 2)),
+    ])
     func renamingCommutesWithSteps(_ c: (String, (Int, Int, Int))) throws {
         let model = try Fixture.load(c.0)
         let bounds = Bounds(cpus: c.1.0, tasks: c.1.1, mms: c.1.2)
@@ -98,14 +115,19 @@ import Testing
         let stride = max(1, states.count / 1500)
         for k in Swift.stride(from: 0, to: states.count, by: stride) {
             let s = states[k]
-            let p = Self.permutations(bounds.cpus), q = Self.permutations(bounds.tasks), m = Self.permutations(bounds.mms)
+            let p = Self.permutations(bounds.cpus), q = Self.permutations(bounds.tasks),
+                m = Self.permutations(bounds.mms)
             let (cpus, tasks, mms) = (p[random.below(p.count)], q[random.below(q.count)], m[random.below(m.count)])
-            func rename(_ x: [UInt64]) -> [UInt64] { Self.image(x, system.layout, symmetry, cpus: cpus, tasks: tasks, mms: mms) }
+            func rename(_ x: [UInt64]) -> [UInt64] {
+                Self.image(x, system.layout, symmetry, cpus: cpus, tasks: tasks, mms: mms)
+            }
             let (next, bad) = Self.successors(s, system)
             let (renamedNext, renamedBad) = Self.successors(rename(s), system)
             func canonical(_ set: Set<[UInt64]>) -> Set<[UInt64]> { Set(set.map { Self.canonical($0, symmetry) }) }
             guard canonical(Set(next.map(rename))) == canonical(renamedNext), bad == renamedBad else {
-                Issue.record("\(c.0) at \(bounds): state \(k) renamed by cpus \(cpus) tasks \(tasks) mms \(mms) has other successors")
+                Issue.record(
+                    "\(c.0) at \(bounds): state \(k) renamed by cpus \(cpus) tasks \(tasks) mms \(mms) has other successors"
+                )
                 return
             }
         }
@@ -133,14 +155,21 @@ import Testing
             let r = Self.canonical(s, symmetry)
             representatives.insert(r)
             #expect(Self.canonical(r, symmetry) == r)
-            let renamings: [([Int], [Int], [Int])] = k % stride == 0
+            let renamings: [([Int], [Int], [Int])] =
+                k % stride == 0
                 ? cpuPerms.flatMap { p in taskPerms.flatMap { q in mmPerms.map { (p, q, $0) } } }
-                : [(cpuPerms.randomElement(using: &generator)!, taskPerms.randomElement(using: &generator)!,
-                    mmPerms.randomElement(using: &generator)!)]
+                : [
+                    (
+                        cpuPerms.randomElement(using: &generator)!, taskPerms.randomElement(using: &generator)!,
+                        mmPerms.randomElement(using: &generator)!
+                    )
+                ]
             for (p, q, m) in renamings {
                 let renamed = Self.image(s, system.layout, symmetry, cpus: p, tasks: q, mms: m)
                 guard Self.canonical(renamed, symmetry) == r else {
-                    Issue.record("\(c.0) at \(bounds): state \(k) renamed by cpus \(p) tasks \(q) mms \(m) has another representative")
+                    Issue.record(
+                        "\(c.0) at \(bounds): state \(k) renamed by cpus \(p) tasks \(q) mms \(m) has another representative"
+                    )
                     return
                 }
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import MMCheckCLI
 
 /// Mutated trace files given to `replay`: every case ends with a confirmed violation (exit 1)
@@ -11,14 +12,18 @@ import Testing
     final class Captured: Sendable {
         let out = Mutex<[String]>([]), err = Mutex<[String]>([])
         var console: Console {
-            Console(out: { line in self.out.withLock { $0.append(line) } }, err: { line in self.err.withLock { $0.append(line) } })
+            Console(
+                out: { line in self.out.withLock { $0.append(line) } },
+                err: { line in self.err.withLock { $0.append(line) } })
         }
     }
 
-    static let pieces = ["cpus=99999999999999999999", "tasks=9223372036854775807", "cpu=-1", "mm=70000", "next=idle", "how=spoon",
-                         "step", "bounds", "claim", "mode fine", "model", "=", "==", "\u{1}", "\u{7F}", "é", "\t", "#", "cap=1",
-                         "step exit cpu=0 task=0", "step schedule cpu=1 next=1", "claim model-error", "claim violation no-leak",
-                         "bounds cpus=8 tasks=16 mms=16 cap=1000", "mmcheck-trace 1", "mmcheck-trace 2"]
+    static let pieces = [
+        "cpus=99999999999999999999", "tasks=9223372036854775807", "cpu=-1", "mm=70000", "next=idle", "how=spoon",
+        "step", "bounds", "claim", "mode fine", "model", "=", "==", "\u{1}", "\u{7F}", "é", "\t", "#", "cap=1",
+        "step exit cpu=0 task=0", "step schedule cpu=1 next=1", "claim model-error", "claim violation no-leak",
+        "bounds cpus=8 tasks=16 mms=16 cap=1000", "mmcheck-trace 1", "mmcheck-trace 2",
+    ]
 
     /// One mutation of `text`.
     static func mutate(_ text: String, _ g: inout SplitMix64) -> [UInt8] {
@@ -39,7 +44,8 @@ import Testing
             case 5:
                 // A number made huge, negative or off by one.
                 let replacements = ["99999999999999999999", "-1", "18446744073709551616", "0", "9"]
-                lines[i] = lines[i].replacingOccurrences(of: "=\(g.below(4))", with: "=\(replacements[g.below(replacements.count)])")
+                lines[i] = lines[i].replacingOccurrences(
+                    of: "=\(g.below(4))", with: "=\(replacements[g.below(replacements.count)])")
             case 6:
                 var words = lines[i].split(separator: " ").map(String.init)
                 if words.count > 1 { words.remove(at: 1 + g.below(words.count - 1)) }
@@ -92,10 +98,14 @@ import Testing
             if code == 1 {
                 #expect(out.last?.hasPrefix("result    CONFIRMED") == true, "\(label)")
             } else if err.isEmpty {
-                #expect(out.last?.hasPrefix("result    NOT CONFIRMED") == true || out.last?.contains("model error") == true, "\(label)")
+                #expect(
+                    out.last?.hasPrefix("result    NOT CONFIRMED") == true || out.last?.contains("model error") == true,
+                    "\(label)")
             } else {
                 for line in err {
-                    let located = line.hasPrefix("\(file):") && line.range(of: #"^[^:]+:\d+:\d+: error: "#, options: .regularExpression) != nil
+                    let located =
+                        line.hasPrefix("\(file):")
+                        && line.range(of: #"^[^:]+:\d+:\d+: error: "#, options: .regularExpression) != nil
                     let whole = line.hasPrefix("mmcheck: error: ")
                     #expect(located || whole, "\(label): \(line)")
                     #expect(!line.contains("\n"), "\(label): one line per error")
