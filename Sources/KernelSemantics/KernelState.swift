@@ -8,7 +8,7 @@ public struct KernelState: Sendable, Equatable {
         public var status: TaskStatus
         public var mm: Int32
         public var activeMM: Int32
-        /// Fine mode: 1 + the yield point where the task's exit, clone or exec is paused
+        /// Fine mode: 1 + the yield point where the task's own action (a task action of the catalogue) is paused
         /// (0: none), and the registers saved there.
         public var pc: Int32 = 0
         var frame: [Int32] = []

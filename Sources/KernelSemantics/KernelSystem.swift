@@ -83,7 +83,7 @@ public final class KernelSystem: TransitionSystem {
                     emit(machine.proceed(cpu: c), label: Step.proceed(cpu: c), into: buffer)
                     continue
                 }
-                // Its task inside exit, clone or exec goes on, or (at a preemption point) is
+                // Its task inside a task action goes on, or (at a preemption point) is
                 // switched out; it starts nothing new.
                 let paused = machine.taskPausedAt(curr)
                 if paused >= 0 {

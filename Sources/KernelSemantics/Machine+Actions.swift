@@ -213,8 +213,8 @@ extension Machine {
         return afterTaskStep(t, runCode())
     }
 
-    /// A step of a task's own action (exit, clone, exec) on the acting CPU: pause it in the
-    /// task's frame, or finish the action.
+    /// A step of a task action (every action but schedule) on the acting CPU: pause it in
+    /// the task's frame, or finish the action.
     func afterTaskStep(_ t: Int32, _ ran: StepOutcome) -> StepOutcome {
         switch ran {
         case .done:
@@ -262,7 +262,7 @@ extension Machine {
     // MARK: Fine mode: going on from a pause
 
     /// Fine mode: the next step of whatever is in progress on CPU c — its schedule action,
-    /// or the current task's paused exit, clone or exec (also after the task was switched
+    /// or the current task's paused task action (also after the task was switched
     /// out and back in, on this or another CPU).
     func proceed(cpu c: Int) -> StepOutcome {
         begin(c, .schedule)

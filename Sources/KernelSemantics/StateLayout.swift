@@ -20,7 +20,7 @@
 /// - `cpuPC[C]`: 0, or 1 + the yield point where the CPU's schedule action is paused;
 ///   `cpuFrame[C * scheduleSlots]`: its saved registers; `loaded[C]`: the mm loaded on
 ///   the CPU (inside a routine it can differ from the current task's active_mm);
-/// - `taskPC[T]`, `taskFrame[T * taskSlots]`: where a task's exit, clone or exec is
+/// - `taskPC[T]`, `taskFrame[T * taskSlots]`: where a task's own action is
 ///   paused (also while the task is switched out), and its saved registers;
 /// - `status` takes a fifth value, `forming`: a clone's child while copy_mm runs.
 ///

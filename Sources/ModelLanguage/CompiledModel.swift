@@ -70,7 +70,7 @@ public struct CompiledModel: Sendable {
     /// Fine mode's statement boundaries (empty in coarse mode).
     public var yields: [YieldPoint]
     /// The most registers saved at any yield point of the schedule action, and of the
-    /// task actions (exit, clone, exec).
+    /// task actions (every action but schedule).
     public var scheduleFrameSize: Int
     public var taskFrameSize: Int
     /// The registers of each action (by `Action.rawValue`) that hold mm references:

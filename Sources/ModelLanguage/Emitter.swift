@@ -58,9 +58,9 @@ final class Emitter {
     /// Fine mode: a yield point (its pc) where more registers are live than a state can
     /// ever hold, and that limit (nothing is saved then; the model is refused).
     private(set) var tooManySaved: (pc: Int, limit: Int)?
-    /// The mm-typed registers of each emitted action, by `ActionKind`.
+    /// The mm-typed registers of each emitted action, by `Action`.
     private(set) var mmRegistersByAction: [Action: [Int32]] = [:]
-    /// The task-typed registers of each emitted action, by `ActionKind`.
+    /// The task-typed registers of each emitted action, by `Action`.
     private(set) var taskRegistersByAction: [Action: [Int32]] = [:]
 
     /// Records mm- and task-typed registers of the action being emitted, then makes the value.
