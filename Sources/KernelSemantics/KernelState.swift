@@ -8,14 +8,36 @@ public struct KernelState: Sendable, Equatable {
         public var status: TaskStatus
         public var mm: Int32
         public var activeMM: Int32
-        /// Fine mode: 1 + the yield point where the task's own action (a task action of the catalogue) is paused
-        /// (0: none), and the registers saved there.
+        /// Fine mode: 1 + the yield point where the task's own action is paused (0: none),
+        /// and the registers saved there.
         public var pc: Int32 = 0
         var frame: [Int32] = []
+        /// The `TaskField`s, as stored (by raw value; 0 where the model does not store one).
+        public var fields: [Int32] = Array(repeating: 0, count: TaskField.allCases.count)
+
+        public init(
+            status: TaskStatus, mm: Int32, activeMM: Int32, pc: Int32 = 0, frame: [Int32] = [], kthread: Bool = false
+        ) {
+            self.status = status
+            self.mm = mm
+            self.activeMM = activeMM
+            self.pc = pc
+            self.frame = frame
+            self.kthread = kthread
+        }
+
+        /// Task field `f` as stored.
+        public subscript(_ f: TaskField) -> Int32 {
+            get { fields[f.rawValue] }
+            set { fields[f.rawValue] = newValue }
+        }
+
         /// PF_KTHREAD (slot tasks; stored only in models that switch on use_mm).
-        public var kthread: Bool = false
-        /// A vfork child's parent (its `vfork_done`), until the child execs or exits.
-        public var vforkParent: Int32? = nil
+        public var kthread: Bool {
+            get { self[.kthread] != 0 }
+            set { self[.kthread] = newValue ? 1 : 0 }
+        }
+
     }
     public struct CPU: Sendable, Equatable {
         /// Task id of the current task.
@@ -65,10 +87,10 @@ public struct KernelState: Sendable, Equatable {
                 // An idle task runs when its CPU runs it.
                 status = w[layout.curr + t - b.tasks] == StateLayout.idleCurr ? .running : .runnable
             }
-            var task = Task(
-                status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t],
-                kthread: t < b.tasks && w[layout.kthread + t] != 0)
-            if t < b.tasks && w[layout.vforkParent + t] != 0 { task.vforkParent = w[layout.vforkParent + t] - 1 }
+            var task = Task(status: status, mm: w[layout.mm + t], activeMM: w[layout.activeMM + t])
+            if t < b.tasks {
+                for f in TaskField.allCases { task[f] = w[layout.offset(f) + t] }
+            }
             if fine && t < b.tasks {
                 task.pc = w[layout.taskPC + t]
                 task.frame = (0..<kt).map { w[layout.taskFrame + t * kt + $0] }
@@ -107,8 +129,7 @@ public struct KernelState: Sendable, Equatable {
         for (t, task) in tasks.enumerated() {
             if t < b.tasks {
                 w[layout.status + t] = task.status.rawValue
-                w[layout.kthread + t] = task.kthread && layout.tracksKthread ? 1 : 0
-                w[layout.vforkParent + t] = layout.tracksVfork ? task.vforkParent.map { $0 + 1 } ?? 0 : 0
+                for f in TaskField.allCases { w[layout.offset(f) + t] = layout.stores(f) ? task[f] : 0 }
             }
             if fine && t < b.tasks {
                 w[layout.taskPC + t] = task.pc

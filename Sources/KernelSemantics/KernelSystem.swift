@@ -38,7 +38,7 @@ public final class KernelSystem: TransitionSystem {
         fine = model.mode == .fine
         T = Int32(bounds.tasks)
         C = bounds.cpus
-        tracksKthread = layout.tracksKthread
+        tracksKthread = layout.stores(.kthread)
     }
 
     deinit {
@@ -64,7 +64,7 @@ public final class KernelSystem: TransitionSystem {
         layout.unpack(state, into: machine.base)
         let base = machine.base
         let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive, oUsers = layout.users
-        let oKthread = layout.kthread
+        let oKthread = layout.offset(.kthread)
         var freeTask: Int32 = -1
         for t in 0..<Int(T) where base[oStatus + t] == TaskStatus.unused.rawValue {
             freeTask = Int32(t)

@@ -170,10 +170,11 @@ extension Machine {
     /// mm_release's complete_vfork_done, at the start of exit_mm and exec_mmap: a vfork
     /// child wakes its waiting parent, which runs on if still current on a CPU.
     func completeVforkDone(_ t: Int32) {
-        guard tracksVfork else { return }
-        let link = work[oVforkParent + Int(t)]
+        guard layout.stores(.vforkParent) else { return }
+        let o = layout.offset(.vforkParent) + Int(t)
+        let link = work[o]
         guard link != 0 else { return }
-        work[oVforkParent + Int(t)] = 0
+        work[o] = 0
         let parent = link - 1
         assert(work[oStatus + Int(parent)] == TaskStatus.vforkWaiting.rawValue, "a vfork parent that is not waiting")
         var current = false
@@ -231,7 +232,7 @@ extension Machine {
         case .vfork:
             let child = input(.child), parent = input(.parent)
             if fine { setStatus(Int(child), .runnable) }
-            work[oVforkParent + Int(child)] = parent + 1
+            work[layout.offset(.vforkParent) + Int(child)] = parent + 1
             setStatus(Int(parent), .vforkWaiting)  // wait_for_vfork_done
         case .exec: work[oKthread + Int(t)] = 0  // begin_new_exec clears PF_KTHREAD
         case .cloneFail:
@@ -244,7 +245,7 @@ extension Machine {
 
     /// A dead task (an exiting one at its final switch, a failed clone's child): it must
     /// hold nothing by now (a no-leak violation reported at `mmSite` or `activeMMSite`
-    /// otherwise), and its slot is cleared.
+    /// otherwise), and its slot is cleared, its task fields included.
     func bury(_ t: Int32, mmSite: Int32, activeMMSite: Int32) -> StepOutcome {
         let k = Int(t)
         if work[oMM + k] != Ref.none {
@@ -254,8 +255,7 @@ extension Machine {
             return fail(.noLeak, .deadTaskHolds(task: t, activeMM: true), mm: work[oActive + k], site: activeMMSite)
         }
         setStatus(k, .unused)
-        work[oKthread + k] = 0
-        assert(work[oVforkParent + k] == 0, "a dead task still has a vfork parent")
+        for f in 0..<StateLayout.taskFieldCount { work[layout.taskFields + f * Int(T) + k] = 0 }  // its TaskFields
         return .done
     }
 

@@ -39,12 +39,10 @@ public final class Machine {
     let registers: UnsafeMutablePointer<Int32>
     let T: Int32, C: Int32, M: Int32, cap: Int32
     let oMM: Int, oActive: Int, oStatus: Int, oCurr: Int, oPrev: Int, oLive: Int, oUsers: Int, oCount: Int
-    let oKthread: Int, oVforkParent: Int
+    let oKthread: Int
     let scheduleSite: Int32, exitSite: Int32, cleanupSite: Int32
     /// The model stores kthread flags (it switches on use_mm).
     let tracksKthread: Bool
-    /// The model stores vfork links (it switches on vfork).
-    let tracksVfork: Bool
     /// The model switches on the lazy-TLB shootdown variant.
     let shootdown: Bool
     /// The acting CPU.
@@ -70,13 +68,10 @@ public final class Machine {
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
-        let tracksKthread = model.actions.contains(.useMM), tracksVfork = model.actions.contains(.vfork)
-        guard model.mode == .fine else {
-            return StateLayout(bounds: bounds, tracksKthread: tracksKthread, tracksVfork: tracksVfork)
-        }
+        guard model.mode == .fine else { return StateLayout(bounds: bounds, actions: model.actions) }
         let largestConstant = model.code.filter { $0.operation == .constant }.map { Int($0.b) }.max() ?? 0
         return StateLayout(
-            bounds: bounds, tracksKthread: tracksKthread, tracksVfork: tracksVfork,
+            bounds: bounds, actions: model.actions,
             frames: StateLayout.Frames(
                 scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
                 yieldPoints: model.yields.count, largestSavedValue: largestConstant))
@@ -84,10 +79,9 @@ public final class Machine {
 
     init(model: CompiledModel, bounds: Bounds) {
         self.model = model
-        tracksKthread = model.actions.contains(.useMM)
-        tracksVfork = model.actions.contains(.vfork)
         shootdown = model.actions.contains(.shootdown)
         layout = Machine.layout(model: model, bounds: bounds)
+        tracksKthread = layout.stores(.kthread)
         fine = model.mode == .fine
         yields = model.yields
         savedIsMM = model.yields.map { y in model.savedKinds(y).map { $0 == .mm } }
@@ -111,8 +105,7 @@ public final class Machine {
         oLive = layout.mmLive
         oUsers = layout.users
         oCount = layout.count
-        oKthread = layout.kthread
-        oVforkParent = layout.vforkParent
+        oKthread = layout.offset(.kthread)
         base = .allocate(capacity: layout.fieldCount)
         work = .allocate(capacity: layout.fieldCount)
         layout.initializeConstants(base)

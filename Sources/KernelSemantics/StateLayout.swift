@@ -1,3 +1,5 @@
+import ModelLanguage
+
 /// Where each field of a kernel state lives, both unpacked (an array of `Int32` the machine
 /// works on) and packed (bit fields in `words` 64-bit words, no field straddling a word).
 ///
@@ -9,12 +11,11 @@
 /// - `curr[C]`: 0 the CPU's idle task, 1 + t slot task t; `prevMM[C]`;
 /// - `mmLive[M+1]`, `users[M+1]`, `count[M+1]`: `init_mm`'s liveness and users are
 ///   constants (not packed); its count is packed;
-/// - `kthread[T]`: each task slot's PF_KTHREAD flag, 0 or 1. Packed (one bit a slot) only
-///   when the model switches on use_mm (`tracksKthread`); otherwise always 0 and not part
-///   of the state, so such models keep their packed width and state counts.
-/// - `vforkParent[T]`: a vfork child's `vfork_done`: 0, or 1 + the parent's slot, which
-///   waits (status `vforkWaiting`) until the child execs or exits. Packed only when the
-///   model switches on vfork (`tracksVfork`), as `kthread`.
+/// - one array `[T]` per `TaskField` (the kthread flag, the vfork link, ...), at
+///   `offset(field)`: packed (1 bit for a flag, enough for `0...T` for a task link) only
+///   when the model switches on an action that needs it (`stores(field)`); otherwise
+///   always 0 and not part of the state, so such models keep their packed width and state
+///   counts.
 ///
 /// Fine mode adds what a paused routine needs, and nothing in coarse mode:
 /// - `cpuPC[C]`: 0, or 1 + the yield point where the CPU's schedule action is paused;
@@ -49,12 +50,10 @@ public struct StateLayout: Sendable {
     let mmLive: Int, users: Int, count: Int
     /// Fine mode's fields (all at `fieldCount` in coarse mode: empty).
     let cpuPC: Int, cpuFrame: Int, loaded: Int, taskPC: Int, taskFrame: Int
-    let kthread: Int
-    let vforkParent: Int
-    /// Whether the kthread flags are part of the state.
-    let tracksKthread: Bool
-    /// Whether the vfork links are part of the state.
-    let tracksVfork: Bool
+    /// Where the `TaskField` arrays start (`offset(_:)`).
+    let taskFields: Int
+    /// The task fields that are part of the state, in `TaskField` order.
+    let storedTaskFields: [TaskField]
     /// Number of unpacked fields.
     let fieldCount: Int
     /// Packed width in words.
@@ -77,10 +76,11 @@ public struct StateLayout: Sendable {
     /// `init_mm`'s constant mm_users (the kernel's static value).
     static let initMMUsers: Int32 = 2
 
-    init(bounds: Bounds, tracksKthread: Bool = false, tracksVfork: Bool = false, frames: Frames? = nil) {
+    /// The layout of a model with the switches `actions` (which decide the task fields and
+    /// status values stored) at `bounds`; `frames` in fine mode.
+    init(bounds: Bounds, actions: ActionSet = [], frames: Frames? = nil) {
         self.bounds = bounds
-        self.tracksKthread = tracksKthread
-        self.tracksVfork = tracksVfork
+        storedTaskFields = TaskField.allCases.filter { !$0.storedWhen.isDisjoint(with: actions) }
         self.frames = frames
         let c = bounds.cpus, t = bounds.tasks, m = bounds.mms
         taskIDs = t + c
@@ -92,10 +92,9 @@ public struct StateLayout: Sendable {
         mmLive = prevMM + c
         users = mmLive + m + 1
         count = users + m + 1
-        kthread = count + m + 1
-        vforkParent = kthread + t
+        taskFields = count + m + 1
         let ks = frames?.scheduleSlots ?? 0, kt = frames?.taskSlots ?? 0, fine = frames != nil
-        cpuPC = vforkParent + t
+        cpuPC = taskFields + StateLayout.taskFieldCount * t
         cpuFrame = cpuPC + (fine ? c : 0)
         loaded = cpuFrame + c * ks
         taskPC = loaded + (fine ? c : 0)
@@ -111,13 +110,14 @@ public struct StateLayout: Sendable {
             fields.append((prevMM + i, refBits))
             fields.append((activeMM + t + i, refBits))
         }
-        let statusBits = StateLayout.width(Int(TaskStatus.largest(fine: fine, vfork: tracksVfork)))
+        let statusBits = StateLayout.width(Int(TaskStatus.largest(fine: fine, actions: actions)))
         for i in 0..<t {
             fields.append((status + i, statusBits))
             fields.append((mm + i, refBits))
             fields.append((activeMM + i, refBits))
-            if tracksKthread { fields.append((kthread + i, 1)) }
-            if tracksVfork { fields.append((vforkParent + i, StateLayout.width(t))) }
+            for f in storedTaskFields {
+                fields.append((taskFields + f.rawValue * t + i, f.content == .flag ? 1 : StateLayout.width(t)))
+            }
         }
         for i in 1...m {
             fields.append((mmLive + i, 1))
@@ -157,6 +157,16 @@ public struct StateLayout: Sendable {
         words = word + 1
         bits = used
     }
+
+    /// The number of `TaskField`s (each has its array, stored or not).
+    static let taskFieldCount = TaskField.allCases.count
+
+    /// Where task field `f` of slot 0 is unpacked (slot t at `offset(f) + t`).
+    @inline(__always)
+    func offset(_ f: TaskField) -> Int { taskFields + f.rawValue * bounds.tasks }
+
+    /// Whether task field `f` is part of the state.
+    func stores(_ f: TaskField) -> Bool { storedTaskFields.contains(f) }
 
     /// Bits needed to hold values 0...maxValue.
     static func width(_ maxValue: Int) -> Int {

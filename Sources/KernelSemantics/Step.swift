@@ -9,11 +9,12 @@ public struct Step: Sendable, Hashable {
     public var kind: Action
     public var cpu: Int
     /// The `next`, `task` or `parent` parameter: schedule: the next task; exit, exec,
-    /// use_mm, unuse_mm: the acting task; clone, clone_fail, vfork: the parent.
+    /// use_mm, unuse_mm: the acting task; clone, clone_fail and the like: the parent.
     public var task: Int32
     /// The `child` parameter: the child's slot.
     public var child: Int32
-    /// The `how` parameter: how the child shares memory (vfork: always `.vfork`).
+    /// The `how` parameter: how the child shares memory (for an action whose trace line has
+    /// no `how=`, its `Action.impliedHow`).
     public var how: CloneKind
     /// The `mm` parameter: use_mm: the mm slot the kernel thread starts to use; shootdown:
     /// the mm slot being freed (a slot number, not a `Ref`).
@@ -73,11 +74,6 @@ public struct Step: Sendable, Hashable {
 
     @inline(__always)
     static func unuseMM(cpu: Int, task: Int32) -> UInt32 { pack(.unuseMM, cpu, task) }
-
-    @inline(__always)
-    static func vfork(cpu: Int, parent: Int32, child: Int32) -> UInt32 {
-        pack(.vfork, cpu, parent, child: child, how: .vfork)
-    }
 
     public var label: UInt32 { Step.pack(kind, cpu, task, child: child, how: how, mm: mm) }
 

@@ -26,6 +26,11 @@ final class Symmetry {
     /// the registers the point saves.
     private let slotKind: UnsafeMutablePointer<UInt8>
     private let slotStride: Int
+    /// The `TaskField`s: where each is unpacked, and whether it links to a task (renamed)
+    /// or is a flag (kept).
+    private let fieldOffset: UnsafeMutablePointer<Int>
+    private let fieldIsLink: UnsafeMutablePointer<Bool>
+    private let fieldCount = StateLayout.taskFieldCount
 
     // Scratch, allocated once.
     private let src: UnsafeMutablePointer<Int32>
@@ -60,6 +65,12 @@ final class Symmetry {
                 slotKind[y * slotStride + j] = kind.rawValue
             }
         }
+        fieldOffset = .allocate(capacity: max(fieldCount, 1))
+        fieldIsLink = .allocate(capacity: max(fieldCount, 1))
+        for f in TaskField.allCases {
+            fieldOffset[f.rawValue] = layout.offset(f)
+            fieldIsLink[f.rawValue] = f.content == .taskLink
+        }
         src = .allocate(capacity: layout.fieldCount)
         dst = .allocate(capacity: layout.fieldCount)
         layout.initializeConstants(src)
@@ -77,6 +88,8 @@ final class Symmetry {
 
     deinit {
         slotKind.deallocate()
+        fieldOffset.deallocate()
+        fieldIsLink.deallocate()
         src.deallocate()
         dst.deallocate()
         best.deallocate()
@@ -196,10 +209,9 @@ final class Symmetry {
             if t < T { taskRefs[t] += 1 }
             mmRef(src[layout.prevMM + c])
         }
-        if layout.tracksVfork {
-            for t in 0..<T where src[layout.vforkParent + t] != 0 {
-                taskRefs[Int(src[layout.vforkParent + t]) - 1] += 1
-            }
+        for f in 0..<fieldCount where fieldIsLink[f] {
+            let o = fieldOffset[f]
+            for t in 0..<T where src[o + t] != 0 { taskRefs[Int(src[o + t]) - 1] += 1 }
         }
         guard layout.frames != nil else { return }
         /// The saved registers of one paused frame, by kind.
@@ -262,8 +274,11 @@ final class Symmetry {
         for t in 0..<T {
             var h: UInt64 = 29
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.status + t])))
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.kthread + t])))
-            h = Symmetry.mix(h, src[layout.vforkParent + t] == 0 ? 0 : 1)  // the parent is told apart by its refs
+            for f in 0..<fieldCount {
+                // A flag as it is; a link only as set or not (its target is told apart by its references).
+                let v = src[fieldOffset[f] + t]
+                h = Symmetry.mix(h, fieldIsLink[f] ? (v == 0 ? 0 : 1) : UInt64(UInt32(bitPattern: v)))
+            }
             h = Symmetry.mix(h, refKey(src[layout.mm + t]))
             h = Symmetry.mix(h, refKey(src[layout.activeMM + t]))
             h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.taskSort][t])))
@@ -355,9 +370,8 @@ final class Symmetry {
             if layout.frames == nil { return true }
             return same(layout.cpuPC, 1, 1) && same(layout.loaded, 1, 1) && same(layout.cpuFrame, ks, ks)
         case Symmetry.taskSort:
-            guard same(layout.status, 1, 1), same(layout.mm, 1, 1), same(layout.activeMM, 1, 1),
-                same(layout.kthread, 1, 1), same(layout.vforkParent, 1, 1)
-            else { return false }
+            guard same(layout.status, 1, 1), same(layout.mm, 1, 1), same(layout.activeMM, 1, 1) else { return false }
+            for f in 0..<fieldCount where !same(fieldOffset[f], 1, 1) { return false }
             if layout.frames == nil { return true }
             return same(layout.taskPC, 1, 1) && same(layout.taskFrame, kt, kt)
         default:
@@ -435,9 +449,10 @@ final class Symmetry {
             dst[layout.mm + n] = ref(src[layout.mm + t])
             dst[layout.activeMM + n] = ref(src[layout.activeMM + t])
             dst[layout.status + n] = src[layout.status + t]
-            dst[layout.kthread + n] = src[layout.kthread + t]
-            let parent = src[layout.vforkParent + t]
-            dst[layout.vforkParent + n] = parent == 0 ? 0 : 1 + Int32(taskMap[Int(parent) - 1])
+            for f in 0..<fieldCount {
+                let v = src[fieldOffset[f] + t]
+                dst[fieldOffset[f] + n] = fieldIsLink[f] && v != 0 ? 1 + Int32(taskMap[Int(v) - 1]) : v
+            }
             if layout.frames != nil {
                 let pc = src[layout.taskPC + t]
                 dst[layout.taskPC + n] = pc

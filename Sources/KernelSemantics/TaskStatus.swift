@@ -1,3 +1,5 @@
+import ModelLanguage
+
 /// A task slot's `status` field (SEMANTICS.md §2.2). The unpacked state holds the raw values:
 /// code that reads it compares with `rawValue`, so the hot path stays plain `Int32` work.
 public enum TaskStatus: Int32, Sendable, CaseIterable {
@@ -9,8 +11,17 @@ public enum TaskStatus: Int32, Sendable, CaseIterable {
     /// schedulable, though it stays on its CPU until that CPU switches away.
     case vforkWaiting
 
-    /// The largest raw value each mode stores: coarse mode without vfork needs 2 bits.
-    static func largest(fine: Bool, vfork: Bool) -> Int32 {
-        vfork ? vforkWaiting.rawValue : fine ? forming.rawValue : exiting.rawValue
+    /// Whether a model in this mode with these switches can reach the status.
+    func occurs(fine: Bool, actions: ActionSet) -> Bool {
+        switch self {
+        case .unused, .runnable, .running, .exiting: return true
+        case .forming: return fine
+        case .vforkWaiting: return actions.contains(.vfork)
+        }
+    }
+
+    /// The largest raw value such a model stores (coarse mode without vfork: 3, 2 bits).
+    static func largest(fine: Bool, actions: ActionSet) -> Int32 {
+        allCases.filter { $0.occurs(fine: fine, actions: actions) }.map(\.rawValue).max() ?? 0
     }
 }

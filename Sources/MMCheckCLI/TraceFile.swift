@@ -220,7 +220,7 @@ struct TraceFile: Equatable {
                 case .mm:
                     step[p] = try number(p.rawValue, below: bounds.mms, what: "an mm slot").get()
                 case .how:
-                    let hows = CloneKind.allCases.filter { $0 != .vfork }
+                    let hows = action.hows
                     guard let how = hows.first(where: { $0.name == text }) else {
                         let names = hows.map(\.name)
                         let expected = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")

@@ -114,8 +114,8 @@ struct TraceRenderer {
             let status = idle ? (task.status == .running ? "running" : "idle") : statusName(task.status)
             var line =
                 "  \(pad(names.task(Int32(t)), 9)) \(pad(status, 9)) mm \(pad(names.mm(task.mm), 7)) active_mm \(names.mm(task.activeMM))"
-            if task.kthread { line = pad(line, 50) + " kthread" }
-            if let p = task.vforkParent { line += "  vfork child of \(names.task(p))" }
+            let fields = TaskField.allCases.compactMap { fieldValue($0, task[$0], names) }
+            if !fields.isEmpty { line = pad(line, 50) + " " + fields.joined(separator: "  ") }
             if task.pc != 0 { line += "  paused before \(place(task.pc - 1))" }
             lines.append(line)
         }
@@ -147,11 +147,10 @@ struct TraceRenderer {
         for t in a.tasks.indices where a.tasks[t] != b.tasks[t] {
             let x = a.tasks[t], y = b.tasks[t], idle = t >= bounds.tasks
             if !idle && x.status == .unused {
-                let kind = y.kthread ? ", kthread" : ""
                 let status = Int32(t) == failedChild ? "being forked (never runs)" : statusName(y.status)
-                let vfork = y.vforkParent.map { ", vfork child of \(names.task($0))" } ?? ""
+                let fields = TaskField.allCases.compactMap { fieldValue($0, y[$0], names) }.map { ", " + $0 }.joined()
                 lines.append(
-                    "\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(kind)\(vfork)"
+                    "\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(fields)"
                 )
                 continue
             }
@@ -163,13 +162,14 @@ struct TraceRenderer {
             }
             if x.mm != y.mm { line("\(name).mm", oldNames.mm(x.mm), names.mm(y.mm)) }
             if x.activeMM != y.activeMM { line("\(name).active_mm", oldNames.mm(x.activeMM), names.mm(y.activeMM)) }
-            if x.kthread != y.kthread && y.status != .unused {
-                line("\(name).kthread", x.kthread ? "yes" : "no", y.kthread ? "yes" : "no")
-            }
-            if x.vforkParent != y.vforkParent {
-                line(
-                    "\(name).vfork_done", x.vforkParent.map { "\(oldNames.task($0)) waits" } ?? "none",
-                    y.vforkParent.map { "\(names.task($0)) waits" } ?? "none")
+            for f in TaskField.allCases where x[f] != y[f] && y.status != .unused {
+                func shown(_ v: Int32, _ n: TraceNames) -> String {
+                    switch f.content {
+                    case .flag: return v != 0 ? "yes" : "no"
+                    case .taskLink: return v != 0 ? n.task(v - 1) : "none"
+                    }
+                }
+                line("\(name).\(f.name)", shown(x[f], oldNames), shown(y[f], names))
             }
         }
         for k in a.mms.indices where a.mms[k] != b.mms[k] {
@@ -248,6 +248,16 @@ struct TraceRenderer {
         case .runningWithoutActiveMM(let t): return "\(names.task(t)) runs with no active_mm: the CPU has none loaded"
         case .noFreeMMSlot: return "new_mm() finds no free mm slot at these bounds (raise --mms)"
         case .idleTaskMM(let t): return "the model gives \(names.task(t)) an mm; idle tasks never have one"
+        }
+    }
+
+    /// A task field that is set, as a state line shows it (`kthread`, `vfork_done init`), or
+    /// nil when it is clear.
+    private func fieldValue(_ f: TaskField, _ v: Int32, _ names: TraceNames) -> String? {
+        guard v != 0 else { return nil }
+        switch f.content {
+        case .flag: return f.name
+        case .taskLink: return "\(f.name) \(names.task(v - 1))"
         }
     }
 

@@ -230,8 +230,34 @@ public enum Action: UInt32, Sendable, CaseIterable {
         spec.parameters.contains(.how) ? nil : spec.switches.lazy.compactMap(\.how).first
     }
 
+    /// The clone kinds a step of this action can carry: its switches' (or, for a switch with
+    /// `variantsOf`, that action's).
+    public var hows: [CloneKind] {
+        spec.switches.flatMap { s in s.variantsOf.map { $0.hows } ?? s.how.map { [$0] } ?? [] }
+    }
+
     /// Whether a switch in `actions` turns this action on.
     func isOn(in actions: ActionSet) -> Bool { spec.switches.contains { actions.contains($0.flag) } }
+}
+
+/// The kinds of a `clone`: the `how` argument of `copy_mm`. `vfork` is CLONE_VM |
+/// CLONE_VFORK: the kernel's copy_mm tests only CLONE_VM, so a faithful model treats it as
+/// `thread`; the vfork action passes it so that a model can tell the two apart. Each name
+/// is a constant of the model language (and a reserved word); the raw value fits the step
+/// label's 2-bit `how` field.
+public enum CloneKind: Int32, Sendable, CaseIterable {
+    case thread = 0
+    case fork = 1
+    case kthread = 2
+    case vfork = 3
+    public var name: String {
+        switch self {
+        case .thread: return "thread"
+        case .fork: return "fork"
+        case .kthread: return "kthread"
+        case .vfork: return "vfork"
+        }
+    }
 }
 
 /// The names a model can switch on with `actions ...`, one bit each, declared with their

@@ -10,24 +10,6 @@ enum ValueType: String, Sendable, Equatable {
     case invalid
 }
 
-/// The kinds of a `clone`: the `how` argument of `copy_mm`. `vfork` is CLONE_VM |
-/// CLONE_VFORK: the kernel's copy_mm tests only CLONE_VM, so a faithful model treats it as
-/// `thread`; the vfork action passes it so that a model can tell the two apart.
-public enum CloneKind: Int32, Sendable, CaseIterable {
-    case thread = 0
-    case fork = 1
-    case kthread = 2
-    case vfork = 3
-    public var name: String {
-        switch self {
-        case .thread: return "thread"
-        case .fork: return "fork"
-        case .kthread: return "kthread"
-        case .vfork: return "vfork"
-        }
-    }
-}
-
 /// The routines the checker knows by name, with the parameter types each must have: the
 /// entry routines the actions call, and the helpers an action calls directly (`mmget` and
 /// `mmput` around use_mm/unuse_mm) or a shootdown model must route its lazy references
@@ -113,16 +95,14 @@ enum Constant {
         switch name {
         case "none": return (Ref.none, .mm)
         case "init_mm": return (Ref.initMM, .mm)
-        case "thread": return (CloneKind.thread.rawValue, .how)
-        case "fork": return (CloneKind.fork.rawValue, .how)
-        case "kthread": return (CloneKind.kthread.rawValue, .how)
-        case "vfork": return (CloneKind.vfork.rawValue, .how)
-        default: return nil
+        default:
+            // The clone kinds of the catalogue: `thread`, `fork`, ...
+            return CloneKind.allCases.first { $0.name == name }.map { ($0.rawValue, .how) }
         }
     }
 
-    static let reserved: Set<String> = [
-        "none", "init_mm", "thread", "fork", "kthread", "vfork", "cpu", "let", "if", "else", "return",
+    static let reserved: Set<String> = Set(CloneKind.allCases.map(\.name)).union([
+        "none", "init_mm", "cpu", "let", "if", "else", "return",
         "is", "not", "and", "or", "routine", "irqs_off", "atomic",
-    ]
+    ])
 }

@@ -17,6 +17,7 @@ import Testing
         #expect(switches.allSatisfy { $0.flag.rawValue.nonzeroBitCount == 1 })
         #expect(Set(switches.map(\.flag.rawValue)).count == switches.count)
         #expect(Action.allCases.allSatisfy { $0.rawValue < 16 })  // the label's 4-bit kind field
+        #expect(CloneKind.allCases.allSatisfy { $0.rawValue < 4 })  // its 2-bit how field
     }
 
     /// Every call passes inputs of the types the entry routine's signature declares, and
@@ -93,10 +94,32 @@ import Testing
         #expect(v.map(\.how) == [.fork, .kthread, .fork, .kthread, .vfork])
         #expect(v[2].requires == v[0].requires && v[3].requires == v[1].requires)
         #expect(v.allSatisfy { $0.takesChild })
+        #expect(Action.clone.hows == [.thread, .fork, .kthread] && Action.cloneFail.hows == Action.clone.hows)
+        #expect(Action.vfork.hows == [.vfork] && Action.exit.hows.isEmpty)
     }
 }
 
-/// vfork: the parent waits until its child execs or exits (SEMANTICS.md §3.8).
+/// The optional task fields: stored only when a switch needs them, so a model without it
+/// keeps its width (and its counts, which the suite checks).
+@Suite struct TaskFieldTests {
+    @Test func fieldsAreStoredOnlyWhenSwitchedOn() {
+        let b = Bounds(cpus: 2, tasks: 3, mms: 3)
+        let plain = StateLayout(bounds: b, actions: [.schedule, .exit, .cloneThread])
+        let useMM = StateLayout(bounds: b, actions: [.schedule, .useMM, .unuseMM])
+        let vfork = StateLayout(bounds: b, actions: [.schedule, .exit, .vfork])
+        #expect(plain.storedTaskFields.isEmpty)
+        #expect(useMM.storedTaskFields == [.kthread])
+        #expect(vfork.storedTaskFields == [.vforkParent])
+        // A flag is one bit a slot; a link holds 0...T (2 bits at T = 3), and vfork's
+        // waiting status takes the status from 2 bits to 3.
+        #expect(useMM.bits == plain.bits + 3)
+        #expect(vfork.bits == plain.bits + 3 * 2 + 3)
+        // Every field's arrays exist (unstored ones stay 0), one after the other.
+        #expect(plain.offset(.vforkParent) == plain.offset(.kthread) + b.tasks)
+    }
+}
+
+/// vfork: the parent waits until its child execs or exits (SEMANTICS.md §3.11).
 @Suite struct VforkTests {
     static let model = try! Fixture.load("models/linux-6-vfork.mmc")
     static let bounds = Bounds(cpus: 2, tasks: 3, mms: 3)
@@ -115,7 +138,10 @@ import Testing
         return (0..<buffer.count).compactMap { Step(label: buffer.label($0)) }
     }
 
-    static let vforked = [Step.schedule(cpu: 0, next: initTask), Step.vfork(cpu: 0, parent: initTask, child: child)]
+    static let vforked = [
+        Step.schedule(cpu: 0, next: initTask),
+        Step(kind: .vfork, cpu: 0, task: initTask, child: child, how: .vfork).label,
+    ]
 
     /// After vfork the parent waits on its CPU: it takes no action of its own, no CPU can
     /// switch to it, and its CPU can switch away; the child shares its mm, users 2.
@@ -123,7 +149,7 @@ import Testing
         let r = try Self.replay(Self.vforked)
         let s = try #require(r.entries.last?.after)
         #expect(s.tasks[0].status == .vforkWaiting)
-        #expect(s.tasks[2].status == .runnable && s.tasks[2].vforkParent == Self.initTask)
+        #expect(s.tasks[2].status == .runnable && s.tasks[2][.vforkParent] == 1 + Self.initTask)
         #expect(s.tasks[2].mm == s.tasks[0].mm && s.mms[1].users == 2)
         let steps = try Self.enabled(after: Self.vforked)
         #expect(!steps.contains { $0.kind != .schedule && $0.cpu == 0 })
@@ -138,7 +164,7 @@ import Testing
         let path = Self.vforked + [Step.schedule(cpu: 0, next: Self.child), Step.exec(cpu: 0, task: Self.child)]
         let s = try #require(try Self.replay(path).entries.last?.after)
         #expect(s.tasks[0].status == .runnable)
-        #expect(s.tasks[2].vforkParent == nil && s.tasks[2].mm != s.tasks[0].mm)
+        #expect(s.tasks[2][.vforkParent] == 0 && s.tasks[2].mm != s.tasks[0].mm)
         #expect(s.mms[1].users == 1)
         #expect(try Self.enabled(after: path).contains(Step(kind: .schedule, cpu: 0, task: Self.initTask)))
     }
@@ -149,7 +175,7 @@ import Testing
         let path = Self.vforked + [Step.schedule(cpu: 1, next: Self.child), Step.exit(cpu: 1, task: Self.child)]
         let s = try #require(try Self.replay(path).entries.last?.after)
         #expect(s.tasks[0].status == .running)
-        #expect(s.tasks[2].status == .exiting && s.tasks[2].vforkParent == nil)
+        #expect(s.tasks[2].status == .exiting && s.tasks[2][.vforkParent] == 0)
         #expect(try Self.enabled(after: path).contains(Step(kind: .exit, cpu: 0, task: Self.initTask)))
     }
 

@@ -337,7 +337,6 @@ struct ExtensionHarness {
         #expect(Step.cloneFail(cpu: 7, parent: 15, child: 14, how: .kthread) == steps[4].label)
         #expect(Step.proceed(cpu: 6) == steps[7].label)
         #expect(Step.shootdown(cpu: 7, mm: 15) == steps[8].label)
-        #expect(Step.vfork(cpu: 4, parent: 3, child: 13) == steps[9].label)
         #expect(Step(label: UInt32(Action.allCases.count)) == nil)  // no kind past the catalogue
         #expect(Step(label: 1 << 27) == nil)  // past the 27 bits of a label
     }

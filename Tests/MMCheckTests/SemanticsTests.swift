@@ -317,9 +317,9 @@ struct Harness {
     /// so those models keep their packed width.
     @Test func taskStatusesKeepTheirStoredValues() {
         #expect(TaskStatus.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5])
-        #expect(TaskStatus.largest(fine: false, vfork: false) == 3)
-        #expect(TaskStatus.largest(fine: true, vfork: false) == 4)
-        #expect(TaskStatus.largest(fine: false, vfork: true) == 5)
+        #expect(TaskStatus.largest(fine: false, actions: [.schedule, .useMM, .exec]) == 3)
+        #expect(TaskStatus.largest(fine: true, actions: [.schedule]) == 4)
+        #expect(TaskStatus.largest(fine: false, actions: [.schedule, .vfork]) == 5)
     }
 
     /// curr: 0 is the CPU's idle task (T + c), 1 + t slot task t; decoding inverts encoding.
