@@ -26,11 +26,11 @@ final class Symmetry {
     /// the registers the point saves.
     private let slotKind: UnsafeMutablePointer<UInt8>
     private let slotStride: Int
-    /// The `TaskField`s: where each is unpacked, and whether it links to a task (renamed)
-    /// or is a flag (kept).
+    /// The stored `TaskField`s: where each is unpacked, and whether it links to a task
+    /// (renamed) or is a flag (kept). The others are 0 in every state.
     private let fieldOffset: UnsafeMutablePointer<Int>
     private let fieldIsLink: UnsafeMutablePointer<Bool>
-    private let fieldCount = StateLayout.taskFieldCount
+    private let fieldCount: Int
 
     // Scratch, allocated once.
     private let src: UnsafeMutablePointer<Int32>
@@ -65,11 +65,12 @@ final class Symmetry {
                 slotKind[y * slotStride + j] = kind.rawValue
             }
         }
+        fieldCount = layout.storedTaskFields.count
         fieldOffset = .allocate(capacity: max(fieldCount, 1))
         fieldIsLink = .allocate(capacity: max(fieldCount, 1))
-        for f in TaskField.allCases {
-            fieldOffset[f.rawValue] = layout.offset(f)
-            fieldIsLink[f.rawValue] = f.content == .taskLink
+        for (i, f) in layout.storedTaskFields.enumerated() {
+            fieldOffset[i] = layout.offset(f)
+            fieldIsLink[i] = f.content == .taskLink
         }
         src = .allocate(capacity: layout.fieldCount)
         dst = .allocate(capacity: layout.fieldCount)
