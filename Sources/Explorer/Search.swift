@@ -20,6 +20,10 @@ public final class Search {
     private let store: StateStore
     private let budget: MemoryBudget
     private let stop: StopRequest?
+    private let progress: ProgressReporter?
+    /// When the search started, and expansions so far (progress is looked at every 4096).
+    private var started = 0.0
+    @exclusivity(unchecked) private var expansions = 0
     private let buffer: SuccessorBuffer
     private let initial: SuccessorBuffer
     private let symmetric: Bool
@@ -36,10 +40,14 @@ public final class Search {
 
     /// A search of `system`. `stop`, when given, is checked before each state is expanded:
     /// once requested, the search ends as incomplete ("interrupted") with what it has.
-    public init(system: any TransitionSystem, options: SearchOptions = SearchOptions(), stop: StopRequest? = nil) {
+    public init(
+        system: any TransitionSystem, options: SearchOptions = SearchOptions(), stop: StopRequest? = nil,
+        progress: ProgressReporter? = nil
+    ) {
         self.system = system
         self.options = options
         self.stop = stop
+        self.progress = progress
         budget = MemoryBudget(limit: options.memoryLimit ?? Int.max)
         store = StateStore(stateWords: system.stateWords, budget: budget)
         buffer = SuccessorBuffer(stateWords: system.stateWords)
@@ -54,6 +62,7 @@ public final class Search {
     /// Runs the search to its end and reports what it found.
     public func run() -> SearchResult {
         let start = ResourceUsage.now()
+        started = start
         system.initialStates(into: initial)
         for k in 0..<initial.count {
             let v = initial.violation(k)
@@ -106,6 +115,7 @@ public final class Search {
             }
             if !expand(head, level: level) { return }
             head += 1
+            tick(level: level, queue: store.count - head)
         }
         if violated && !options.findAll { stopReason = .violation }
     }
@@ -141,6 +151,7 @@ public final class Search {
             }
             let before = store.count
             if !expand(i, level: l) { return }
+            tick(level: l, queue: stack.count)
             guard makeRoom(store.count - before) else { return }
             // Push the new successors so that the first-generated one is expanded first.
             for j in stride(from: store.count - 1, through: before, by: -1) {
@@ -252,6 +263,19 @@ public final class Search {
             preconditionFailure("counterexample rebuild: the real state has no step violating property \(violation)")
         }
         return (initialIndex, labels + [scratch.label(last)])
+    }
+
+    /// Every 4096 expansions: a progress report, if one is due.
+    @inline(__always)
+    private func tick(level: Int, queue: Int) {
+        expansions &+= 1
+        guard let progress, expansions & 4095 == 0 else { return }
+        let seconds = ResourceUsage.now() - started
+        progress.tick(
+            seconds,
+            SearchProgress(
+                level: level, states: store.count, transitions: transitions, queue: queue, seconds: seconds,
+                bytes: store.bytesAllocated))
     }
 
     /// Whether a stop was requested from outside; ends the search as incomplete if so.

@@ -46,29 +46,59 @@ enum CheckCommand {
             memorySource = choice.source
         }
         options.search.memoryLimit = options.memory
-        let check = Check(
+        var check = Check(
             model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry,
             stop: stop)
+        if options.progress || console.errIsTerminal {
+            check.progress = ProgressReporter(firstAfter: 2, every: 3) { console.err(CheckCommand.progressLine($0)) }
+        }
         let outcome = check.run()
-        outcome.report(memorySource: memorySource).forEach(console.out)
+        if options.progress {
+            let r = outcome.result
+            console.err(
+                CheckCommand.progressLine(
+                    SearchProgress(
+                        level: r.depth, states: r.states, transitions: r.transitions, queue: 0, seconds: r.seconds,
+                        bytes: r.searchBytes), end: true))
+        }
+        let report = outcome.report(memorySource: memorySource)
+        if options.quiet {
+            report.filter { $0.hasPrefix("verdict ") }.forEach(console.out)
+        } else {
+            report.forEach(console.out)
+        }
         if let file = options.traceOut {
             if let text = outcome.traceFileText(modelPath: path) {
                 do {
                     try OutputFile.write(text, to: file, what: "trace file")
-                    console.out("")
-                    console.out("trace written to \(file) (replay with: mmcheck replay \(path) \(file))")
+                    if !options.quiet {
+                        console.out("")
+                        console.out("trace written to \(file) (replay with: mmcheck replay \(path) \(file))")
+                    }
                 } catch {
                     // The verdict stands (and keeps its exit code); the file is what failed.
                     console.err(error.message)
                     return outcome.exitCode == CommandLineTool.ExitCode.pass
                         ? CommandLineTool.ExitCode.usage : outcome.exitCode
                 }
-            } else {
+            } else if !options.quiet {
                 console.out("")
                 console.out("no counterexample: \(file) not written")
             }
         }
         return outcome.exitCode
+    }
+
+    /// `progress  level 14  states 1,234,567  transitions 9,876,543  queue 345,678
+    /// 412,345 states/s  memory 120.5 MiB  3.0 s`; at the end `progress  done  level ...`
+    /// (the level is then the search depth). Memory is what the search holds.
+    static func progressLine(_ p: SearchProgress, end: Bool = false) -> String {
+        let rate = p.seconds > 0 ? Int((Double(p.states) / p.seconds).rounded()) : 0
+        return [
+            end ? "progress  done" : "progress", "level \(p.level)", "states \(grouped(p.states))",
+            "transitions \(grouped(p.transitions))", "queue \(grouped(p.queue))", "\(grouped(rate)) states/s",
+            "memory \(fixed(Double(p.bytes) / 1_048_576, 1)) MiB", "\(fixed(p.seconds, 1)) s",
+        ].joined(separator: "  ")
     }
 }
 
@@ -80,10 +110,12 @@ struct Check {
     var symmetry = false
     /// Checked during the search: once requested, the search ends incomplete.
     var stop: StopRequest?
+    /// Told where the search is, every few seconds.
+    var progress: ProgressReporter?
 
     func run() -> CheckOutcome {
         let system = KernelSystem(model: model, bounds: bounds, symmetry: symmetry)
-        let result = Search(system: system, options: options, stop: stop).run()
+        let result = Search(system: system, options: options, stop: stop, progress: progress).run()
         var traces: [(SearchResult.Counterexample, Replay)] = []
         // Shown first: a model error, else the expected property, else the shortest (ties
         // by property): the same whatever order the search found them in.

@@ -17,6 +17,10 @@ struct CheckOptions: Equatable {
     var memory: Int?
     /// Model warnings are errors.
     var strict = false
+    /// Progress lines on stderr whether or not it is a terminal, and one at the end.
+    var progress = false
+    /// Only the verdict line on stdout.
+    var quiet = false
 
     /// A usage error: one line naming the offending argument.
     struct UsageError: Error, Equatable {
@@ -78,12 +82,14 @@ struct CheckOptions: Equatable {
                         throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                     }
                     options.mode = mode
-                case "--dfs", "--all", "--symmetry", "--strict":
+                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
                     switch name {
                     case "--dfs": options.search.order = .depthFirst
                     case "--all": options.search.findAll = true
                     case "--strict": options.strict = true
+                    case "--progress": options.progress = true
+                    case "--quiet": options.quiet = true
                     default: options.symmetry = true
                     }
                 default:

@@ -31,7 +31,8 @@ public enum CommandLineTool {
     public static func main(_ arguments: [String]) -> Int32 {
         Interruption.install()
         let out = StreamWriter(descriptor: 1), err = StreamWriter(descriptor: 2)
-        let console = Console(out: { out.write($0 + "\n") }, err: { err.write($0 + "\n") })
+        let console = Console(
+            out: { out.write($0 + "\n") }, err: { err.write($0 + "\n") }, errIsTerminal: isatty(2) == 1)
         let code = run(arguments, console: console, stop: Interruption.request)
         guard let failure = out.failure else { return code }
         err.write("mmcheck: error: cannot write to standard output: \(InputFile.describe(failure))\n")
@@ -92,9 +93,15 @@ public enum CommandLineTool {
 struct Console: Sendable {
     var out: @Sendable (String) -> Void
     var err: @Sendable (String) -> Void
-    init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
+    /// Standard error is a terminal: a long search shows its progress there.
+    var errIsTerminal: Bool
+    init(
+        out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
+        errIsTerminal: Bool = false
+    ) {
         self.out = out
         self.err = err
+        self.errIsTerminal = errIsTerminal
     }
 }
 
@@ -185,6 +192,11 @@ enum Help {
           --trace-out FILE  write the counterexample to FILE as a trace (see 'mmcheck help replay')
           --strict          model warnings (a routine nothing calls, a statement that never
                             runs) are errors: exit 2
+          --progress        a progress line on stderr every 3 s (level, states, transitions,
+                            queue, states/s, memory), and one when the search ends; without
+                            it, progress lines appear only when stderr is a terminal and the
+                            search runs past 2 s
+          --quiet           print only the verdict line (errors still go to stderr)
           -h, --help        show this help
         """
 

@@ -41,6 +41,21 @@ import Testing
             err: String(decoding: errData, as: UTF8.self))
     }
 
+    /// `--quiet` prints the verdict line alone; `--progress` adds progress lines on stderr
+    /// and one when the search ends; without it (stderr is a pipe here) stderr stays empty.
+    @Test func quietAndProgress() throws {
+        let q = try Self.mmcheck("check", "models/linux-6.mmc", "--quiet", "--progress")
+        #expect(q.status == 0)
+        #expect(q.out == "verdict   PASS  all 8 properties hold in every reachable state at these bounds\n")
+        #expect(q.err.hasPrefix("progress  done  level 17  states 9,773  transitions 49,800  queue 0  "))
+        #expect(q.err.hasSuffix(" s\n") && q.err.split(separator: "\n").count == 1)
+        let bug = try Self.mmcheck("check", "models/bugs/exit-mm-without-grab.mmc", "--quiet")
+        #expect(bug.status == 1 && bug.err.isEmpty)
+        #expect(bug.out == "verdict   VIOLATION of no-free-while-borrowed\n")
+        let plain = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "1", "--tasks", "2", "--mms", "2")
+        #expect(plain.err.isEmpty && plain.out.contains("distinct states"))
+    }
+
     @Test func passExitsZeroWithTheSummary() throws {
         let r = try Self.mmcheck("check", "models/linux-6.mmc", "--cpus", "1", "--tasks=1", "--mms", "1")
         #expect(r.status == 0)

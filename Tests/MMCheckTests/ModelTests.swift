@@ -293,3 +293,33 @@ import Testing
         }
     }
 }
+
+/// Progress reports come every 4096 expansions when due (here always due), with counts
+/// that only grow and a queue that is what is stored but not yet expanded.
+@Suite struct ProgressTests {
+    @Test func reportsEvery4096ExpansionsWhenDue() throws {
+        let model = try Fixture.load("models/linux-6.mmc")
+        let box = Reports()
+        let reporter = ProgressReporter(firstAfter: 0, every: 0) { box.all.append($0) }
+        let system = KernelSystem(model: model, bounds: Bounds(cpus: 3, tasks: 3, mms: 3))
+        let result = Search(system: system, progress: reporter).run()
+        #expect(result.states == 92_005)
+        // Breadth-first expands every state once: a report after each 4096th.
+        #expect(box.all.count == 92_005 / 4096)
+        for (k, p) in box.all.enumerated() {
+            #expect(p.states - p.queue == 4096 * (k + 1))  // expanded so far
+            #expect(p.states <= result.states && p.transitions <= result.transitions && p.level <= result.depth)
+            if k > 0 {
+                let q = box.all[k - 1]
+                #expect(p.states >= q.states && p.transitions > q.transitions && p.level >= q.level)
+            }
+        }
+        // Not yet due: no report at all.
+        let quiet = Reports()
+        let later = ProgressReporter(firstAfter: 1e9, every: 1) { quiet.all.append($0) }
+        _ = Search(system: KernelSystem(model: model, bounds: Bounds(cpus: 3, tasks: 3, mms: 3)), progress: later).run()
+        #expect(quiet.all.isEmpty)
+    }
+
+    final class Reports: @unchecked Sendable { var all: [SearchProgress] = [] }
+}
