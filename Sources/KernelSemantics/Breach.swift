@@ -45,7 +45,7 @@ public struct Breach: Sendable, Equatable {
     public enum Counter: String, Sendable { case users, count }
 
     /// Outcome code: a `Property` raw value or `Property.modelErrorCode`.
-    var code: Int32
+    public var code: Int32
     public var reason: Reason
     /// mm reference involved (0 none).
     public var mm: Int32

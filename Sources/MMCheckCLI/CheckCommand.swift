@@ -127,11 +127,20 @@ struct Check {
             (c.property == Int(Property.modelErrorCode) ? 0 : c.property == expected ? 1 : 2, c.path.count, c.property)
         }
         for counterexample in result.counterexamples.sorted(by: { rank($0) < rank($1) }) {
-            // Every counterexample is re-executed from the initial state before it is shown.
+            // Every counterexample is re-executed from the initial state before it is shown;
+            // one that does not replay to its violation is a bug of the checker, and stops
+            // the run rather than go unshown or be printed as if it were real.
             let replaySystem = KernelSystem(model: model, bounds: bounds)
-            if let replay = try? Replay(system: replaySystem, path: counterexample.path) {
-                traces.append((counterexample, replay))
+            let replay: Replay
+            do {
+                replay = try Replay(system: replaySystem, path: counterexample.path)
+            } catch {
+                preconditionFailure("mmcheck: internal error: a counterexample does not replay: \(error)")
             }
+            guard replay.finalBreach.map({ Int($0.code) }) == counterexample.property else {
+                preconditionFailure("mmcheck: internal error: a counterexample replays to another violation")
+            }
+            traces.append((counterexample, replay))
         }
         return CheckOutcome(
             model: model, bounds: bounds, options: options, symmetry: symmetry,
