@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Explicit-state search over a `TransitionSystem`: breadth-first (shortest counterexamples)
 /// or depth-first, with a `StateStore` for visited states and a flat array of parent indices
 /// from which counterexamples are rebuilt.
@@ -21,6 +23,13 @@ public final class Search {
     private let budget: MemoryBudget
     private let stop: StopRequest?
     private let progress: ProgressReporter?
+    /// Parallel breadth-first: one system per thread (the first is `system`), each with
+    /// its buffer of a batch's successors and where each state's successors end.
+    private let workers: [any TransitionSystem]
+    private let batchBuffers: [SuccessorBuffer]
+    private let batchEnds: [UnsafeMutablePointer<Int>]
+    /// States a thread expands per batch.
+    static let batchPerWorker = 1024
     /// When the search started, and expansions so far (progress is looked at every 4096).
     private var started = 0.0
     @exclusivity(unchecked) private var expansions = 0
@@ -55,9 +64,28 @@ public final class Search {
         violationCounts = Array(repeating: 0, count: system.propertyNames.count)
         symmetric = system.isSymmetric
         scratchState = .allocate(capacity: system.stateWords)
+        // Threads serve breadth-first search without a depth limit, for a system that can
+        // make copies of itself; otherwise one thread.
+        var workers: [any TransitionSystem] = [system]
+        if options.effectiveThreads > 1 {
+            for _ in 1..<options.effectiveThreads {
+                guard let copy = system.makeWorker() else { break }
+                workers.append(copy)
+            }
+            if workers.count < options.threads { workers = [system] }
+        }
+        self.workers = workers
+        batchBuffers = workers.count > 1 ? workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) } : []
+        batchEnds = workers.count > 1 ? workers.map { _ in .allocate(capacity: Search.batchPerWorker) } : []
     }
 
-    deinit { scratchState.deallocate() }
+    deinit {
+        scratchState.deallocate()
+        for e in batchEnds { e.deallocate() }
+    }
+
+    /// The threads the search expands states on.
+    public var threads: Int { workers.count }
 
     /// Runs the search to its end and reports what it found.
     public func run() -> SearchResult {
@@ -79,7 +107,7 @@ public final class Search {
         if violated && !options.findAll { stopReason = .violation }
         if stopReason == nil {
             switch options.order {
-            case .breadthFirst: breadthFirst()
+            case .breadthFirst: if workers.count > 1 { parallelBreadthFirst() } else { breadthFirst() }
             case .depthFirst: depthFirst()
             }
         }
@@ -167,31 +195,125 @@ public final class Search {
         system.expand(store.state(i), into: buffer)
         transitions += buffer.count
         for k in 0..<buffer.count {
-            let v = buffer.violation(k)
-            if v >= 0 {
-                violationCounts[Int(v)] += 1
-                if violationCounts[Int(v)] == 1 {
-                    let (root, path) = pathTo(i, violation: v, label: buffer.label(k))
-                    record(property: v, initialIndex: root, path: path)
-                    if stopReason != nil { return false }
-                }
-                continue
-            }
-            if symmetric { system.canonicalize(buffer.mutableState(k)) }
-            let s = buffer.state(k)
-            if let maxStates = options.maxStates, store.count >= maxStates, !store.contains(s) {
-                stopReason = .limit("state limit \(maxStates) reached")
-                return false
-            }
-            let (index, inserted) = store.insert(s, link: UInt32(truncatingIfNeeded: i))
-            if inserted {
-                if level + 1 > depth { depth = level + 1 }
-            } else if index == StateStore.full {
-                stopReason = memoryLimit
-                return false
-            }
+            if symmetric && buffer.violation(k) < 0 { system.canonicalize(buffer.mutableState(k)) }
+            if !accept(buffer, k, from: i, level: level) { return false }
         }
         return true
+    }
+
+    /// Takes successor `k` of `buffer`, a step from stored state `i` at `level` (its state
+    /// already the representative under a symmetry): records a violation, or stores a new
+    /// state. Returns false when the search must stop. Both the single-threaded and the
+    /// parallel search go through here, in the same order, so they store the same states
+    /// with the same links and find the same counterexamples.
+    @inline(__always)
+    private func accept(_ buffer: SuccessorBuffer, _ k: Int, from i: Int, level: Int) -> Bool {
+        let v = buffer.violation(k)
+        // Found in the store by a thread: stored states stay stored, so it is still there.
+        if v == SuccessorBuffer.alreadyStored { return true }
+        if v >= 0 {
+            violationCounts[Int(v)] += 1
+            if violationCounts[Int(v)] == 1 {
+                let (root, path) = pathTo(i, violation: v, label: buffer.label(k))
+                record(property: v, initialIndex: root, path: path)
+                if stopReason != nil { return false }
+            }
+            return true
+        }
+        let s = buffer.state(k)
+        if let maxStates = options.maxStates, store.count >= maxStates, !store.contains(s) {
+            stopReason = .limit("state limit \(maxStates) reached")
+            return false
+        }
+        let (index, inserted) = store.insert(s, link: UInt32(truncatingIfNeeded: i))
+        if inserted {
+            if level + 1 > depth { depth = level + 1 }
+        } else if index == StateStore.full {
+            stopReason = memoryLimit
+            return false
+        }
+        return true
+    }
+
+    // MARK: Breadth-first on several threads
+
+    /// Breadth-first, level by level, in batches: the threads each expand a contiguous
+    /// range of the batch's states into their own buffer (with their own copy of the
+    /// system, canonicalizing there, and marking the successors already stored), then this
+    /// thread takes the successors range by range, state by state, in order, exactly as
+    /// `breadthFirst` would. Only the expansion runs in
+    /// parallel; the store is touched by one thread only, so it needs no lock, and the
+    /// result (states, links, transitions, depth, counterexamples) is the same for every
+    /// number of threads.
+    private func parallelBreadthFirst() {
+        let n = workers.count, perWorker = Search.batchPerWorker
+        var head = 0
+        var level = 0
+        var levelEnd = store.count
+        while head < store.count {
+            if head == levelEnd {
+                if violated && !options.findAll {
+                    stopReason = .violation
+                    return
+                }
+                level += 1
+                levelEnd = store.count
+            }
+            if stopRequested { return }
+            let end = min(levelEnd, head + n * perWorker)
+            let share = (end - head + n - 1) / n
+            let start = head
+            let shared = Shared(search: self)
+            DispatchQueue.concurrentPerform(iterations: n) { w in
+                shared.search.expandRange(w, from: start + w * share, to: min(end, start + (w + 1) * share))
+            }
+            for w in 0..<n {
+                let from = start + w * share, to = min(end, start + (w + 1) * share)
+                guard from < to else { continue }
+                let out = batchBuffers[w], ends = batchEnds[w]
+                var k = 0
+                for i in from..<to {
+                    let stateEnd = ends[i - from]
+                    transitions += stateEnd - k
+                    while k < stateEnd {
+                        if !accept(out, k, from: i, level: level) { return }
+                        k += 1
+                    }
+                    tick(level: level, queue: store.count - (i + 1))
+                    if i + 1 < to && stopRequested { return }
+                }
+            }
+            head = end
+        }
+        if violated && !options.findAll { stopReason = .violation }
+    }
+
+    /// The search, handed to the threads of one batch. `@unchecked Sendable`: while they
+    /// run, each thread writes only its own system, buffer and ends (`workers[w]`,
+    /// `batchBuffers[w]`, `batchEnds[w]`) and reads the store, which this thread does not
+    /// touch until `concurrentPerform` has returned.
+    private struct Shared: @unchecked Sendable {
+        unowned let search: Search
+    }
+
+    /// Worker `w`: expands stored states `from..<to` into its buffer, noting where each
+    /// state's successors end and marking those already stored. Reads the store, which no
+    /// one writes meanwhile.
+    private func expandRange(_ w: Int, from: Int, to: Int) {
+        let sys = workers[w], out = batchBuffers[w], ends = batchEnds[w]
+        out.reset()
+        guard from < to else { return }
+        for i in from..<to {
+            let before = out.count
+            sys.expand(store.state(i), into: out)
+            // Most successors are stored already: looking them up here, in parallel, leaves
+            // the merge only the new ones (the lookup's cache misses are most of its time).
+            for k in before..<out.count where out.violation(k) < 0 {
+                if symmetric { sys.canonicalize(out.mutableState(k)) }
+                if store.contains(out.state(k)) { out.markAlreadyStored(k) }
+            }
+            ends[i - from] = out.count
+        }
     }
 
     private func hasUnexploredStep(from i: Int) -> Bool {

@@ -16,11 +16,19 @@ public struct SearchOptions: Sendable, Equatable {
     /// Most bytes the search's own structures (state store, hash table, parent links,
     /// depth-first stack) may hold; past it the search ends, incomplete. Nil: no limit.
     public var memoryLimit: Int?
+    /// Threads that expand states: breadth-first without a depth limit only (otherwise one).
+    /// The result does not depend on it.
+    public var threads: Int
+
+    /// The threads a search with these options uses: `threads` breadth-first without a
+    /// depth limit, else one.
+    public var effectiveThreads: Int { order == .breadthFirst && maxDepth == nil ? threads : 1 }
 
     public init(
         order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil,
-        memoryLimit: Int? = nil
+        memoryLimit: Int? = nil, threads: Int = 1
     ) {
+        self.threads = max(1, threads)
         self.order = order
         self.findAll = findAll
         self.maxStates = maxStates

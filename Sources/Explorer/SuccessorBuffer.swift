@@ -69,11 +69,21 @@ public final class SuccessorBuffer {
         assert(i >= 0 && i < count, "successor index out of range")
         return labels[i]
     }
-    /// The violated property's index, or `noViolation`.
+    /// The violated property's index, or `noViolation` (or `alreadyStored`).
     @inline(__always)
     func violation(_ i: Int) -> Int32 {
         assert(i >= 0 && i < count, "successor index out of range")
         return outcomes[i]
+    }
+
+    /// The outcome of a successor a parallel search's thread found stored already.
+    static let alreadyStored: Int32 = -2
+
+    /// Marks successor `i`, which violates nothing, as stored already.
+    @inline(__always)
+    func markAlreadyStored(_ i: Int) {
+        assert(i >= 0 && i < count && outcomes[i] == SuccessorBuffer.noViolation, "not a plain successor")
+        outcomes[i] = SuccessorBuffer.alreadyStored
     }
 
     private func grow() {

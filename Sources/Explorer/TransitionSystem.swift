@@ -20,9 +20,14 @@ public protocol TransitionSystem: AnyObject {
     /// Replaces `state` by its orbit's representative (states in one orbit have the same
     /// steps up to the symmetry, with the same violations).
     func canonicalize(_ state: UnsafeMutablePointer<UInt64>)
+    /// A new system like this one, with its own working memory, for another thread to call
+    /// `expand` and `canonicalize` on while this one is idle; nil: the system is used from
+    /// one thread only.
+    func makeWorker() -> (any TransitionSystem)?
 }
 
 extension TransitionSystem {
+    public func makeWorker() -> (any TransitionSystem)? { nil }
     var isSymmetric: Bool { false }
     func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}
 }

@@ -50,6 +50,11 @@ public final class KernelSystem: TransitionSystem {
         emit(machine.loadInitialState(), label: 0, into: buffer)
     }
 
+    /// The same model at the same bounds, with its own machine and symmetry scratch.
+    public func makeWorker() -> (any TransitionSystem)? {
+        KernelSystem(model: machine.model, bounds: bounds, symmetry: symmetry != nil)
+    }
+
     public func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {
         symmetry?.canonicalize(state)
     }

@@ -36,8 +36,10 @@ enum BenchCommand {
         let kind = symmetry ? "breadth-first with symmetry: states are orbits" : "breadth-first"
         console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (\(kind), one search per line)")
         console.out("")
-        console.out("bounds   words       states    transitions   seconds     states/s  transitions/s  bytes/state")
+        console.out(
+            "bounds   threads  words       states    transitions   seconds     states/s  transitions/s  bytes/state")
         let memory = MemoryDefault.choose().bytes
+        let cores = CheckOptions.defaultThreads
         for (c, t, m) in symmetry ? symmetryLadder : ladder {
             let loaded: ModelLoader.Loaded
             do {
@@ -46,21 +48,26 @@ enum BenchCommand {
                 error.lines.forEach(console.err)
                 return CommandLineTool.ExitCode.usage
             }
-            let system = KernelSystem(model: loaded.model, bounds: loaded.bounds, symmetry: symmetry)
-            let r = Search(system: system, options: SearchOptions(memoryLimit: memory), stop: stop).run()
-            if case .limit(let reason) = r.ending {
-                console.out("\(c),\(t),\(m)".padding(7) + "  stopped: \(reason)")
-                return CommandLineTool.ExitCode.incomplete
+            // One thread, then every core (the same search: only the time differs).
+            for threads in cores > 1 ? [1, cores] : [1] {
+                let system = KernelSystem(model: loaded.model, bounds: loaded.bounds, symmetry: symmetry)
+                let options = SearchOptions(memoryLimit: memory, threads: threads)
+                let r = Search(system: system, options: options, stop: stop).run()
+                if case .limit(let reason) = r.ending {
+                    console.out("\(c),\(t),\(m)".padding(7) + "  stopped: \(reason)")
+                    return CommandLineTool.ExitCode.incomplete
+                }
+                let seconds = max(r.seconds, 1e-9)
+                console.out(
+                    [
+                        "\(c),\(t),\(m)".padding(7), String(threads).leftPadding(7),
+                        String(system.stateWords).leftPadding(6),
+                        grouped(r.states).leftPadding(12), grouped(r.transitions).leftPadding(14),
+                        fixed(r.seconds, 3).leftPadding(9), grouped(Int(Double(r.states) / seconds)).leftPadding(12),
+                        grouped(Int(Double(r.transitions) / seconds)).leftPadding(14),
+                        fixed(Double(r.searchBytes) / Double(max(r.states, 1)), 1).leftPadding(12),
+                    ].joined(separator: " ") + (r.counterexamples.isEmpty ? "" : "  (stopped at a violation)"))
             }
-            let seconds = max(r.seconds, 1e-9)
-            console.out(
-                [
-                    "\(c),\(t),\(m)".padding(7), String(system.stateWords).leftPadding(6),
-                    grouped(r.states).leftPadding(12), grouped(r.transitions).leftPadding(14),
-                    fixed(r.seconds, 3).leftPadding(9), grouped(Int(Double(r.states) / seconds)).leftPadding(12),
-                    grouped(Int(Double(r.transitions) / seconds)).leftPadding(14),
-                    fixed(Double(r.searchBytes) / Double(max(r.states, 1)), 1).leftPadding(12),
-                ].joined(separator: " ") + (r.counterexamples.isEmpty ? "" : "  (stopped at a violation)"))
         }
         if let peak = ResourceUsage.peakResidentBytes() {
             console.out("")

@@ -46,6 +46,7 @@ enum CheckCommand {
             memorySource = choice.source
         }
         options.search.memoryLimit = options.memory
+        options.search.threads = options.threads ?? CheckOptions.defaultThreads
         var check = Check(
             model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry,
             stop: stop)
@@ -197,8 +198,10 @@ struct CheckOutcome {
         let steps =
             model.mode == .fine
             ? "fine steps (one statement each\(model.preemptible ? ", preemptible" : "")" + ")" : "coarse steps"
+        let threads = options.effectiveThreads
+        let on = threads > 1 ? ", \(threads) threads" : ""
         lines.append(
-            "search    \(order), \(steps); \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state"
+            "search    \(order), \(steps)\(on); \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state"
         )
         if symmetry {
             lines.append("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit")

@@ -1,4 +1,5 @@
 import Explorer
+import Foundation
 import KernelSemantics
 import ModelLanguage
 
@@ -21,6 +22,11 @@ struct CheckOptions: Equatable {
     var progress = false
     /// Only the verdict line on stdout.
     var quiet = false
+    /// `--threads`; nil: every core.
+    var threads: Int?
+
+    /// Threads when `--threads` is not given: the cores this process may use.
+    static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     /// A usage error: one line naming the offending argument.
     struct UsageError: Error, Equatable {
@@ -71,6 +77,7 @@ struct CheckOptions: Equatable {
                 case "--max-states":
                     options.search.maxStates = try number(name, inline, range: 1...StateStore.maximumCount)
                 case "--max-depth": options.search.maxDepth = try number(name, inline, range: 0...Int(UInt32.max))
+                case "--threads": options.threads = try number(name, inline, range: 1...256)
                 case "--memory":
                     let text = try value(name, inline, needs: "a size such as 512M or 8G")
                     options.memory = try CheckOptions.byteSize(name, text)

@@ -180,6 +180,9 @@ enum Help {
           --tasks N         task slots besides the idle tasks (default: the model's `tasks`, else 3)
           --mms N           mm slots besides init_mm (default: the model's `mms`, else 3)
           --dfs             depth-first search (default breadth-first, which finds a shortest trace)
+          --threads N       threads that expand states (default: every core); breadth-first
+                            without --max-depth only, else one. The result is the same for
+                            every N: the threads expand, one thread stores in a fixed order
           --all             do not stop at the first violation; count violating steps per property
           --symmetry        store one state per orbit under renaming of CPUs, task slots and
                             mm slots (exact; counts orbits; traces stay shortest and real)
@@ -201,7 +204,7 @@ enum Help {
         """
 
     static let suite = """
-        usage: mmcheck suite [--update] [--suite FILE] [--results DIR]
+        usage: mmcheck suite [--update] [--suite FILE] [--results DIR] [--threads N]
 
         Runs every (model, bounds) listed in the suite file (default models/suite: lines of
         MODEL CPUS TASKS MMS) and compares verdict, distinct states, transitions, search
@@ -209,7 +212,7 @@ enum Help {
         results/). Any difference, or a model whose expectation is not met, is a failure
         naming the model, the bounds and the field. --update rewrites the baseline and the
         counterexample .trace files under DIR, and says what changed. Times are recorded
-        for information and never compared.
+        for information and never compared. --threads N as for check (default: every core).
 
         exit codes: 0 everything matches; 1 something differs; 2 bad suite, baseline or model
         """
@@ -218,9 +221,10 @@ enum Help {
         usage: mmcheck bench [FILE] [--symmetry]
 
         The speed benchmark: checks FILE (default models/linux-6.mmc) breadth-first at a
-        fixed ladder of bounds, (2,3,3) to (2,5,5), a fresh search each, and prints per line
-        the packed words per state, states, transitions, seconds, states/s, transitions/s
-        and bytes per stored state (everything the search holds), then the peak memory.
+        fixed ladder of bounds, (2,3,3) to (2,5,5), a fresh search each, on one thread and
+        then on every core, and prints per line the threads, packed words per state,
+        states, transitions, seconds, states/s, transitions/s and bytes per stored state
+        (everything the search holds), then the peak memory.
         --symmetry runs the reduced search at (4,4,4) to (6,6,6) (states are orbits).
 
         exit codes: 0 done; 2 bad option or model; 3 a search stopped at the memory limit

@@ -14,6 +14,7 @@ enum SuiteCommand {
         var update = false
         var suitePath = Suite.defaultSuite
         var results = Suite.defaultResults
+        var threads: Int?
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
@@ -23,6 +24,22 @@ enum SuiteCommand {
                     return CommandLineTool.ExitCode.usage
                 }
                 update = true
+            case "--threads":
+                guard threads == nil else {
+                    console.err("mmcheck: error: option '--threads' is given twice")
+                    return CommandLineTool.ExitCode.usage
+                }
+                guard i + 1 < arguments.count else {
+                    console.err("mmcheck: error: option '--threads' needs a number")
+                    return CommandLineTool.ExitCode.usage
+                }
+                do {
+                    threads = try CheckOptions.number("--threads", arguments[i + 1], range: 1...256)
+                } catch {
+                    console.err("mmcheck: error: \(error.message)")
+                    return CommandLineTool.ExitCode.usage
+                }
+                i += 1
             case "--suite", "--results":
                 guard i + 1 < arguments.count else {
                     console.err("mmcheck: error: option '\(arguments[i])' needs a path")
@@ -87,7 +104,9 @@ enum SuiteCommand {
         for (n, entry) in entries.enumerated() {
             let row: Suite.Row, outcome: CheckOutcome
             do {
-                (row, outcome) = try Suite.run(entry, memory: memory, stop: stop, console: console)
+                (row, outcome) = try Suite.run(
+                    entry, memory: memory, stop: stop, console: console,
+                    threads: threads ?? CheckOptions.defaultThreads)
             } catch {
                 error.lines.forEach(console.err)
                 return CommandLineTool.ExitCode.usage

@@ -323,3 +323,77 @@ import Testing
 
     final class Reports: @unchecked Sendable { var all: [SearchProgress] = [] }
 }
+
+/// Breadth-first on several threads: the threads only expand, and one thread takes their
+/// successors in the order a single thread would, so every number and every counterexample
+/// (label by label) is the same for 1, 2 and 4 threads, limits included.
+@Suite struct ThreadsTests {
+    static let cases: [(String, (Int, Int, Int), Bool)] = [
+        ("models/linux-6.mmc", (2, 3, 3), false),
+        ("models/linux-6.mmc", (3, 2, 2), false),
+        ("models/linux-6-all.mmc", (2, 3, 3), false),
+        ("models/linux-6-vfork.mmc", (2, 3, 3), false),
+        ("models/linux-6.mmc", (3, 3, 3), true),
+        ("models/linux-6-exec-fine.mmc", (1, 2, 2), false),
+        ("models/linux-6-shootdown-fine.mmc", (2, 2, 1), false),
+        ("models/bugs/exit-mm-without-grab.mmc", (2, 3, 3), false),
+        ("models/bugs/vfork-without-mmget.mmc", (2, 3, 3), false),
+        ("models/bugs/mmdrop-not-atomic.mmc", (1, 2, 2), false),
+        ("models/bugs/kthread-use-mm-skip-grab-shootdown.mmc", (2, 3, 3), true),
+    ]
+
+    static func run(
+        _ file: String, _ b: (Int, Int, Int), symmetry: Bool, _ options: SearchOptions
+    ) throws
+        -> SearchResult
+    {
+        let model = try Fixture.load(file)
+        let system = KernelSystem(model: model, bounds: Bounds(cpus: b.0, tasks: b.1, mms: b.2), symmetry: symmetry)
+        let search = Search(system: system, options: options)
+        #expect(search.threads == options.effectiveThreads)
+        return search.run()
+    }
+
+    static func same(_ a: SearchResult, _ b: SearchResult) -> Bool {
+        a.ending == b.ending && a.states == b.states && a.transitions == b.transitions && a.depth == b.depth
+            && a.violationCounts == b.violationCounts
+            && a.counterexamples.map(\.path) == b.counterexamples.map(\.path)
+            && a.counterexamples.map(\.property) == b.counterexamples.map(\.property)
+    }
+
+    @Test(arguments: cases)
+    func everyThreadCountFindsTheSame(_ c: (String, (Int, Int, Int), Bool)) throws {
+        for options in [SearchOptions(), SearchOptions(findAll: true), SearchOptions(maxStates: 5_000)] {
+            let one = options
+            var two = options, four = options
+            two.threads = 2
+            four.threads = 4
+            let r1 = try Self.run(c.0, c.1, symmetry: c.2, one)
+            let r2 = try Self.run(c.0, c.1, symmetry: c.2, two)
+            let r4 = try Self.run(c.0, c.1, symmetry: c.2, four)
+            #expect(Self.same(r1, r2) && Self.same(r1, r4), "\(c.0) \(c.1) \(options)")
+        }
+    }
+
+    /// A memory limit stops the search at the same point whatever the threads.
+    @Test func theMemoryLimitStopsAlike() throws {
+        var options = SearchOptions(memoryLimit: 2 << 20)
+        let r1 = try Self.run("models/linux-6.mmc", (3, 4, 4), symmetry: false, options)
+        options.threads = 2
+        let r2 = try Self.run("models/linux-6.mmc", (3, 4, 4), symmetry: false, options)
+        #expect(r1.ending == .limit("memory limit 2 MiB reached"))
+        #expect(Self.same(r1, r2))
+    }
+
+    /// Depth-first and depth-limited searches run on one thread.
+    @Test func depthFirstAndDepthLimitsUseOneThread() throws {
+        #expect(SearchOptions(order: .depthFirst, threads: 4).effectiveThreads == 1)
+        #expect(SearchOptions(maxDepth: 5, threads: 4).effectiveThreads == 1)
+        #expect(SearchOptions(threads: 4).effectiveThreads == 4)
+        let model = try Fixture.load("models/linux-6.mmc")
+        let search = Search(
+            system: KernelSystem(model: model, bounds: Bounds(cpus: 2, tasks: 3, mms: 3)),
+            options: SearchOptions(order: .depthFirst, threads: 4))
+        #expect(search.threads == 1)
+    }
+}
