@@ -29,8 +29,10 @@ public enum CommandLineTool {
     /// standard error; the exit code is then the verdict's when it is a violation (1) or
     /// incomplete (3), else 2: a pass nobody could read is not reported as one.
     public static func main(_ arguments: [String]) -> Int32 {
+        let closed = StreamWriter.reserveClosedStandardDescriptors()
         Interruption.install()
-        let out = StreamWriter(descriptor: 1), err = StreamWriter(descriptor: 2)
+        let out = StreamWriter(descriptor: 1, closed: closed.contains(1))
+        let err = StreamWriter(descriptor: 2, closed: closed.contains(2))
         let console = Console(
             out: { out.write($0 + "\n") }, err: { err.write($0 + "\n") }, errIsTerminal: isatty(2) == 1)
         let code = run(arguments, console: console, stop: Interruption.request)
