@@ -4,10 +4,13 @@ import KernelSemantics
 /// `mmcheck bench [FILE] [--symmetry]`: the speed benchmark. Checks the model (default
 /// linux-6) at a fixed ladder of bounds, each a fresh breadth-first search, and prints
 /// states/s, transitions/s and bytes per stored state. With `--symmetry`, reduced searches
-/// on a ladder of larger bounds (states are then orbits).
+/// on a ladder of larger bounds (states are then orbits). A fine-mode model has ladders of
+/// its own, as its state space grows much faster.
 enum BenchCommand {
     static let ladder = [(2, 3, 3), (3, 3, 3), (2, 4, 4), (3, 4, 4), (2, 5, 5)]
     static let symmetryLadder = [(4, 4, 4), (5, 5, 5), (4, 6, 6), (6, 6, 6)]
+    static let fineLadder = [(1, 2, 2), (2, 2, 2), (1, 3, 3), (2, 2, 3)]
+    static let fineSymmetryLadder = [(2, 2, 2), (2, 2, 3), (2, 3, 3)]
 
     static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
         let symmetry = arguments.contains("--symmetry")
@@ -27,8 +30,9 @@ enum BenchCommand {
         }
         let path = rest.first ?? CheckOptions.defaultModel
         // A model that does not load is an error before anything is printed.
+        let fine: Bool
         do {
-            _ = try ModelLoader.load(path: path, cpus: ladder[0].0, tasks: ladder[0].1, mms: ladder[0].2)
+            fine = try ModelLoader.load(path: path, cpus: 1, tasks: 1, mms: 1).model.mode == .fine
         } catch {
             error.lines.forEach(console.err)
             return CommandLineTool.ExitCode.usage
@@ -40,7 +44,8 @@ enum BenchCommand {
             "bounds   threads  words       states    transitions   seconds     states/s  transitions/s  bytes/state")
         let memory = MemoryDefault.choose().bytes
         let cores = CheckOptions.defaultThreads
-        for (c, t, m) in symmetry ? symmetryLadder : ladder {
+        let bounds = fine ? (symmetry ? fineSymmetryLadder : fineLadder) : (symmetry ? symmetryLadder : ladder)
+        for (c, t, m) in bounds {
             let loaded: ModelLoader.Loaded
             do {
                 loaded = try ModelLoader.load(path: path, cpus: c, tasks: t, mms: m)

@@ -227,7 +227,9 @@ enum Help {
         then on every core, and prints per line the threads, packed words per state,
         states, transitions, seconds, states/s, transitions/s and bytes per stored state
         (everything the search holds), then the peak memory.
-        --symmetry runs the reduced search at (4,4,4) to (6,6,6) (states are orbits).
+        --symmetry runs the reduced search at (4,4,4) to (6,6,6) (states are orbits). A
+        fine-mode model runs at (1,2,2) to (2,2,3), and with --symmetry at (2,2,2) to
+        (2,3,3).
 
         exit codes: 0 done; 2 bad option or model; 3 a search stopped at the memory limit
                     or was interrupted
