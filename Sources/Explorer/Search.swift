@@ -241,10 +241,9 @@ public final class Search {
     /// range of the batch's states into their own buffer (with their own copy of the
     /// system, canonicalizing there, and marking the successors already stored), then this
     /// thread takes the successors range by range, state by state, in order, exactly as
-    /// `breadthFirst` would. Only the expansion runs in
-    /// parallel; the store is touched by one thread only, so it needs no lock, and the
-    /// result (states, links, transitions, depth, counterexamples) is the same for every
-    /// number of threads.
+    /// `breadthFirst` would. Only the expansion (and the lookups) run in parallel; the store
+    /// is written by one thread only, so it needs no lock, and the result (states, links,
+    /// transitions, depth, counterexamples) is the same for every number of threads.
     private func parallelBreadthFirst() {
         let n = workers.count, perWorker = Search.batchPerWorker
         var head = 0
