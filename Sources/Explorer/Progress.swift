@@ -20,7 +20,7 @@ public struct SearchProgress: Sendable, Equatable {
 }
 
 /// Calls `report` with the search's progress `firstAfter` seconds into the search and then
-/// every `every` seconds. The search asks `due` once every 4096 expansions (a clock read),
+/// every `every` seconds. The search calls `tick` once every 4096 expansions (a clock read),
 /// so it costs nothing per state.
 public final class ProgressReporter {
     let report: (SearchProgress) -> Void
