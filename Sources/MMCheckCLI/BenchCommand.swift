@@ -7,7 +7,7 @@ import KernelSemantics
 /// on a ladder of larger bounds (states are then orbits). A fine-mode model has ladders of
 /// its own, as its state space grows much faster.
 enum BenchCommand {
-    static let ladder = [(2, 3, 3), (3, 3, 3), (2, 4, 4), (3, 4, 4), (2, 5, 5)]
+    static let ladder = [(2, 3, 3), (3, 3, 3), (2, 4, 4), (3, 4, 4), (2, 5, 5), (4, 4, 4)]
     static let symmetryLadder = [(4, 4, 4), (5, 5, 5), (4, 6, 6), (6, 6, 6)]
     static let fineLadder = [(1, 2, 2), (2, 2, 2), (1, 3, 3), (2, 2, 3)]
     static let fineSymmetryLadder = [(2, 2, 2), (2, 2, 3), (2, 3, 3)]

@@ -223,7 +223,7 @@ enum Help {
         usage: mmcheck bench [FILE] [--symmetry]
 
         The speed benchmark: checks FILE (default models/linux-6.mmc) breadth-first at a
-        fixed ladder of bounds, (2,3,3) to (2,5,5), a fresh search each, on one thread and
+        fixed ladder of bounds, (2,3,3) to (4,4,4), a fresh search each, on one thread and
         then on every core, and prints per line the threads, packed words per state,
         states, transitions, seconds, states/s, transitions/s and bytes per stored state
         (everything the search holds), then the peak memory.
