@@ -172,6 +172,9 @@ import Testing
                 "mmcheck: error: no help for unknown command 'frobnicate' (commands: check, replay, suite, bench, help)\n"
             ),
             (["bench", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
+            (["check", "--threads", "0"], "mmcheck: error: option '--threads' must be between 1 and 256, got 0\n"),
+            (["suite", "--threads", "x"], "mmcheck: error: option '--threads' needs a number, got 'x'\n"),
+            (["suite", "--threads"], "mmcheck: error: option '--threads' needs a number\n"),
         ]
         for (arguments, message) in cases {
             let process = Process()
