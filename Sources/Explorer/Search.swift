@@ -107,7 +107,7 @@ public final class Search {
         if violated && !options.findAll { stopReason = .violation }
         if stopReason == nil {
             switch options.order {
-            case .breadthFirst: if workers.count > 1 { parallelBreadthFirst() } else { breadthFirst() }
+            case .breadthFirst: breadthFirst()
             case .depthFirst: depthFirst()
             }
         }
@@ -141,9 +141,16 @@ public final class Search {
                 head += 1
                 continue
             }
-            if !expand(head, level: level) { return }
-            head += 1
-            tick(level: level, queue: store.count - head)
+            if workers.count > 1 {
+                // A batch of the level, expanded on the threads (no depth limit here).
+                let end = min(levelEnd, head + workers.count * Search.batchPerWorker)
+                if !expandBatch(from: head, to: end, level: level) { return }
+                head = end
+            } else {
+                if !expand(head, level: level) { return }
+                head += 1
+                tick(level: level, queue: store.count - head)
+            }
         }
         if violated && !options.findAll { stopReason = .violation }
     }
@@ -237,54 +244,38 @@ public final class Search {
 
     // MARK: Breadth-first on several threads
 
-    /// Breadth-first, level by level, in batches: the threads each expand a contiguous
-    /// range of the batch's states into their own buffer (with their own copy of the
-    /// system, canonicalizing there, and marking the successors already stored), then this
-    /// thread takes the successors range by range, state by state, in order, exactly as
-    /// `breadthFirst` would. Only the expansion (and the lookups) run in parallel; the store
-    /// is written by one thread only, so it needs no lock, and the result (states, links,
-    /// transitions, depth, counterexamples) is the same for every number of threads.
-    private func parallelBreadthFirst() {
-        let n = workers.count, perWorker = Search.batchPerWorker
-        var head = 0
-        var level = 0
-        var levelEnd = store.count
-        while head < store.count {
-            if head == levelEnd {
-                if violated && !options.findAll {
-                    stopReason = .violation
-                    return
-                }
-                level += 1
-                levelEnd = store.count
-            }
-            if stopRequested { return }
-            let end = min(levelEnd, head + n * perWorker)
-            let share = (end - head + n - 1) / n
-            let start = head
-            let shared = Shared(search: self)
-            DispatchQueue.concurrentPerform(iterations: n) { w in
-                shared.search.expandRange(w, from: start + w * share, to: min(end, start + (w + 1) * share))
-            }
-            for w in 0..<n {
-                let from = start + w * share, to = min(end, start + (w + 1) * share)
-                guard from < to else { continue }
-                let out = batchBuffers[w], ends = batchEnds[w]
-                var k = 0
-                for i in from..<to {
-                    let stateEnd = ends[i - from]
-                    transitions += stateEnd - k
-                    while k < stateEnd {
-                        if !accept(out, k, from: i, level: level) { return }
-                        k += 1
-                    }
-                    tick(level: level, queue: store.count - (i + 1))
-                    if i + 1 < to && stopRequested { return }
-                }
-            }
-            head = end
+    /// Expands stored states `head..<end` of one level on the threads, then takes their
+    /// successors here, state by state in order, exactly as `expand` would one state at a
+    /// time. Each thread expands a contiguous range into its own buffer (with its own copy
+    /// of the system, canonicalizing there, and marking the successors already stored).
+    /// Only the expansion (and the lookups) run in parallel; the store is written by this
+    /// thread only, so it needs no lock, and the result (states, links, transitions, depth,
+    /// counterexamples) is the same for every number of threads. Returns false when the
+    /// search must stop.
+    private func expandBatch(from head: Int, to end: Int, level: Int) -> Bool {
+        let n = workers.count
+        let share = (end - head + n - 1) / n
+        let shared = Shared(search: self)
+        DispatchQueue.concurrentPerform(iterations: n) { w in
+            shared.search.expandRange(w, from: head + w * share, to: min(end, head + (w + 1) * share))
         }
-        if violated && !options.findAll { stopReason = .violation }
+        for w in 0..<n {
+            let from = head + w * share, to = min(end, head + (w + 1) * share)
+            guard from < to else { continue }
+            let out = batchBuffers[w], ends = batchEnds[w]
+            var k = 0
+            for i in from..<to {
+                let stateEnd = ends[i - from]
+                transitions += stateEnd - k
+                while k < stateEnd {
+                    if !accept(out, k, from: i, level: level) { return false }
+                    k += 1
+                }
+                tick(level: level, queue: store.count - (i + 1))
+                if i + 1 < end && stopRequested { return false }
+            }
+        }
+        return true
     }
 
     /// The search, handed to the threads of one batch. `@unchecked Sendable`: while they

@@ -113,10 +113,9 @@ import Testing
         let states = Self.reachable(system)
         var random = SplitMix64(seed: 9)
         let stride = max(1, states.count / 1500)
+        let p = Self.permutations(bounds.cpus), q = Self.permutations(bounds.tasks), m = Self.permutations(bounds.mms)
         for k in Swift.stride(from: 0, to: states.count, by: stride) {
             let s = states[k]
-            let p = Self.permutations(bounds.cpus), q = Self.permutations(bounds.tasks),
-                m = Self.permutations(bounds.mms)
             let (cpus, tasks, mms) = (p[random.below(p.count)], q[random.below(q.count)], m[random.below(m.count)])
             func rename(_ x: [UInt64]) -> [UInt64] {
                 Self.image(x, system.layout, symmetry, cpus: cpus, tasks: tasks, mms: mms)
