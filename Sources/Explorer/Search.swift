@@ -1,8 +1,13 @@
 import Dispatch
 
 /// Explicit-state search over a `TransitionSystem`: breadth-first (shortest counterexamples)
-/// or depth-first, with a `StateStore` for visited states and a flat array of parent indices
-/// from which counterexamples are rebuilt.
+/// or depth-first, with a `StateStore` for visited states.
+///
+/// Counterexamples are rebuilt from the store. Depth-first, the store keeps each state's
+/// parent. Breadth-first it keeps none: the states of each level are numbered
+/// contiguously, so a state's parent is found by expanding the previous level's states in
+/// order until one has it as a successor. That is the state that first reached it, the
+/// one a parent link would have named, so the trace is the same as with links.
 ///
 /// Breadth-first, a search that stops at violations finishes the level of its first one,
 /// so it reports every property violated at the shortest length, whatever the order
@@ -19,15 +24,21 @@ public final class Search {
     let system: any TransitionSystem
     let options: SearchOptions
 
-    private let store: StateStore
+    private var store: any VisitedStates
     private let budget: MemoryBudget
     private let stop: StopRequest?
     private let progress: ProgressReporter?
-    /// Parallel breadth-first: one system per thread (the first is `system`), each with
-    /// its buffer of a batch's successors and where each state's successors end.
+    /// Breadth-first without a depth limit expands batches of states (on one thread or
+    /// several): one system per thread (the first is `system`), each with its buffer of a
+    /// batch's successors and where each state's successors end.
+    private let batched: Bool
     private let workers: [any TransitionSystem]
     private let batchBuffers: [SuccessorBuffer]
     private let batchEnds: [UnsafeMutablePointer<Int>]
+    /// Each thread's copy of the state it expands (the store keeps states as bytes).
+    private let expanding: [UnsafeMutablePointer<UInt64>]
+    /// Breadth-first: the number of the first state of each level (level 0: the initial states).
+    private var levelStarts: [Int] = [0]
     /// States a thread expands per batch.
     static let batchPerWorker = 1024
     /// When the search started, and expansions so far (progress is looked at every 4096).
@@ -40,6 +51,10 @@ public final class Search {
     private let scratchState: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var violationCounts: [Int]
     private var counterexamples: [SearchResult.Counterexample] = []
+    /// Fingerprints: counterexamples to rebuild once the search is over (which one, the
+    /// state the violating step leaves, its level, the property and the step's label).
+    private var pending: [(index: Int, state: ContiguousArray<UInt64>, level: Int, violation: Int32, label: UInt32)] =
+        []
     @exclusivity(unchecked) private var transitions = 0
     @exclusivity(unchecked) private var depth = 0
     private var stopReason: SearchResult.Ending?
@@ -58,7 +73,8 @@ public final class Search {
         self.stop = stop
         self.progress = progress
         budget = MemoryBudget(limit: options.memoryLimit ?? Int.max)
-        store = StateStore(stateWords: system.stateWords, budget: budget)
+        precondition(!options.fingerprint || options.order == .breadthFirst, "fingerprints: breadth-first only")
+        store = Search.makeStore(for: system, options: options, budget: budget)
         buffer = SuccessorBuffer(stateWords: system.stateWords)
         initial = SuccessorBuffer(stateWords: system.stateWords)
         violationCounts = Array(repeating: 0, count: system.propertyNames.count)
@@ -75,13 +91,27 @@ public final class Search {
             if workers.count < options.threads { workers = [system] }
         }
         self.workers = workers
-        batchBuffers = workers.count > 1 ? workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) } : []
-        batchEnds = workers.count > 1 ? workers.map { _ in .allocate(capacity: Search.batchPerWorker) } : []
+        batched = options.order == .breadthFirst && options.maxDepth == nil
+        batchBuffers = batched ? workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) } : []
+        batchEnds = batched ? workers.map { _ in .allocate(capacity: Search.batchPerWorker) } : []
+        expanding = workers.map { _ in .allocate(capacity: system.stateWords) }
     }
 
     deinit {
         scratchState.deallocate()
         for e in batchEnds { e.deallocate() }
+        for e in expanding { e.deallocate() }
+    }
+
+    private static func makeStore(
+        for system: any TransitionSystem, options: SearchOptions, budget: MemoryBudget
+    ) -> any VisitedStates {
+        if options.fingerprint {
+            return FingerprintStore(stateWords: system.stateWords, stateBytes: system.stateBytes, budget: budget)
+        }
+        return StateStore(
+            stateWords: system.stateWords, stateBytes: system.stateBytes, links: options.order == .depthFirst,
+            budget: budget)
     }
 
     /// The threads the search expands states on.
@@ -95,6 +125,7 @@ public final class Search {
         for k in 0..<initial.count {
             let v = initial.violation(k)
             if v >= 0 {
+                violationCounts[Int(v)] += 1
                 record(property: v, initialIndex: k, path: [])
                 if stopReason != nil { break }
                 continue
@@ -112,11 +143,13 @@ public final class Search {
             }
         }
         let ending = stopReason ?? .exhausted
+        let seconds = ResourceUsage.now() - start
+        let states = store.count, bytes = store.bytesAllocated
+        if !pending.isEmpty { rebuildByFingerprints() }
         return SearchResult(
-            ending: ending, states: store.count, transitions: transitions, depth: depth,
+            ending: ending, states: states, transitions: transitions, depth: depth,
             violationCounts: violationCounts, counterexamples: counterexamples,
-            seconds: ResourceUsage.now() - start,
-            searchBytes: store.bytesAllocated)
+            seconds: seconds, searchBytes: bytes)
     }
 
     private func breadthFirst() {
@@ -131,6 +164,7 @@ public final class Search {
                 }
                 level += 1
                 levelEnd = store.count
+                levelStarts.append(head)
             }
             if stopRequested { return }
             if let maxDepth = options.maxDepth, level >= maxDepth {
@@ -141,16 +175,18 @@ public final class Search {
                 head += 1
                 continue
             }
-            if workers.count > 1 {
+            if batched {
                 // A batch of the level, expanded on the threads (no depth limit here).
                 let end = min(levelEnd, head + workers.count * Search.batchPerWorker)
                 if !expandBatch(from: head, to: end, level: level) { return }
                 head = end
+                store.expanded(below: head)
             } else {
                 if !expand(head, level: level) { return }
                 head += 1
                 tick(level: level, queue: store.count - head)
             }
+            if head & (RecordArena.chunkRecords - 1) == 0 { store.expanded(below: head) }
         }
         if violated && !options.findAll { stopReason = .violation }
     }
@@ -199,7 +235,7 @@ public final class Search {
     @inline(__always)
     private func expand(_ i: Int, level: Int) -> Bool {
         buffer.reset()
-        system.expand(store.state(i), into: buffer)
+        system.expand(state(i), into: buffer)
         transitions += buffer.count
         for k in 0..<buffer.count {
             if symmetric && buffer.violation(k) < 0 { system.canonicalize(buffer.mutableState(k)) }
@@ -221,8 +257,15 @@ public final class Search {
         if v >= 0 {
             violationCounts[Int(v)] += 1
             if violationCounts[Int(v)] == 1 {
-                let (root, path) = pathTo(i, violation: v, label: buffer.label(k))
-                record(property: v, initialIndex: root, path: path)
+                if options.fingerprint {
+                    // Earlier levels are gone: the trace is rebuilt when the search is over.
+                    let words = ContiguousArray(UnsafeBufferPointer(start: state(i), count: system.stateWords))
+                    pending.append((counterexamples.count, words, level, v, buffer.label(k)))
+                    record(property: v, initialIndex: 0, path: [])
+                } else {
+                    let (root, path) = pathTo(i, violation: v, label: buffer.label(k))
+                    record(property: v, initialIndex: root, path: path)
+                }
                 if stopReason != nil { return false }
             }
             return true
@@ -255,9 +298,13 @@ public final class Search {
     private func expandBatch(from head: Int, to end: Int, level: Int) -> Bool {
         let n = workers.count
         let share = (end - head + n - 1) / n
-        let shared = Shared(search: self)
-        DispatchQueue.concurrentPerform(iterations: n) { w in
-            shared.search.expandRange(w, from: head + w * share, to: min(end, head + (w + 1) * share))
+        if n == 1 {
+            expandRange(0, from: head, to: end)
+        } else {
+            let shared = Shared(search: self)
+            DispatchQueue.concurrentPerform(iterations: n) { w in
+                shared.search.expandRange(w, from: head + w * share, to: min(end, head + (w + 1) * share))
+            }
         }
         for w in 0..<n {
             let from = head + w * share, to = min(end, head + (w + 1) * share)
@@ -290,25 +337,26 @@ public final class Search {
     /// state's successors end and marking those already stored. Reads the store, which no
     /// one writes meanwhile.
     private func expandRange(_ w: Int, from: Int, to: Int) {
-        let sys = workers[w], out = batchBuffers[w], ends = batchEnds[w]
+        let sys = workers[w], out = batchBuffers[w], ends = batchEnds[w], current = expanding[w]
         out.reset()
         guard from < to else { return }
         for i in from..<to {
             let before = out.count
-            sys.expand(store.state(i), into: out)
-            // Most successors are stored already: looking them up here, in parallel, leaves
-            // the merge only the new ones (the lookup's cache misses are most of its time).
-            for k in before..<out.count where out.violation(k) < 0 {
-                if symmetric { sys.canonicalize(out.mutableState(k)) }
-                if store.contains(out.state(k)) { out.markAlreadyStored(k) }
+            store.load(i, into: current)
+            sys.expand(current, into: out)
+            if symmetric {
+                for k in before..<out.count where out.violation(k) < 0 { sys.canonicalize(out.mutableState(k)) }
             }
             ends[i - from] = out.count
         }
+        // Most successors are stored already: looking them up here, in parallel, leaves
+        // the merge only the new ones (the lookups' cache misses are most of their time).
+        store.markStored(in: out, from: 0, to: out.count)
     }
 
     private func hasUnexploredStep(from i: Int) -> Bool {
         buffer.reset()
-        system.expand(store.state(i), into: buffer)
+        system.expand(state(i), into: buffer)
         for k in 0..<buffer.count where buffer.violation(k) >= 0 || !store.contains(canonical(buffer.state(k))) {
             return true
         }
@@ -316,7 +364,6 @@ public final class Search {
     }
 
     private func record(property: Int32, initialIndex: Int, path: [UInt32]) {
-        if path.isEmpty { violationCounts[Int(property)] += 1 }
         counterexamples.append(.init(property: Int(property), initialIndex: initialIndex, path: path))
         violated = true
         // Breadth-first goes on to the end of the level (see `breadthFirst`).
@@ -336,15 +383,28 @@ public final class Search {
     /// then the step with `label` from it that violates property `violation`: rebuilt by
     /// re-expanding each state on the parent chain.
     private func pathTo(_ target: Int, violation: Int32, label: UInt32) -> (Int, [UInt32]) {
-        var chain = [target]
-        while store.link(chain[chain.count - 1]) != Search.root {
-            chain.append(Int(store.link(chain[chain.count - 1])))
+        let numbers = options.order == .depthFirst ? linkChain(to: target) : predecessorChain(to: target)
+        let stored = UnsafeMutablePointer<UInt64>.allocate(capacity: system.stateWords)
+        defer { stored.deallocate() }
+        let chain = numbers.map { i in
+            store.load(i, into: stored)
+            return ContiguousArray(UnsafeBufferPointer(start: stored, count: system.stateWords))
         }
-        chain.reverse()
-        let root = store.state(chain[0])
+        return path(through: chain, violation: violation, label: label)
+    }
+
+    /// The initial-state index and the labels of the real steps through `chain` (stored
+    /// states, level by level from an initial one), then the step with `label` from its
+    /// last state that violates property `violation`.
+    private func path(
+        through chain: [ContiguousArray<UInt64>], violation: Int32, label: UInt32
+    ) -> (Int, [UInt32]) {
+        let stored = UnsafeMutablePointer<UInt64>.allocate(capacity: system.stateWords)
+        defer { stored.deallocate() }
+        chain[0].withUnsafeBufferPointer { stored.update(from: $0.baseAddress!, count: system.stateWords) }
         // A rebuild that cannot find its next state is a bug of the search or the system:
         // it stops the run rather than print a trace that does not lead where it claims.
-        guard let initialIndex = (0..<initial.count).first(where: { same(canonical(initial.state($0)), root) }) else {
+        guard let initialIndex = (0..<initial.count).first(where: { same(canonical(initial.state($0)), stored) }) else {
             preconditionFailure("counterexample rebuild: the stored root is no initial state")
         }
         let scratch = SuccessorBuffer(stateWords: system.stateWords)
@@ -355,10 +415,10 @@ public final class Search {
         for c in chain.dropFirst() {
             scratch.reset()
             real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
-            let child = store.state(c)
+            c.withUnsafeBufferPointer { stored.update(from: $0.baseAddress!, count: system.stateWords) }
             guard
                 let k = (0..<scratch.count).first(where: {
-                    scratch.violation($0) < 0 && same(canonical(scratch.state($0)), child)
+                    scratch.violation($0) < 0 && same(canonical(scratch.state($0)), stored)
                 })
             else {
                 preconditionFailure(
@@ -375,6 +435,114 @@ public final class Search {
             preconditionFailure("counterexample rebuild: the real state has no step violating property \(violation)")
         }
         return (initialIndex, labels + [scratch.label(last)])
+    }
+
+    /// Fingerprints: rebuilds each pending counterexample once the search is over. The
+    /// search's store is given back first. Then, for each state of the chain from the
+    /// violating step back to an initial state, the search runs again from the start to
+    /// the level before that state, and the first state there (in the order the search
+    /// expands them) that has it as a successor is its parent: the state an exact search
+    /// would name. Each run repeats a prefix of the search, so it needs no more memory
+    /// than the search had, and time up to the search's own per level of the trace.
+    private func rebuildByFingerprints() {
+        store = FingerprintStore(stateWords: system.stateWords, stateBytes: system.stateBytes, budget: budget)
+        for p in pending {
+            var chain = [p.state]
+            for level in stride(from: p.level - 1, through: 0, by: -1) {
+                guard let parent = firstPredecessor(of: chain[chain.count - 1], atLevel: level) else {
+                    preconditionFailure("counterexample rebuild: no state of level \(level) leads to the next one")
+                }
+                chain.append(parent)
+            }
+            let (root, path) = path(through: chain.reversed(), violation: p.violation, label: p.label)
+            counterexamples[p.index] = .init(property: Int(p.violation), initialIndex: root, path: path)
+        }
+    }
+
+    /// The first state of level `target` (in breadth-first order, canonical) with a step to
+    /// `wanted`, found by a fresh fingerprint search from the initial states.
+    private func firstPredecessor(
+        of wanted: ContiguousArray<UInt64>, atLevel target: Int
+    ) -> ContiguousArray<UInt64>? {
+        let words = system.stateWords
+        let seen = FingerprintStore(stateWords: words, stateBytes: system.stateBytes, budget: budget)
+        let successors = SuccessorBuffer(stateWords: words)
+        let current = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        defer { current.deallocate() }
+        for k in 0..<initial.count where initial.violation(k) < 0 {
+            guard seen.insert(canonical(initial.state(k)), link: 0).index != StateStore.full else { return nil }
+        }
+        var head = 0, levelEnd = seen.count, level = 0
+        while head < seen.count {
+            if head == levelEnd {
+                level += 1
+                levelEnd = seen.count
+            }
+            seen.load(head, into: current)
+            head += 1
+            if head & (RecordArena.chunkRecords - 1) == 0 { seen.expanded(below: head) }
+            successors.reset()
+            system.expand(current, into: successors)
+            for k in 0..<successors.count where successors.violation(k) < 0 {
+                if symmetric { system.canonicalize(successors.mutableState(k)) }
+                if level == target {
+                    if wanted.withUnsafeBufferPointer({ same(successors.state(k), $0.baseAddress!) }) {
+                        return ContiguousArray(UnsafeBufferPointer(start: current, count: words))
+                    }
+                } else if seen.insert(successors.state(k), link: 0).index == StateStore.full {
+                    return nil
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Depth-first: the stored states from an initial one to `target`, by parent links.
+    private func linkChain(to target: Int) -> [Int] {
+        var chain = [target]
+        while store.link(chain[chain.count - 1]) != Search.root {
+            chain.append(Int(store.link(chain[chain.count - 1])))
+        }
+        return chain.reversed()
+    }
+
+    /// Breadth-first: the stored states from an initial one to `target`, each the first
+    /// state of the level before the next one's that has it as a successor (the state
+    /// that stored it). Costs at most one expansion of each earlier level's states.
+    private func predecessorChain(to target: Int) -> [Int] {
+        var chain = [target]
+        var level = levelStarts.lastIndex(where: { $0 <= target }) ?? 0
+        let successors = SuccessorBuffer(stateWords: system.stateWords)
+        let wanted = UnsafeMutablePointer<UInt64>.allocate(capacity: system.stateWords)
+        let candidate = UnsafeMutablePointer<UInt64>.allocate(capacity: system.stateWords)
+        defer {
+            wanted.deallocate()
+            candidate.deallocate()
+        }
+        while level > 0 {
+            store.load(chain[chain.count - 1], into: wanted)
+            let parent = (levelStarts[level - 1]..<levelStarts[level]).first { j in
+                successors.reset()
+                store.load(j, into: candidate)
+                system.expand(candidate, into: successors)
+                return (0..<successors.count).contains {
+                    successors.violation($0) < 0 && same(canonical(successors.state($0)), wanted)
+                }
+            }
+            guard let parent else {
+                preconditionFailure("counterexample rebuild: no state of level \(level - 1) leads to a stored state")
+            }
+            chain.append(parent)
+            level -= 1
+        }
+        return chain.reversed()
+    }
+
+    /// Stored state `i`, copied for this thread to expand.
+    @inline(__always)
+    private func state(_ i: Int) -> UnsafePointer<UInt64> {
+        store.load(i, into: expanding[0])
+        return UnsafePointer(expanding[0])
     }
 
     /// Every 4096 expansions: a progress report, if one is due.

@@ -19,6 +19,9 @@ public struct SearchOptions: Sendable, Equatable {
     /// Threads that expand states: breadth-first without a depth limit only (otherwise one).
     /// The result does not depend on it.
     public var threads: Int
+    /// Hash compaction: keep a 64-bit fingerprint per state instead of the state
+    /// (breadth-first only); a state whose fingerprint collides with another's is missed.
+    public var fingerprint: Bool
 
     /// The threads a search with these options uses: `threads` breadth-first without a
     /// depth limit, else one.
@@ -26,8 +29,9 @@ public struct SearchOptions: Sendable, Equatable {
 
     public init(
         order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil,
-        memoryLimit: Int? = nil, threads: Int = 1
+        memoryLimit: Int? = nil, threads: Int = 1, fingerprint: Bool = false
     ) {
+        self.fingerprint = fingerprint
         self.threads = max(1, threads)
         self.order = order
         self.findAll = findAll

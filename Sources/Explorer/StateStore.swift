@@ -4,134 +4,205 @@
     import Darwin
 #endif
 
-/// The set of visited states: fixed-width packed states in one contiguous array, in the
-/// order they were first seen, each with a 32-bit link (the search's parent index),
-/// indexed by an open-addressing hash table.
+#if _endian(big)
+    #error("StateStore keeps a state's leading bytes in little-endian order")
+#endif
+
+/// The set of visited states, exactly: every state at its packed byte width in a
+/// `RecordArena`, numbered in the order first seen, and a compact open-addressing index.
 ///
-/// Each table slot is one word: the upper 32 bits of the state's hash (to reject most
-/// mismatches without touching the state) and the state's index + 1 (0 marks an empty
-/// slot). The table doubles at 3/4 load; the state and link arrays double when full.
-/// Because states are kept in insertion order, a breadth-first search uses the array itself
+/// - A state of `stateWords` words whose bits past `stateBytes` are zero (the system packs
+///   canonically) is kept as its first `stateBytes` bytes, with no padding.
+/// - Each index slot is 32 bits: the state's number + 1 in the low `tableBits` bits (0
+///   marks an empty slot) and, above them, that many fewer bits of the state's hash as a
+///   tag, which rejects most mismatches without reading the state. The table has
+///   2^tableBits slots, linear probing, and doubles past `maximumLoad`; it is rebuilt from
+///   the arena (the old table is freed first, so a growth never holds both).
+/// - A parent link (32 bits) is kept per state only when asked for (depth-first search);
+///   breadth-first search rebuilds a counterexample without them.
+///
+/// Because states are numbered in insertion order, a breadth-first search uses the arena
 /// as its queue. Every growth asks the `MemoryBudget` first; when it refuses (or the
 /// system has no memory left), `insert` stores nothing and returns `StateStore.full`.
 ///
-/// `@exclusivity(unchecked)`: the stored properties are touched on every state of the
-/// search, by this class alone, never re-entrantly.
+/// `@exclusivity(unchecked)`: the fields are touched on every state of the search, by the
+/// one thread that inserts; other threads only look up while no one inserts.
 public final class StateStore {
-    /// Words per state.
+    /// Words per state, as the system hands them over.
     let stateWords: Int
-    /// Number of distinct states stored.
-    @exclusivity(unchecked) private(set) var count = 0
-    /// Most states a store can hold (indices and links are 32-bit, 0 marks an empty slot).
+    /// Bytes kept per state.
+    let stateBytes: Int
+    /// Most states a store can hold (numbers and links are 32-bit).
     public static let maximumCount = Int(UInt32.max - 1)
     /// The index `insert` returns when a new state could not be stored.
     static let full = -1
+    /// The table doubles when an insertion would fill more than this share of its slots.
+    static let maximumLoad = 0.9
 
     let budget: MemoryBudget
-    @exclusivity(unchecked) private var states: UnsafeMutablePointer<UInt64>
-    @exclusivity(unchecked) private var links: UnsafeMutablePointer<UInt32>
-    @exclusivity(unchecked) private var stateCapacity: Int
-    @exclusivity(unchecked) private var table: UnsafeMutablePointer<UInt64>
-    @exclusivity(unchecked) private var tableMask: Int
+    private let arena: RecordArena
+    private let links: RecordArena?
+    @exclusivity(unchecked) private var table: UnsafeMutablePointer<UInt32>
+    @exclusivity(unchecked) private var tableBits: Int
+    /// Insertions allowed before the table grows.
+    @exclusivity(unchecked) private var tableLimit: Int
+    /// Scratch words for rebuilding the table.
+    private let scratch: UnsafeMutablePointer<UInt64>
 
-    /// A store whose first blocks hold `initialCapacity` states. Those first blocks are
-    /// charged to the budget even past its limit (the next growth is then refused).
-    init(stateWords: Int, initialCapacity: Int = 1 << 12, budget: MemoryBudget = .unlimited) {
+    /// Number of distinct states stored.
+    var count: Int { arena.count }
+
+    /// A store for states of `stateWords` words that fit in `stateBytes` bytes (default: all
+    /// of them), with a parent link per state if `links`. Its first table has room for
+    /// about `initialCapacity` states; that first block is charged to the budget even past
+    /// its limit (the next growth is then refused).
+    init(
+        stateWords: Int, stateBytes: Int? = nil, links: Bool = false, initialCapacity: Int = 1 << 12,
+        budget: MemoryBudget = .unlimited
+    ) {
         precondition(stateWords > 0)
+        let bytes = stateBytes ?? stateWords * 8
+        precondition(bytes > 0 && bytes <= stateWords * 8)
         self.stateWords = stateWords
+        self.stateBytes = bytes
         self.budget = budget
-        var cap = 16
-        while cap < initialCapacity { cap <<= 1 }
-        let slots = cap * 2
-        budget.charge(cap * (stateWords * 8 + 4) + slots * 8)
-        guard let s = malloc(cap * stateWords * 8), let l = malloc(cap * 4), let t = calloc(slots, 8) else {
-            fatalError("mmcheck: cannot allocate the first \(cap) states")
-        }
-        states = s.bindMemory(to: UInt64.self, capacity: cap * stateWords)
-        links = l.bindMemory(to: UInt32.self, capacity: cap)
-        table = t.bindMemory(to: UInt64.self, capacity: slots)
-        stateCapacity = cap
-        tableMask = slots - 1
+        arena = RecordArena(recordBytes: bytes, budget: budget)
+        self.links = links ? RecordArena(recordBytes: 4, budget: budget) : nil
+        var bits = 4
+        while Double(1 << bits) * StateStore.maximumLoad < Double(initialCapacity) { bits += 1 }
+        tableBits = bits
+        tableLimit = StateStore.limit(bits)
+        budget.charge((1 << bits) * 4)
+        guard let t = calloc(1 << bits, 4) else { fatalError("mmcheck: cannot allocate the first state table") }
+        table = t.bindMemory(to: UInt32.self, capacity: 1 << bits)
+        scratch = .allocate(capacity: stateWords)
     }
 
     deinit {
-        free(states)
-        free(links)
         free(table)
-        budget.release(bytesAllocated)
+        scratch.deallocate()
+        budget.release((1 << tableBits) * 4)
     }
 
-    /// Bytes held by the state array, the links and the hash table.
-    var bytesAllocated: Int { stateCapacity * (stateWords * 8 + 4) + (tableMask + 1) * 8 }
+    /// Bytes held by the states, the links and the index.
+    var bytesAllocated: Int { arena.bytesAllocated + (links?.bytesAllocated ?? 0) + (1 << tableBits) * 4 }
 
-    /// The stored state with index `i`.
+    /// Copies stored state `i` into `out` (`stateWords` words).
     @inline(__always)
-    func state(_ i: Int) -> UnsafePointer<UInt64> {
+    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
         assert(i >= 0 && i < count, "state index out of range")
-        return UnsafePointer(states + i * stateWords)
+        out.update(repeating: 0, count: stateWords)
+        UnsafeMutableRawPointer(out).copyMemory(from: arena.record(i), byteCount: stateBytes)
     }
 
-    /// The link stored with state `i`.
+    /// The link stored with state `i` (a store made with `links`).
     @inline(__always)
     func link(_ i: Int) -> UInt32 {
         assert(i >= 0 && i < count, "state index out of range")
-        return links[i]
+        guard let links else { preconditionFailure("this store keeps no links") }
+        return links.record(i).load(as: UInt32.self)
     }
 
     /// Inserts `s` with `link` if it is new. Returns its index and whether it was inserted;
     /// the index is `StateStore.full` when `s` is new and there is no room for it.
     @inline(__always)
     func insert(_ s: UnsafePointer<UInt64>, link: UInt32 = 0) -> (index: Int, inserted: Bool) {
+        assertCanonical(s)
         let h = StateStore.hash(s, stateWords)
-        let tag = h & 0xFFFF_FFFF_0000_0000
-        var slot = Int(truncatingIfNeeded: h) & tableMask
-        while true {
-            let entry = table[slot]
-            if entry == 0 { break }
-            if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                let index = Int(entry & 0xFFFF_FFFF) - 1
-                if equal(states + index * stateWords, s) { return (index, false) }
+        var slot = lookup(s, h)
+        if table[slot] != 0 { return (Int(table[slot] & indexMask) - 1, false) }
+        if count == tableLimit {
+            guard count < StateStore.maximumCount, grow() else { return (StateStore.full, false) }
+            slot = lookup(s, h)
+        }
+        guard let record = arena.append() else { return (StateStore.full, false) }
+        if let links {
+            // The arena and the links keep the same length: without a link, no state.
+            guard let l = links.append() else {
+                arena.removeLast()
+                return (StateStore.full, false)
             }
-            slot = (slot + 1) & tableMask
+            l.storeBytes(of: link, as: UInt32.self)
         }
-        if count == stateCapacity {
-            guard growStates() else { return (StateStore.full, false) }
-        }
-        if (count + 1) * 4 > (tableMask + 1) * 3 {
-            guard growTable() else { return (StateStore.full, false) }
-            // The slots moved: find the free one again.
-            slot = Int(truncatingIfNeeded: h) & tableMask
-            while table[slot] != 0 { slot = (slot + 1) & tableMask }
-        }
-        let index = count
-        (states + index * stateWords).update(from: s, count: stateWords)
-        links[index] = link
-        count += 1
-        table[slot] = tag | UInt64(index + 1)
-        return (index, true)
+        record.copyMemory(from: UnsafeRawPointer(s), byteCount: stateBytes)
+        table[slot] = tag(h) | UInt32(truncatingIfNeeded: count)
+        return (count - 1, true)
     }
 
     /// Whether `s` is stored.
+    @inline(__always)
     func contains(_ s: UnsafePointer<UInt64>) -> Bool {
-        let h = StateStore.hash(s, stateWords)
-        let tag = h & 0xFFFF_FFFF_0000_0000
-        var slot = Int(truncatingIfNeeded: h) & tableMask
+        table[lookup(s, StateStore.hash(s, stateWords))] != 0
+    }
+
+    /// A group at a time: first each successor's hash and home slot is loaded, then the
+    /// state its slot names (when the tag matches), then the lookups run on cached memory.
+    func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
+        let mask = (1 << tableBits) - 1
+        let hashes = buffer.hashes
+        var sink: UInt64 = 0
+        var g = from
+        while g < to {
+            let end = min(g + lookupGroup, to)
+            for k in g..<end where buffer.violation(k) < 0 {
+                let h = StateStore.hash(buffer.state(k), stateWords)
+                hashes[k] = h
+                sink &+= UInt64(table[Int(truncatingIfNeeded: h) & mask])
+            }
+            for k in g..<end where buffer.violation(k) < 0 {
+                let entry = table[Int(truncatingIfNeeded: hashes[k]) & mask]
+                if entry != 0 && entry & ~indexMask == tag(hashes[k]) {
+                    sink &+= UInt64(arena.record(Int(entry & indexMask) - 1).load(as: UInt8.self))
+                }
+            }
+            for k in g..<end where buffer.violation(k) < 0 && table[lookup(buffer.state(k), hashes[k])] != 0 {
+                buffer.markAlreadyStored(k)
+            }
+            g = end
+        }
+        buffer.sink = sink
+    }
+
+    /// The slot holding `s` (hash `h`), or the empty slot where it would go.
+    @inline(__always)
+    private func lookup(_ s: UnsafePointer<UInt64>, _ h: UInt64) -> Int {
+        let mask = (1 << tableBits) - 1
+        let t = tag(h), tagMask = ~indexMask
+        var slot = Int(truncatingIfNeeded: h) & mask
         while true {
             let entry = table[slot]
-            if entry == 0 { return false }
-            if entry & 0xFFFF_FFFF_0000_0000 == tag,
-                equal(states + (Int(entry & 0xFFFF_FFFF) - 1) * stateWords, s)
-            {
-                return true
+            if entry == 0 { return slot }
+            if entry & tagMask == t && memcmp(arena.record(Int(entry & indexMask) - 1), s, stateBytes) == 0 {
+                return slot
             }
-            slot = (slot + 1) & tableMask
+            slot = (slot + 1) & mask
         }
     }
 
+    /// The low `tableBits` bits of a slot: a state's number + 1.
     @inline(__always)
-    private func equal(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>) -> Bool {
-        for i in 0..<stateWords where a[i] != b[i] { return false }
-        return true
+    private var indexMask: UInt32 { tableBits >= 32 ? UInt32.max : (1 << UInt32(tableBits)) - 1 }
+
+    /// The hash bits a slot keeps above the state's number.
+    @inline(__always)
+    private func tag(_ h: UInt64) -> UInt32 {
+        tableBits >= 32 ? 0 : UInt32(truncatingIfNeeded: h >> UInt64(32 + tableBits)) << UInt32(tableBits)
+    }
+
+    /// Insertions a table of 2^bits slots takes (the number + 1 must also fit in its bits).
+    private static func limit(_ bits: Int) -> Int {
+        min(Int(Double(1 << bits) * maximumLoad), (1 << bits) - 1, maximumCount)
+    }
+
+    /// The unused bytes of a state are zero (so the kept bytes are the whole state).
+    @inline(__always)
+    private func assertCanonical(_ s: UnsafePointer<UInt64>) {
+        #if DEBUG
+            let raw = UnsafeRawPointer(s)
+            for b in stateBytes..<(stateWords * 8) {
+                assert(raw.load(fromByteOffset: b, as: UInt8.self) == 0, "a state has bits past its byte width")
+            }
+        #endif
     }
 
     /// A 64-bit hash of a packed state (multiply–xorshift mixing per word, then a
@@ -151,49 +222,39 @@ public final class StateStore {
         return h
     }
 
-    /// Doubles the state and link arrays in place (`realloc`: on Linux large blocks are
-    /// remapped, not copied, so only the growth is charged).
-    private func growStates() -> Bool {
-        let newCapacity = min(stateCapacity * 2, StateStore.maximumCount)
-        guard newCapacity > stateCapacity else { return false }
-        let extra = (newCapacity - stateCapacity) * (stateWords * 8 + 4)
-        guard budget.reserve(extra) else { return false }
-        guard let s = realloc(states, newCapacity * stateWords * 8) else {
-            budget.release(extra)
+    /// Doubles the table: frees it, then rebuilds a table twice its size from the arena
+    /// (whose states are read in order). If the larger table cannot be had, the old size
+    /// is rebuilt and the growth fails.
+    private func grow() -> Bool {
+        let oldBytes = (1 << tableBits) * 4
+        guard tableBits < 32, budget.reserve(oldBytes) else { return false }
+        free(table)
+        if let t = calloc(1 << (tableBits + 1), 4) {
+            table = t.bindMemory(to: UInt32.self, capacity: 1 << (tableBits + 1))
+            tableBits += 1
+        } else {
+            budget.release(oldBytes)
+            guard let t = calloc(1 << tableBits, 4) else {
+                fatalError("mmcheck: out of memory rebuilding the state table")
+            }
+            table = t.bindMemory(to: UInt32.self, capacity: 1 << tableBits)
+            rebuild()
             return false
         }
-        states = s.bindMemory(to: UInt64.self, capacity: newCapacity * stateWords)
-        // On failure the state array is larger but still valid; it keeps its charge.
-        guard let l = realloc(links, newCapacity * 4) else { return false }
-        links = l.bindMemory(to: UInt32.self, capacity: newCapacity)
-        stateCapacity = newCapacity
+        tableLimit = StateStore.limit(tableBits)
+        rebuild()
         return true
     }
 
-    /// Doubles the hash table: both tables are held while entries move.
-    private func growTable() -> Bool {
-        let oldSlots = tableMask + 1
-        let newSlots = oldSlots * 2
-        guard budget.reserve(newSlots * 8) else { return false }
-        guard let raw = calloc(newSlots, 8) else {
-            budget.release(newSlots * 8)
-            return false
+    /// Enters every stored state in the (empty) table.
+    private func rebuild() {
+        let mask = (1 << tableBits) - 1
+        for i in 0..<count {
+            load(i, into: scratch)
+            let h = StateStore.hash(scratch, stateWords)
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while table[slot] != 0 { slot = (slot + 1) & mask }
+            table[slot] = tag(h) | UInt32(truncatingIfNeeded: i + 1)
         }
-        let n = raw.bindMemory(to: UInt64.self, capacity: newSlots)
-        let mask = newSlots - 1
-        for i in 0..<oldSlots {
-            let entry = table[i]
-            if entry == 0 { continue }
-            // Re-derive the slot from the stored index: the tag holds only the high bits.
-            let index = Int(entry & 0xFFFF_FFFF) - 1
-            var slot = Int(truncatingIfNeeded: StateStore.hash(states + index * stateWords, stateWords)) & mask
-            while n[slot] != 0 { slot = (slot + 1) & mask }
-            n[slot] = entry
-        }
-        free(table)
-        budget.release(oldSlots * 8)
-        table = n
-        tableMask = mask
-        return true
     }
 }

@@ -16,6 +16,10 @@ public final class SuccessorBuffer {
     @exclusivity(unchecked) private var words: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var labels: UnsafeMutablePointer<UInt32>
     @exclusivity(unchecked) private var outcomes: UnsafeMutablePointer<Int32>
+    /// Scratch for a store looking the successors up: one hash per successor.
+    @exclusivity(unchecked) private(set) var hashes: UnsafeMutablePointer<UInt64>
+    /// Where a store's grouped lookups leave the values they load only to have them cached.
+    @exclusivity(unchecked) var sink: UInt64 = 0
 
     public init(stateWords: Int, capacity: Int = 64) {
         self.stateWords = stateWords
@@ -23,12 +27,14 @@ public final class SuccessorBuffer {
         words = .allocate(capacity: self.capacity * stateWords)
         labels = .allocate(capacity: self.capacity)
         outcomes = .allocate(capacity: self.capacity)
+        hashes = .allocate(capacity: self.capacity)
     }
 
     deinit {
         words.deallocate()
         labels.deallocate()
         outcomes.deallocate()
+        hashes.deallocate()
     }
 
     /// Forgets the contents, keeps the storage.
@@ -100,6 +106,8 @@ public final class SuccessorBuffer {
         o.moveInitialize(from: outcomes, count: capacity)
         outcomes.deallocate()
         outcomes = o
+        hashes.deallocate()
+        hashes = .allocate(capacity: newCapacity)
         capacity = newCapacity
     }
 }

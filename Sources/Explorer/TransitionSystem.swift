@@ -7,6 +7,9 @@
 public protocol TransitionSystem: AnyObject {
     /// Width of one packed state in 64-bit words.
     var stateWords: Int { get }
+    /// Bytes of a packed state that can be nonzero: its words' bytes past this many (in
+    /// little-endian order) are always zero, and the store keeps only these.
+    var stateBytes: Int { get }
     /// Names of the outcomes a step can report, indexed by the outcome code in `SuccessorBuffer`.
     var propertyNames: [String] { get }
     /// Writes the initial states (each checked: an initial state may already violate a property).
@@ -27,6 +30,7 @@ public protocol TransitionSystem: AnyObject {
 }
 
 extension TransitionSystem {
+    public var stateBytes: Int { stateWords * 8 }
     public func makeWorker() -> (any TransitionSystem)? { nil }
     var isSymmetric: Bool { false }
     func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}

@@ -8,6 +8,7 @@ public final class KernelSystem: TransitionSystem {
     public let layout: StateLayout
     let bounds: Bounds
     public var stateWords: Int { layout.words }
+    public var stateBytes: Int { layout.bytes }
     public let propertyNames = Property.outcomeNames
 
     private let actions: ActionSet

@@ -60,6 +60,8 @@ public struct StateLayout: Sendable {
     public let words: Int
     /// Packed width in bits actually used.
     public let bits: Int
+    /// Bytes of the packed words that can be nonzero (the rest of the last word is zero).
+    public let bytes: Int
 
     /// One packed field: where it is unpacked, and its word, shift and mask when packed.
     struct PackedField: Sendable {
@@ -156,6 +158,7 @@ public struct StateLayout: Sendable {
         packed = placed
         words = word + 1
         bits = used
+        bytes = (word * 64 + shift + 7) / 8
     }
 
     /// The number of `TaskField`s (each has its array, stored or not).

@@ -201,10 +201,13 @@ struct CheckOutcome {
         let threads = options.effectiveThreads
         let on = threads > 1 ? ", \(threads) threads" : ""
         lines.append(
-            "search    \(order), \(steps)\(on); \(layout.words) word\(layout.words == 1 ? "" : "s") (\(layout.bits) bits) per state"
+            "search    \(order), \(steps)\(on); \(layout.bytes) bytes (\(layout.bits) bits) stored per state"
         )
         if symmetry {
             lines.append("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit")
+        }
+        if options.fingerprint {
+            lines.append("store     64-bit fingerprints (hash compaction): probabilistic, a state can be missed")
         }
         if let limit = options.memoryLimit, let memorySource {
             lines.append("memory    the search may hold \(MemoryBudget.describe(limit)) (\(memorySource))")
@@ -231,7 +234,9 @@ struct CheckOutcome {
         }
         let perState = states > 0 ? Double(result.searchBytes) / Double(states) : 0
         lines.append(
-            "  bytes/state       \(fixed(perState, 1)) (state array, hash table, parent links; \(layout.words * 8) of them the packed state)"
+            options.fingerprint
+                ? "  bytes/state       \(fixed(perState, 1)) (fingerprints, and the states still to expand)"
+                : "  bytes/state       \(fixed(perState, 1)) (states, index\(options.order == .depthFirst ? ", parent links" : ""); \(layout.bytes) of them the packed state)"
         )
         if options.findAll {
             lines.append("")
@@ -278,7 +283,19 @@ struct CheckOutcome {
         if case .limit(let reason) = result.ending {
             return "INCOMPLETE: \(reason); no violation in the states explored, but this is not a proof"
         }
+        if options.fingerprint {
+            return "PROBABLE PASS  all \(Property.allCases.count) properties hold in every state visited; "
+                + "with fingerprints a state is missed with probability at most \(missProbability)"
+        }
         return "PASS  all \(Property.allCases.count) properties hold in every reachable state at these bounds"
+    }
+
+    /// Fingerprints: the chance that two of the n states visited share a 64-bit
+    /// fingerprint, so that one of them (and what lies only beyond it) was never explored:
+    /// at most n(n-1)/2 pairs, each 2^-64 (the birthday bound; README, "Fingerprints").
+    var missProbability: String {
+        let n = Double(result.states)
+        return String(format: "%.1e", n * (n - 1) / 0x1p65)
     }
 
     private func expectationLine() -> String {

@@ -89,7 +89,7 @@ struct CheckOptions: Equatable {
                         throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                     }
                     options.mode = mode
-                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet":
+                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet", "--fingerprint":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
                     switch name {
                     case "--dfs": options.search.order = .depthFirst
@@ -97,6 +97,7 @@ struct CheckOptions: Equatable {
                     case "--strict": options.strict = true
                     case "--progress": options.progress = true
                     case "--quiet": options.quiet = true
+                    case "--fingerprint": options.search.fingerprint = true
                     default: options.symmetry = true
                     }
                 default:
@@ -109,6 +110,9 @@ struct CheckOptions: Equatable {
                 options.file = argument
             }
             i += 1
+        }
+        if options.search.fingerprint && options.search.order == .depthFirst {
+            throw UsageError(message: "option '--fingerprint' works breadth-first only: drop '--dfs'")
         }
         return options
     }

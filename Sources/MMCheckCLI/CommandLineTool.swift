@@ -181,13 +181,17 @@ enum Help {
           --cpus N          number of CPUs (default: the model's `cpus`, else \(2))
           --tasks N         task slots besides the idle tasks (default: the model's `tasks`, else 3)
           --mms N           mm slots besides init_mm (default: the model's `mms`, else 3)
-          --dfs             depth-first search (default breadth-first, which finds a shortest trace)
+          --dfs             depth-first search (default breadth-first, which finds a shortest
+                            trace); one thread, and a parent link kept per state
           --threads N       threads that expand states (default: every core); breadth-first
                             without --max-depth only, else one. The result is the same for
                             every N: the threads expand, one thread stores in a fixed order
           --all             do not stop at the first violation; count violating steps per property
           --symmetry        store one state per orbit under renaming of CPUs, task slots and
                             mm slots (exact; counts orbits; traces stay shortest and real)
+          --fingerprint     keep a 64-bit fingerprint per state instead of the state (hash
+                            compaction, breadth-first only): less memory, and the verdict says
+                            how likely it is that a state was missed
           --max-states N    stop, incomplete, once N distinct states are stored
           --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
           --memory SIZE     most memory the search may hold, e.g. 512M or 8G (default 3/4 of

@@ -175,6 +175,11 @@ import Testing
             (["check", "--threads", "0"], "mmcheck: error: option '--threads' must be between 1 and 256, got 0\n"),
             (["suite", "--threads", "x"], "mmcheck: error: option '--threads' needs a number, got 'x'\n"),
             (["suite", "--threads"], "mmcheck: error: option '--threads' needs a number\n"),
+            (
+                ["check", "--fingerprint", "--dfs"],
+                "mmcheck: error: option '--fingerprint' works breadth-first only: drop '--dfs'\n"
+            ),
+            (["check", "--fingerprint=64"], "mmcheck: error: option '--fingerprint' takes no value\n"),
         ]
         for (arguments, message) in cases {
             let process = Process()

@@ -51,11 +51,58 @@ final class GridSystem: TransitionSystem {
             let (index, inserted) = words.withUnsafeBufferPointer { store.insert($0.baseAddress!) }
             #expect(!inserted)
             #expect(index == i)
-            #expect(store.state(i)[1] == UInt64(i) &* 0x9E37_79B9)
+            var loaded = [UInt64](repeating: 7, count: 3)
+            loaded.withUnsafeMutableBufferPointer { store.load(i, into: $0.baseAddress!) }
+            #expect(loaded == words)
         }
         words = [50_001, 1, 1]
         #expect(!words.withUnsafeBufferPointer { store.contains($0.baseAddress!) })
         #expect(store.count == 50_000)
+    }
+
+    @Test func keepsOnlyTheStatesBytesAndLoadsThemBackZeroPadded() {
+        // 11 bytes of a 2-word state: the last 5 bytes are always zero.
+        let store = StateStore(stateWords: 2, stateBytes: 11, initialCapacity: 16)
+        for i in 0..<20_000 {
+            let words: [UInt64] = [UInt64(i) &* 0x9E37_79B9_7F4A_7C15, UInt64(i % 65_536) << 8 | 0xAB]
+            #expect(words.withUnsafeBufferPointer { store.insert($0.baseAddress!) } == (i, true))
+        }
+        for i in stride(from: 0, to: 20_000, by: 331) {
+            let words: [UInt64] = [UInt64(i) &* 0x9E37_79B9_7F4A_7C15, UInt64(i % 65_536) << 8 | 0xAB]
+            var loaded = [UInt64](repeating: .max, count: 2)
+            loaded.withUnsafeMutableBufferPointer { store.load(i, into: $0.baseAddress!) }
+            #expect(loaded == words)
+            #expect(words.withUnsafeBufferPointer { store.insert($0.baseAddress!) } == (i, false))
+        }
+        // 20,000 states in 11-byte records and a 32-bit index of 2^15 slots (90% load at most).
+        #expect(store.count == 20_000)
+        #expect(store.bytesAllocated < 20_000 * 11 + RecordArena.chunkRecords * 11 + (1 << 15) * 4 + 4096)
+    }
+
+    @Test func keepsLinksOnlyWhenAsked() {
+        let store = StateStore(stateWords: 1, links: true)
+        for i in 0..<100 {
+            var word = UInt64(i) + 1
+            _ = withUnsafePointer(to: &word) { store.insert($0, link: UInt32(99 - i)) }
+        }
+        #expect((0..<100).allSatisfy { store.link($0) == UInt32(99 - $0) })
+        let plain = StateStore(stateWords: 1)
+        #expect(plain.bytesAllocated < store.bytesAllocated)
+    }
+
+    @Test func anArenaGivesBackWholeChunksOnly() {
+        let budget = MemoryBudget(limit: Int.max)
+        let arena = RecordArena(recordBytes: 8, budget: budget)
+        let n = RecordArena.chunkRecords * 3 + 5
+        for i in 0..<n { arena.append()?.storeBytes(of: UInt64(i), as: UInt64.self) }
+        let before = budget.used
+        arena.release(below: RecordArena.chunkRecords * 2 - 1)  // chunk 1 still has a record in use
+        #expect(budget.used == before - RecordArena.chunkRecords * 8)
+        #expect(
+            arena.record(RecordArena.chunkRecords * 2 - 1).load(as: UInt64.self)
+                == UInt64(RecordArena.chunkRecords * 2 - 1))
+        #expect(arena.record(n - 1).load(as: UInt64.self) == UInt64(n - 1))
+        #expect(arena.count == n)
     }
 
     @Test func statesDifferingOnlyInTheLastWordAreDistinct() {

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A set of nonzero 64-bit fingerprints: an ordered hash table (Amble and Knuth's ordered
+/// linear probing) of 2^tableBits slots plus an overflow tail.
+///
+/// A fingerprint's home slot is its top `tableBits` bits, so homes rise with the value, and
+/// the table keeps its entries in ascending order, each at or after its home with no empty
+/// slot between: a lookup scans from the home while the entries are smaller, and an
+/// insertion shifts the rest of its run one slot right. Only the fingerprint is kept (8
+/// bytes a slot, 0 marks an empty one); the table doubles past `maximumLoad`, or when a run
+/// would pass the end of the tail.
+///
+/// `@exclusivity(unchecked)`: touched once per lookup, by the one thread that inserts;
+/// other threads only look up while no one inserts.
+final class FingerprintSet {
+    static let maximumLoad = 0.9
+
+    private let budget: MemoryBudget
+    @exclusivity(unchecked) private var table: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var tableBits: Int
+    /// Slots, the overflow tail included.
+    @exclusivity(unchecked) private var slots: Int
+    @exclusivity(unchecked) private(set) var count = 0
+
+    /// A set whose first table is charged to the budget even past its limit.
+    init(budget: MemoryBudget, initialBits: Int = 12) {
+        self.budget = budget
+        tableBits = initialBits
+        slots = FingerprintSet.slots(initialBits)
+        budget.charge(slots * 8)
+        guard let t = calloc(slots, 8) else { fatalError("mmcheck: cannot allocate the first fingerprint table") }
+        table = t.bindMemory(to: UInt64.self, capacity: slots)
+    }
+
+    deinit {
+        free(table)
+        budget.release(slots * 8)
+    }
+
+    /// Slots of a table with 2^bits home slots: the tail takes the runs that pass the last home.
+    private static func slots(_ bits: Int) -> Int { (1 << bits) + 1024 + (1 << bits) / 64 }
+
+    var bytesAllocated: Int { slots * 8 }
+
+    /// The nonzero value stored for hash `h`.
+    @inline(__always)
+    static func fingerprint(_ h: UInt64) -> UInt64 { h == 0 ? 1 : h }
+
+    @inline(__always)
+    private func home(_ f: UInt64) -> Int { Int(truncatingIfNeeded: f >> UInt64(64 - tableBits)) }
+
+    /// The entry at `f`'s home slot: loading it brings the run `contains` scans into the cache.
+    @inline(__always)
+    func touch(_ f: UInt64) -> UInt64 { table[home(f)] }
+
+    @inline(__always)
+    func contains(_ f: UInt64) -> Bool {
+        assert(f != 0)
+        var i = home(f)
+        while i < slots {
+            let e = table[i]
+            if e == f { return true }
+            if e == 0 || e > f { return false }
+            i += 1
+        }
+        return false
+    }
+
+    /// Adds `f`. Returns whether it was new, or nil when it is new and there is no room.
+    @inline(__always)
+    func insert(_ f: UInt64) -> Bool? {
+        assert(f != 0)
+        if Double(count + 1) > Double(1 << tableBits) * FingerprintSet.maximumLoad {
+            guard grow() else { return contains(f) ? false : nil }
+        }
+        while true {
+            switch place(f) {
+            case .some(let inserted): return inserted
+            case .none: guard grow() else { return nil }
+            }
+        }
+    }
+
+    /// Puts `f` in its place: true if new, false if present, nil if its run would pass the tail.
+    @inline(__always)
+    private func place(_ f: UInt64) -> Bool? {
+        var i = home(f)
+        while i < slots {
+            let e = table[i]
+            if e == f { return false }
+            if e == 0 {
+                table[i] = f
+                count += 1
+                return true
+            }
+            if e > f { break }
+            i += 1
+        }
+        var j = i
+        while j < slots && table[j] != 0 { j += 1 }
+        guard j < slots else { return nil }
+        (table + i + 1).update(from: table + i, count: j - i)
+        table[i] = f
+        count += 1
+        return true
+    }
+
+    /// Doubles the table (both are held while the entries move, in order, to the new one).
+    private func grow() -> Bool {
+        var bits = tableBits + 1
+        while bits < 63 {
+            let newSlots = FingerprintSet.slots(bits)
+            guard budget.reserve(newSlots * 8) else { return false }
+            guard let raw = calloc(newSlots, 8) else {
+                budget.release(newSlots * 8)
+                return false
+            }
+            let n = raw.bindMemory(to: UInt64.self, capacity: newSlots)
+            var last = -1
+            var fits = true
+            for i in 0..<slots where table[i] != 0 {
+                let e = table[i]
+                let p = max(Int(truncatingIfNeeded: e >> UInt64(64 - bits)), last + 1)
+                guard p < newSlots else {
+                    fits = false
+                    break
+                }
+                n[p] = e
+                last = p
+            }
+            guard fits else {
+                // A run passed the new tail (not seen in practice): try a larger table.
+                free(raw)
+                budget.release(newSlots * 8)
+                bits += 1
+                continue
+            }
+            free(table)
+            budget.release(slots * 8)
+            table = n
+            slots = newSlots
+            tableBits = bits
+            return true
+        }
+        return false
+    }
+}

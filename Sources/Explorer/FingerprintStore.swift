@@ -1,0 +1,69 @@
+/// Hash compaction: a `FingerprintSet` of the 64-bit hashes of the states seen, and a
+/// `RecordArena` of the states still to be expanded, at their packed byte width.
+///
+/// Two states with the same fingerprint count as one, so a state can be missed (with the
+/// probability the search reports); states that have been expanded are given back to the
+/// system chunk by chunk. A counterexample is rebuilt by searching again (`Search`).
+final class FingerprintStore: VisitedStates {
+    let stateWords: Int
+    let stateBytes: Int
+    private let fingerprints: FingerprintSet
+    private let queue: RecordArena
+
+    init(stateWords: Int, stateBytes: Int, budget: MemoryBudget) {
+        precondition(stateWords > 0 && stateBytes > 0 && stateBytes <= stateWords * 8)
+        self.stateWords = stateWords
+        self.stateBytes = stateBytes
+        fingerprints = FingerprintSet(budget: budget)
+        queue = RecordArena(recordBytes: stateBytes, budget: budget)
+    }
+
+    var count: Int { queue.count }
+    var bytesAllocated: Int { fingerprints.bytesAllocated + queue.bytesAllocated }
+
+    @inline(__always)
+    func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool) {
+        guard let isNew = fingerprints.insert(FingerprintSet.fingerprint(StateStore.hash(s, stateWords))) else {
+            return (StateStore.full, false)
+        }
+        guard isNew else { return (Int.max, false) }
+        // The set now holds the fingerprint; without room in the queue the search stops.
+        guard let record = queue.append() else { return (StateStore.full, false) }
+        record.copyMemory(from: UnsafeRawPointer(s), byteCount: stateBytes)
+        return (queue.count - 1, true)
+    }
+
+    @inline(__always)
+    func contains(_ s: UnsafePointer<UInt64>) -> Bool {
+        fingerprints.contains(FingerprintSet.fingerprint(StateStore.hash(s, stateWords)))
+    }
+
+    func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
+        let hashes = buffer.hashes
+        var sink: UInt64 = 0
+        var g = from
+        while g < to {
+            let end = min(g + lookupGroup, to)
+            for k in g..<end where buffer.violation(k) < 0 {
+                let f = FingerprintSet.fingerprint(StateStore.hash(buffer.state(k), stateWords))
+                hashes[k] = f
+                sink &+= fingerprints.touch(f)
+            }
+            for k in g..<end where buffer.violation(k) < 0 && fingerprints.contains(hashes[k]) {
+                buffer.markAlreadyStored(k)
+            }
+            g = end
+        }
+        buffer.sink = sink
+    }
+
+    @inline(__always)
+    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
+        out.update(repeating: 0, count: stateWords)
+        UnsafeMutableRawPointer(out).copyMemory(from: queue.record(i), byteCount: stateBytes)
+    }
+
+    func expanded(below i: Int) { queue.release(below: i) }
+
+    func link(_ i: Int) -> UInt32 { preconditionFailure("a fingerprint store keeps no links") }
+}

@@ -1,0 +1,36 @@
+/// What a search keeps of the states it has seen: the set it looks successors up in, and
+/// the states themselves numbered in the order first seen (the breadth-first queue).
+///
+/// `StateStore` keeps every state exactly; `FingerprintStore` keeps a 64-bit fingerprint
+/// per state and only the states still to be expanded.
+protocol VisitedStates: AnyObject {
+    /// States seen so far.
+    var count: Int { get }
+    /// Bytes held.
+    var bytesAllocated: Int { get }
+    /// Adds `s` (with `link`, kept if the store keeps links) if it is new. Returns its
+    /// number and true when new; false when seen before (the number then only if the store
+    /// knows it, else `Int.max`); `StateStore.full` and false when it is new and there is
+    /// no room for it.
+    func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool)
+    /// Whether `s` has been seen.
+    func contains(_ s: UnsafePointer<UInt64>) -> Bool
+    /// Copies state `i` into `out` (a state not yet given up by `expanded(below:)`).
+    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>)
+    /// The parent link kept with state `i` (a store that keeps links).
+    func link(_ i: Int) -> UInt32
+    /// Marks every successor `from..<to` of `buffer` that violates nothing and is stored
+    /// (`markAlreadyStored`). Looks them up a group at a time, so that the cache misses of
+    /// a group's lookups overlap instead of following one another.
+    func markStored(in buffer: SuccessorBuffer, from: Int, to: Int)
+    /// States numbered below `i` will not be loaded again: a store may forget them.
+    func expanded(below i: Int)
+}
+
+extension StateStore: VisitedStates {
+    func expanded(below i: Int) {}
+}
+
+/// Successors a grouped lookup handles at a time: enough for their misses to overlap,
+/// few enough that what the first pass loads is still cached in the last.
+let lookupGroup = 16
