@@ -32,12 +32,14 @@ final class FingerprintSet {
         tableBits = initialBits
         slots = FingerprintSet.slots(initialBits)
         budget.charge(slots * 8)
-        guard let t = calloc(slots, 8) else { fatalError("mmcheck: cannot allocate the first fingerprint table") }
+        guard let t = LargeBlock.allocate(slots * 8) else {
+            fatalError("mmcheck: cannot allocate the first fingerprint table")
+        }
         table = t.bindMemory(to: UInt64.self, capacity: slots)
     }
 
     deinit {
-        free(table)
+        LargeBlock.free(UnsafeMutableRawPointer(table), slots * 8)
         budget.release(slots * 8)
     }
 
@@ -68,6 +70,18 @@ final class FingerprintSet {
             i += 1
         }
         return false
+    }
+
+    /// Gives the table back for a table of the first size, empty.
+    func discard() {
+        LargeBlock.free(UnsafeMutableRawPointer(table), slots * 8)
+        budget.release(slots * 8)
+        tableBits = 4
+        slots = FingerprintSet.slots(tableBits)
+        count = 0
+        budget.charge(slots * 8)
+        guard let t = LargeBlock.allocate(slots * 8) else { fatalError("mmcheck: cannot allocate a fingerprint table") }
+        table = t.bindMemory(to: UInt64.self, capacity: slots)
     }
 
     /// Adds `f`. Returns whether it was new, or nil when it is new and there is no room.
@@ -115,7 +129,7 @@ final class FingerprintSet {
         while bits < 63 {
             let newSlots = FingerprintSet.slots(bits)
             guard budget.reserve(newSlots * 8) else { return false }
-            guard let raw = calloc(newSlots, 8) else {
+            guard let raw = LargeBlock.allocate(newSlots * 8) else {
                 budget.release(newSlots * 8)
                 return false
             }
@@ -134,12 +148,12 @@ final class FingerprintSet {
             }
             guard fits else {
                 // A run passed the new tail (not seen in practice): try a larger table.
-                free(raw)
+                LargeBlock.free(raw, newSlots * 8)
                 budget.release(newSlots * 8)
                 bits += 1
                 continue
             }
-            free(table)
+            LargeBlock.free(UnsafeMutableRawPointer(table), slots * 8)
             budget.release(slots * 8)
             table = n
             slots = newSlots

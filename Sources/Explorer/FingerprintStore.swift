@@ -59,11 +59,15 @@ final class FingerprintStore: VisitedStates {
 
     @inline(__always)
     func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
-        out.update(repeating: 0, count: stateWords)
-        UnsafeMutableRawPointer(out).copyMemory(from: queue.record(i), byteCount: stateBytes)
+        PackedBytes.load(queue.record(i), bytes: stateBytes, into: out, words: stateWords)
     }
 
     func expanded(below i: Int) { queue.release(below: i) }
+
+    func discard() {
+        fingerprints.discard()
+        queue.release(below: Int.max)
+    }
 
     func link(_ i: Int) -> UInt32 { preconditionFailure("a fingerprint store keeps no links") }
 }

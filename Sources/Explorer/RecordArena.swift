@@ -5,29 +5,42 @@
 #endif
 
 /// Fixed-width records (a packed state's bytes, or a 32-bit link) numbered in the order
-/// they were appended, held in chunks of `chunkRecords` records.
+/// they were appended, held in chunks.
 ///
-/// Chunks are never moved or copied: the arena grows by one chunk at a time (so at most
-/// one chunk is slack, and a growth never needs the old and a new block at once), and a
-/// breadth-first queue that no longer needs its oldest records can give whole chunks back
-/// (`release(below:)`). Every chunk is asked of the `MemoryBudget` first.
+/// Chunks never move: the arena grows by one chunk at a time (a growth never needs the old
+/// and a new block at once), and a breadth-first queue that no longer needs its oldest
+/// records can give whole chunks back (`release(below:)`). The first chunks double in
+/// size, from `firstRecords` records, so that a small search holds little; from
+/// `steadyRecords` (about 2 MiB of records, a huge page) every chunk has that size, so at
+/// most one such chunk is slack. Every chunk is asked of the `MemoryBudget` first.
+///
+/// Record i lives in chunk 0 when i < firstRecords; in chunk j (1 ≤ j ≤ `rampChunks`) when
+/// i lies in [firstRecords·2^(j-1), firstRecords·2^j); past steadyRecords, in chunk
+/// rampChunks + i / steadyRecords.
 ///
 /// `@exclusivity(unchecked)`: the fields are touched once per record by the one thread
 /// that appends; other threads only read records while no one appends.
 final class RecordArena {
     /// Bytes per record.
     let recordBytes: Int
-    /// Records per chunk: 2^chunkShift.
-    static let chunkShift = 16
-    static let chunkRecords = 1 << chunkShift
+    /// log2 of the first chunk's records.
+    static let firstShift = 8
+    /// log2 of a steady chunk's records: the first power of two whose records take 2 MiB.
+    let steadyShift: Int
+    /// Records of a steady chunk.
+    var steadyRecords: Int { 1 << steadyShift }
+    /// Chunks before the steady ones (the first and the doubling ones).
+    private let rampChunks: Int
 
     private let budget: MemoryBudget
-    /// Chunk i holds records i·chunkRecords ..< (i+1)·chunkRecords; nil once released.
+    /// The chunks, each nil once released.
     @exclusivity(unchecked) private var chunks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     @exclusivity(unchecked) private var chunkSlots: Int
     @exclusivity(unchecked) private var chunkCount = 0
     /// Chunks below this one have been released.
     @exclusivity(unchecked) private var firstHeld = 0
+    /// Bytes of the chunks held.
+    @exclusivity(unchecked) private var heldBytes = 0
     /// Records appended so far (released ones included).
     @exclusivity(unchecked) private(set) var count = 0
 
@@ -35,6 +48,10 @@ final class RecordArena {
         precondition(recordBytes > 0)
         self.recordBytes = recordBytes
         self.budget = budget
+        var shift = RecordArena.firstShift
+        while recordBytes << shift < LargeBlock.hugePage { shift += 1 }
+        steadyShift = shift
+        rampChunks = shift - RecordArena.firstShift
         chunkSlots = 64
         chunks = .allocate(capacity: chunkSlots)
         chunks.initialize(repeating: nil, count: chunkSlots)
@@ -42,32 +59,54 @@ final class RecordArena {
     }
 
     deinit {
-        for i in firstHeld..<chunkCount { free(chunks[i]) }
+        for c in firstHeld..<chunkCount { LargeBlock.free(chunks[c].unsafelyUnwrapped, chunkBytes(c)) }
         chunks.deallocate()
         budget.release(bytesAllocated)
     }
 
-    private var chunkBytes: Int { RecordArena.chunkRecords * recordBytes }
+    /// The first record of chunk c.
+    private func chunkStart(_ c: Int) -> Int {
+        if c == 0 { return 0 }
+        if c <= rampChunks { return 1 << (RecordArena.firstShift + c - 1) }
+        return (c - rampChunks) << steadyShift
+    }
+
+    /// Records in chunk c.
+    private func chunkRecords(_ c: Int) -> Int {
+        c == 0 ? 1 << RecordArena.firstShift : c <= rampChunks ? 1 << (RecordArena.firstShift + c - 1) : steadyRecords
+    }
+
+    private func chunkBytes(_ c: Int) -> Int { chunkRecords(c) * recordBytes }
 
     /// Bytes held: the chunks not released, and the chunk table.
-    var bytesAllocated: Int {
-        (chunkCount - firstHeld) * chunkBytes + chunkSlots * MemoryLayout<UnsafeMutableRawPointer?>.stride
-    }
+    var bytesAllocated: Int { heldBytes + chunkSlots * MemoryLayout<UnsafeMutableRawPointer?>.stride }
 
     /// Record `i` (appended, not released).
     @inline(__always)
     func record(_ i: Int) -> UnsafeMutableRawPointer {
         assert(i >= 0 && i < count, "record index out of range")
-        let chunk = chunks[i &>> RecordArena.chunkShift]
+        let c: Int, offset: Int
+        if i >= steadyRecords {
+            c = rampChunks &+ i &>> steadyShift
+            offset = i & (steadyRecords &- 1)
+        } else if i < 1 << RecordArena.firstShift {
+            c = 0
+            offset = i
+        } else {
+            let log = Int.bitWidth &- 1 &- i.leadingZeroBitCount
+            c = log &- RecordArena.firstShift &+ 1
+            offset = i &- (1 &<< log)
+        }
+        let chunk = chunks[c]
         assert(chunk != nil, "record \(i) was released")
-        return chunk.unsafelyUnwrapped + (i & (RecordArena.chunkRecords - 1)) &* recordBytes
+        return chunk.unsafelyUnwrapped + offset &* recordBytes
     }
 
     /// A new record at index `count` (its bytes undefined), or nil when there is no room
     /// for another chunk.
     @inline(__always)
     func append() -> UnsafeMutableRawPointer? {
-        if count & (RecordArena.chunkRecords - 1) == 0 && count >> RecordArena.chunkShift == chunkCount {
+        if count == chunkStart(chunkCount) {
             guard addChunk() else { return nil }
         }
         count += 1
@@ -76,20 +115,21 @@ final class RecordArena {
 
     /// Forgets the last record appended (its chunk is kept for the next one).
     func removeLast() {
-        assert(count > 0 && count > firstHeld << RecordArena.chunkShift)
+        assert(count > 0 && count > chunkStart(firstHeld))
         count -= 1
     }
 
     /// Gives back every chunk whose records all lie below `index`; they must not be read again.
     func release(below index: Int) {
-        let end = min(index >> RecordArena.chunkShift, chunkCount)
-        guard end > firstHeld else { return }
-        for i in firstHeld..<end {
-            free(chunks[i])
-            chunks[i] = nil
+        var c = firstHeld
+        while c < chunkCount && chunkStart(c) + chunkRecords(c) <= index {
+            LargeBlock.free(chunks[c].unsafelyUnwrapped, chunkBytes(c))
+            chunks[c] = nil
+            budget.release(chunkBytes(c))
+            heldBytes -= chunkBytes(c)
+            c += 1
         }
-        budget.release((end - firstHeld) * chunkBytes)
-        firstHeld = end
+        firstHeld = c
     }
 
     private func addChunk() -> Bool {
@@ -103,13 +143,59 @@ final class RecordArena {
             chunks = grown
             chunkSlots *= 2
         }
-        guard budget.reserve(chunkBytes) else { return false }
-        guard let chunk = malloc(chunkBytes) else {
-            budget.release(chunkBytes)
+        let bytes = chunkBytes(chunkCount)
+        guard budget.reserve(bytes) else { return false }
+        guard let chunk = LargeBlock.allocate(bytes) else {
+            budget.release(bytes)
             return false
         }
         chunks[chunkCount] = chunk
         chunkCount += 1
+        heldBytes += bytes
         return true
+    }
+}
+
+/// A packed state's leading `bytes` bytes (the rest of its words are zero), copied and
+/// compared a word at a time: a record of 8 bytes or more is read as whole words, its last
+/// (partial) word as the 8 bytes that end it, so nothing past the record is read.
+enum PackedBytes {
+    /// Copies the record at `record` into the `words` words at `out`, zero-filled.
+    @inline(__always)
+    static func load(_ record: UnsafeRawPointer, bytes: Int, into out: UnsafeMutablePointer<UInt64>, words: Int) {
+        assert(bytes > 0 && bytes <= words * 8)
+        let full = bytes &>> 3, tail = bytes & 7
+        for w in 0..<full { out[w] = record.loadUnaligned(fromByteOffset: w &<< 3, as: UInt64.self) }
+        var next = full
+        if tail > 0 {
+            if bytes >= 8 {
+                let last = record.loadUnaligned(fromByteOffset: bytes - 8, as: UInt64.self)
+                out[full] = last &>> UInt64((8 - tail) &<< 3)
+            } else {
+                var v: UInt64 = 0
+                for b in 0..<tail { v |= UInt64(record.load(fromByteOffset: b, as: UInt8.self)) &<< UInt64(b &<< 3) }
+                out[0] = v
+            }
+            next += 1
+        }
+        for w in next..<words { out[w] = 0 }
+    }
+
+    /// Whether the record at `record` holds the first `bytes` bytes of `s`.
+    @inline(__always)
+    static func equal(_ record: UnsafeRawPointer, _ s: UnsafePointer<UInt64>, bytes: Int) -> Bool {
+        let raw = UnsafeRawPointer(s)
+        guard bytes >= 8 else { return memcmp(record, raw, bytes) == 0 }
+        var o = 0
+        while o &+ 8 <= bytes {
+            if record.loadUnaligned(fromByteOffset: o, as: UInt64.self) != raw.load(fromByteOffset: o, as: UInt64.self)
+            {
+                return false
+            }
+            o &+= 8
+        }
+        return o == bytes
+            || record.loadUnaligned(fromByteOffset: bytes - 8, as: UInt64.self)
+                == raw.loadUnaligned(fromByteOffset: bytes - 8, as: UInt64.self)
     }
 }

@@ -24,7 +24,7 @@ public final class Search {
     let system: any TransitionSystem
     let options: SearchOptions
 
-    private var store: any VisitedStates
+    private let store: any VisitedStates
     private let budget: MemoryBudget
     private let stop: StopRequest?
     private let progress: ProgressReporter?
@@ -41,6 +41,8 @@ public final class Search {
     private var levelStarts: [Int] = [0]
     /// States a thread expands per batch.
     static let batchPerWorker = 1024
+    /// One thread tells the store which states it has expanded every this many states.
+    static let releaseEvery = 4096
     /// When the search started, and expansions so far (progress is looked at every 4096).
     private var started = 0.0
     @exclusivity(unchecked) private var expansions = 0
@@ -186,7 +188,7 @@ public final class Search {
                 head += 1
                 tick(level: level, queue: store.count - head)
             }
-            if head & (RecordArena.chunkRecords - 1) == 0 { store.expanded(below: head) }
+            if head & (Search.releaseEvery - 1) == 0 { store.expanded(below: head) }
         }
         if violated && !options.findAll { stopReason = .violation }
     }
@@ -445,7 +447,7 @@ public final class Search {
     /// would name. Each run repeats a prefix of the search, so it needs no more memory
     /// than the search had, and time up to the search's own per level of the trace.
     private func rebuildByFingerprints() {
-        store = FingerprintStore(stateWords: system.stateWords, stateBytes: system.stateBytes, budget: budget)
+        store.discard()
         for p in pending {
             var chain = [p.state]
             for level in stride(from: p.level - 1, through: 0, by: -1) {
@@ -480,7 +482,7 @@ public final class Search {
             }
             seen.load(head, into: current)
             head += 1
-            if head & (RecordArena.chunkRecords - 1) == 0 { seen.expanded(below: head) }
+            if head & (Search.releaseEvery - 1) == 0 { seen.expanded(below: head) }
             successors.reset()
             system.expand(current, into: successors)
             for k in 0..<successors.count where successors.violation(k) < 0 {

@@ -73,13 +73,15 @@ public final class StateStore {
         tableBits = bits
         tableLimit = StateStore.limit(bits)
         budget.charge((1 << bits) * 4)
-        guard let t = calloc(1 << bits, 4) else { fatalError("mmcheck: cannot allocate the first state table") }
+        guard let t = LargeBlock.allocate((1 << bits) * 4) else {
+            fatalError("mmcheck: cannot allocate the first state table")
+        }
         table = t.bindMemory(to: UInt32.self, capacity: 1 << bits)
         scratch = .allocate(capacity: stateWords)
     }
 
     deinit {
-        free(table)
+        LargeBlock.free(UnsafeMutableRawPointer(table), (1 << tableBits) * 4)
         scratch.deallocate()
         budget.release((1 << tableBits) * 4)
     }
@@ -91,8 +93,7 @@ public final class StateStore {
     @inline(__always)
     func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
         assert(i >= 0 && i < count, "state index out of range")
-        out.update(repeating: 0, count: stateWords)
-        UnsafeMutableRawPointer(out).copyMemory(from: arena.record(i), byteCount: stateBytes)
+        PackedBytes.load(arena.record(i), bytes: stateBytes, into: out, words: stateWords)
     }
 
     /// The link stored with state `i` (a store made with `links`).
@@ -172,7 +173,8 @@ public final class StateStore {
         while true {
             let entry = table[slot]
             if entry == 0 { return slot }
-            if entry & tagMask == t && memcmp(arena.record(Int(entry & indexMask) - 1), s, stateBytes) == 0 {
+            if entry & tagMask == t && PackedBytes.equal(arena.record(Int(entry & indexMask) - 1), s, bytes: stateBytes)
+            {
                 return slot
             }
             slot = (slot + 1) & mask
@@ -228,13 +230,13 @@ public final class StateStore {
     private func grow() -> Bool {
         let oldBytes = (1 << tableBits) * 4
         guard tableBits < 32, budget.reserve(oldBytes) else { return false }
-        free(table)
-        if let t = calloc(1 << (tableBits + 1), 4) {
+        LargeBlock.free(UnsafeMutableRawPointer(table), oldBytes)
+        if let t = LargeBlock.allocate(oldBytes * 2) {
             table = t.bindMemory(to: UInt32.self, capacity: 1 << (tableBits + 1))
             tableBits += 1
         } else {
             budget.release(oldBytes)
-            guard let t = calloc(1 << tableBits, 4) else {
+            guard let t = LargeBlock.allocate(oldBytes) else {
                 fatalError("mmcheck: out of memory rebuilding the state table")
             }
             table = t.bindMemory(to: UInt32.self, capacity: 1 << tableBits)

@@ -23,12 +23,15 @@ protocol VisitedStates: AnyObject {
     /// (`markAlreadyStored`). Looks them up a group at a time, so that the cache misses of
     /// a group's lookups overlap instead of following one another.
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int)
+    /// Gives back everything held (the store is empty and unusable afterwards).
+    func discard()
     /// States numbered below `i` will not be loaded again: a store may forget them.
     func expanded(below i: Int)
 }
 
 extension StateStore: VisitedStates {
     func expanded(below i: Int) {}
+    func discard() { preconditionFailure("an exact store is kept to the end") }
 }
 
 /// Successors a grouped lookup handles at a time: enough for their misses to overlap,

@@ -76,7 +76,7 @@ final class GridSystem: TransitionSystem {
         }
         // 20,000 states in 11-byte records and a 32-bit index of 2^15 slots (90% load at most).
         #expect(store.count == 20_000)
-        #expect(store.bytesAllocated < 20_000 * 11 + RecordArena.chunkRecords * 11 + (1 << 15) * 4 + 4096)
+        #expect(store.bytesAllocated < 2 * 20_000 * 11 + (1 << 15) * 4 + 4096)
     }
 
     @Test func keepsLinksOnlyWhenAsked() {
@@ -90,19 +90,24 @@ final class GridSystem: TransitionSystem {
         #expect(plain.bytesAllocated < store.bytesAllocated)
     }
 
-    @Test func anArenaGivesBackWholeChunksOnly() {
+    @Test func anArenaNumbersRecordsAcrossGrowingChunksAndGivesBackWholeOnes() {
         let budget = MemoryBudget(limit: Int.max)
+        // 8-byte records: chunks of 256, 256, 512, ... 2^17 records (together 2^18), then
+        // 2^18 each (2 MiB).
         let arena = RecordArena(recordBytes: 8, budget: budget)
-        let n = RecordArena.chunkRecords * 3 + 5
+        #expect(arena.steadyRecords == 1 << 18)
+        let n = 3 << 18 + 5
         for i in 0..<n { arena.append()?.storeBytes(of: UInt64(i), as: UInt64.self) }
-        let before = budget.used
-        arena.release(below: RecordArena.chunkRecords * 2 - 1)  // chunk 1 still has a record in use
-        #expect(budget.used == before - RecordArena.chunkRecords * 8)
-        #expect(
-            arena.record(RecordArena.chunkRecords * 2 - 1).load(as: UInt64.self)
-                == UInt64(RecordArena.chunkRecords * 2 - 1))
-        #expect(arena.record(n - 1).load(as: UInt64.self) == UInt64(n - 1))
         #expect(arena.count == n)
+        #expect((0..<n).allSatisfy { arena.record($0).load(as: UInt64.self) == UInt64($0) })
+        let before = budget.used
+        arena.release(below: 1 << 18 + 7)  // the steady chunk from 2^18 still has records in use
+        #expect(budget.used == before - (1 << 18) * 8)
+        #expect(arena.record(1 << 18 + 7).load(as: UInt64.self) == UInt64(1 << 18 + 7))
+        #expect(arena.record(n - 1).load(as: UInt64.self) == UInt64(n - 1))
+        // Held: the ramp (2^18 records) and three steady chunks, 2^20 records of 8 bytes.
+        arena.release(below: Int.max)
+        #expect(budget.used == before - (1 << 20) * 8)
     }
 
     @Test func statesDifferingOnlyInTheLastWordAreDistinct() {
