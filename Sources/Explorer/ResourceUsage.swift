@@ -22,6 +22,38 @@ public enum ResourceUsage {
         #endif
     }
 
+    /// Starts a new peak: the resident set's high-water mark is set to what is resident now
+    /// (Linux: `5` written to `/proc/self/clear_refs`). False where that is not possible.
+    public static func resetPeakResident() -> Bool {
+        #if os(Linux)
+            let fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            return write(fd, "5", 1) == 1
+        #else
+            return false
+        #endif
+    }
+
+    /// The resident set's high-water mark since the process started or the last
+    /// `resetPeakResident()`, in bytes (Linux: `VmHWM` in `/proc/self/status`).
+    public static func residentHighWaterBytes() -> Int? {
+        #if os(Linux)
+            let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { return nil }
+            let text = String(decoding: buffer[0..<n], as: UTF8.self)
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+            let digits = line.dropFirst(6).filter(\.isNumber)
+            return Int(digits).map { $0 * 1024 }
+        #else
+            return peakResidentBytes()
+        #endif
+    }
+
     /// Physical memory of the machine in bytes, if the platform reports it.
     public static func physicalMemory() -> Int? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))

@@ -160,7 +160,8 @@ enum Help {
           mmcheck check [FILE] [options]     check a model (default: models/linux-6.mmc)
           mmcheck replay MODEL TRACE         re-execute a trace file and confirm its violation
           mmcheck suite [--update]           run the regression suite against results/
-          mmcheck bench [FILE] [--symmetry]  speed benchmark: states/s and bytes/state at fixed bounds
+          mmcheck bench [FILE] [--symmetry] [--fingerprint]
+                                             speed benchmark: states/s and bytes/state at fixed bounds
           mmcheck help [COMMAND]             show help
           mmcheck --version                  show the version
 
@@ -224,16 +225,16 @@ enum Help {
         """
 
     static let bench = """
-        usage: mmcheck bench [FILE] [--symmetry]
+        usage: mmcheck bench [FILE] [--symmetry] [--fingerprint]
 
         The speed benchmark: checks FILE (default models/linux-6.mmc) breadth-first at a
         fixed ladder of bounds, (2,3,3) to (4,4,4), a fresh search each, on one thread and
-        then on every core, and prints per line the threads, packed words per state,
-        states, transitions, seconds, states/s, transitions/s and bytes per stored state
-        (everything the search holds), then the peak memory.
+        then on every core, and prints per line the threads, bytes stored per state,
+        states, transitions, seconds, states/s, transitions/s, bytes per stored state
+        (everything the search holds) and the peak resident memory of that search.
         --symmetry runs the reduced search at (4,4,4) to (6,6,6) (states are orbits). A
         fine-mode model runs at (1,2,2) to (2,2,3), and with --symmetry at (2,2,2) to
-        (2,3,3).
+        (2,3,3). --fingerprint keeps 64-bit fingerprints instead of states.
 
         exit codes: 0 done; 2 bad option or model; 3 a search stopped at the memory limit
                     or was interrupted

@@ -160,7 +160,7 @@ import Testing
             (["bench", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
             (
                 ["bench", "--fast"],
-                "mmcheck: error: unknown option '--fast' (bench takes an optional model file and --symmetry)\n"
+                "mmcheck: error: unknown option '--fast' (bench takes an optional model file, --symmetry and --fingerprint)\n"
             ),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (

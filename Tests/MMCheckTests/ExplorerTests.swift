@@ -285,3 +285,19 @@ final class SymmetricGridSystem: TransitionSystem {
         }
     }
 }
+
+@Suite struct ResourceUsageTests {
+    /// `bench` reports each search's own peak: the high-water mark can be started again.
+    @Test func aPeakCanBeStartedAgain() throws {
+        #if os(Linux)
+            let size = 64 << 20
+            let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+            block.initializeMemory(as: UInt8.self, repeating: 1, count: size)
+            let high = try #require(ResourceUsage.residentHighWaterBytes())
+            block.deallocate()
+            #expect(ResourceUsage.resetPeakResident())
+            let after = try #require(ResourceUsage.residentHighWaterBytes())
+            #expect(after < high - size / 2)
+        #endif
+    }
+}
