@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Explicit-state search over a `TransitionSystem`: breadth-first (shortest counterexamples)
 /// or depth-first, with a `StateStore` for visited states.
@@ -34,7 +35,14 @@ public final class Search {
     private let batched: Bool
     private let workers: [any TransitionSystem]
     private let batchBuffers: [SuccessorBuffer]
-    private let batchEnds: [UnsafeMutablePointer<Int>]
+    /// A batch is cut into slices of `sliceStates` states, which the threads take one at a
+    /// time: for slice j, the thread that took it and where its successors start in that
+    /// thread's buffer; for each state of the batch, where its successors end there.
+    private let sliceOwner: UnsafeMutablePointer<Int>
+    private let sliceStart: UnsafeMutablePointer<Int>
+    private let stateEnd: UnsafeMutablePointer<Int>
+    private let nextSlice = SliceCursor()
+    static let sliceStates = 32
     /// Each thread's copy of the state it expands (the store keeps states as bytes).
     private let expanding: [UnsafeMutablePointer<UInt64>]
     /// Breadth-first: the number of the first state of each level (level 0: the initial states).
@@ -95,13 +103,18 @@ public final class Search {
         self.workers = workers
         batched = options.order == .breadthFirst && options.maxDepth == nil
         batchBuffers = batched ? workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) } : []
-        batchEnds = batched ? workers.map { _ in .allocate(capacity: Search.batchPerWorker) } : []
+        let batchStates = workers.count * Search.batchPerWorker
+        sliceOwner = .allocate(capacity: batchStates / Search.sliceStates + 1)
+        sliceStart = .allocate(capacity: batchStates / Search.sliceStates + 1)
+        stateEnd = .allocate(capacity: batchStates)
         expanding = workers.map { _ in .allocate(capacity: system.stateWords) }
     }
 
     deinit {
         scratchState.deallocate()
-        for e in batchEnds { e.deallocate() }
+        sliceOwner.deallocate()
+        sliceStart.deallocate()
+        stateEnd.deallocate()
         for e in expanding { e.deallocate() }
     }
 
@@ -291,32 +304,32 @@ public final class Search {
 
     /// Expands stored states `head..<end` of one level on the threads, then takes their
     /// successors here, state by state in order, exactly as `expand` would one state at a
-    /// time. Each thread expands a contiguous range into its own buffer (with its own copy
-    /// of the system, canonicalizing there, and marking the successors already stored).
+    /// time. The threads take slices of the batch as they go (so a thread with cheaper
+    /// states takes more of them), each expanding into its own buffer with its own copy of
+    /// the system, canonicalizing there, and marking the successors already stored.
     /// Only the expansion (and the lookups) run in parallel; the store is written by this
     /// thread only, so it needs no lock, and the result (states, links, transitions, depth,
     /// counterexamples) is the same for every number of threads. Returns false when the
     /// search must stop.
     private func expandBatch(from head: Int, to end: Int, level: Int) -> Bool {
         let n = workers.count
-        let share = (end - head + n - 1) / n
+        let slices = (end - head + Search.sliceStates - 1) / Search.sliceStates
+        nextSlice.next.store(0, ordering: .relaxed)
         if n == 1 {
-            expandRange(0, from: head, to: end)
+            expandSlices(0, of: head..<end, slices: slices)
         } else {
             let shared = Shared(search: self)
             DispatchQueue.concurrentPerform(iterations: n) { w in
-                shared.search.expandRange(w, from: head + w * share, to: min(end, head + (w + 1) * share))
+                shared.search.expandSlices(w, of: head..<end, slices: slices)
             }
         }
-        for w in 0..<n {
-            let from = head + w * share, to = min(end, head + (w + 1) * share)
-            guard from < to else { continue }
-            let out = batchBuffers[w], ends = batchEnds[w]
-            var k = 0
-            for i in from..<to {
-                let stateEnd = ends[i - from]
-                transitions += stateEnd - k
-                while k < stateEnd {
+        for j in 0..<slices {
+            let out = batchBuffers[sliceOwner[j]]
+            var k = sliceStart[j]
+            for i in (head + j * Search.sliceStates)..<min(end, head + (j + 1) * Search.sliceStates) {
+                let successorsEnd = stateEnd[i - head]
+                transitions += successorsEnd - k
+                while k < successorsEnd {
                     if !accept(out, k, from: i, level: level) { return false }
                     k += 1
                 }
@@ -328,28 +341,35 @@ public final class Search {
     }
 
     /// The search, handed to the threads of one batch. `@unchecked Sendable`: while they
-    /// run, each thread writes only its own system, buffer and ends (`workers[w]`,
-    /// `batchBuffers[w]`, `batchEnds[w]`) and reads the store, which this thread does not
-    /// touch until `concurrentPerform` has returned.
+    /// run, each thread writes only its own system and buffer (`workers[w]`,
+    /// `batchBuffers[w]`) and the entries of `sliceOwner`, `sliceStart` and `stateEnd` of
+    /// the slices it took, and reads the store, which this thread does not touch until
+    /// `concurrentPerform` has returned.
     private struct Shared: @unchecked Sendable {
         unowned let search: Search
     }
 
-    /// Worker `w`: expands stored states `from..<to` into its buffer, noting where each
-    /// state's successors end and marking those already stored. Reads the store, which no
-    /// one writes meanwhile.
-    private func expandRange(_ w: Int, from: Int, to: Int) {
-        let sys = workers[w], out = batchBuffers[w], ends = batchEnds[w], current = expanding[w]
+    /// Worker `w`: takes slices of the batch `states` until none is left, expands their
+    /// states into its buffer, noting where each state's successors end, then marks those
+    /// already stored. Reads the store, which no one writes meanwhile.
+    private func expandSlices(_ w: Int, of states: Range<Int>, slices: Int) {
+        let sys = workers[w], out = batchBuffers[w], current = expanding[w]
         out.reset()
-        guard from < to else { return }
-        for i in from..<to {
-            let before = out.count
-            store.load(i, into: current)
-            sys.expand(current, into: out)
-            if symmetric {
-                for k in before..<out.count where out.violation(k) < 0 { sys.canonicalize(out.mutableState(k)) }
+        while true {
+            let j = nextSlice.next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard j < slices else { break }
+            sliceOwner[j] = w
+            sliceStart[j] = out.count
+            let from = states.lowerBound + j * Search.sliceStates
+            for i in from..<min(states.upperBound, from + Search.sliceStates) {
+                let before = out.count
+                store.load(i, into: current)
+                sys.expand(current, into: out)
+                if symmetric {
+                    for k in before..<out.count where out.violation(k) < 0 { sys.canonicalize(out.mutableState(k)) }
+                }
+                stateEnd[i - states.lowerBound] = out.count
             }
-            ends[i - from] = out.count
         }
         // Most successors are stored already: looking them up here, in parallel, leaves
         // the merge only the new ones (the lookups' cache misses are most of their time).
@@ -577,4 +597,9 @@ public final class Search {
         for w in 0..<system.stateWords where a[w] != b[w] { return false }
         return true
     }
+}
+
+/// The next slice of a batch for a thread to take.
+final class SliceCursor: Sendable {
+    let next = Atomic<Int>(0)
 }
