@@ -211,7 +211,7 @@ enum Help {
         """
 
     static let suite = """
-        usage: mmcheck suite [--update] [--suite FILE] [--results DIR] [--threads N]
+        usage: mmcheck suite [--update] [--suite FILE] [--results DIR] [--threads N] [--fingerprint]
 
         Runs every (model, bounds) listed in the suite file (default models/suite: lines of
         MODEL CPUS TASKS MMS) and compares verdict, distinct states, transitions, search
@@ -220,6 +220,9 @@ enum Help {
         naming the model, the bounds and the field. --update rewrites the baseline and the
         counterexample .trace files under DIR, and says what changed. Times are recorded
         for information and never compared. --threads N as for check (default: every core).
+        --fingerprint runs every entry with 64-bit fingerprints (as check --fingerprint) and
+        compares with the same exact baseline: it shows that hash compaction missed nothing
+        on the corpus (it cannot be combined with --update).
 
         exit codes: 0 everything matches; 1 something differs; 2 bad suite, baseline or model
         """

@@ -150,13 +150,13 @@ enum Suite {
     /// `memory` bounds the search's memory, `stop` interrupts it.
     static func run(
         _ entry: Entry, root: String = "", memory: Int? = nil, stop: StopRequest? = nil,
-        console: Console? = nil, threads: Int = 1
+        console: Console? = nil, threads: Int = 1, fingerprint: Bool = false
     ) throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
         var loaded = try ModelLoader.load(
             path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
             cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, console: console)
         loaded.model.path = entry.model
-        let options = SearchOptions(memoryLimit: memory, threads: threads)
+        let options = SearchOptions(memoryLimit: memory, threads: threads, fingerprint: fingerprint)
         let outcome = Check(
             model: loaded.model, bounds: loaded.bounds, options: options, symmetry: entry.symmetry, stop: stop
         ).run()

@@ -3,8 +3,10 @@ import Foundation
 import KernelSemantics
 import ModelLanguage
 
-/// `mmcheck suite [--update]`: runs every entry of the suite and compares it with the
-/// committed baseline; `--update` rewrites the baseline and the trace files instead.
+/// `mmcheck suite [--update] [--fingerprint]`: runs every entry of the suite and compares
+/// it with the committed baseline; `--update` rewrites the baseline and the trace files
+/// instead; `--fingerprint` runs every entry with hash compaction, to check it against the
+/// exact baseline.
 ///
 /// Exit 0 when every entry matches its baseline and its model's expectation; 1 when any
 /// differs (each difference names the model, the bounds and the field); 2 on a bad suite
@@ -15,6 +17,7 @@ enum SuiteCommand {
         var suitePath = Suite.defaultSuite
         var results = Suite.defaultResults
         var threads: Int?
+        var fingerprint = false
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
@@ -24,6 +27,12 @@ enum SuiteCommand {
                     return CommandLineTool.ExitCode.usage
                 }
                 update = true
+            case "--fingerprint":
+                if fingerprint {
+                    console.err("mmcheck: error: option '--fingerprint' is given twice")
+                    return CommandLineTool.ExitCode.usage
+                }
+                fingerprint = true
             case "--threads":
                 guard threads == nil else {
                     console.err("mmcheck: error: option '--threads' is given twice")
@@ -54,6 +63,10 @@ enum SuiteCommand {
                 return CommandLineTool.ExitCode.usage
             }
             i += 1
+        }
+        if update && fingerprint {
+            console.err("mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is exact")
+            return CommandLineTool.ExitCode.usage
         }
         let entries: [Suite.Entry]
         let baseline: [Suite.Row]
@@ -106,7 +119,7 @@ enum SuiteCommand {
             do {
                 (row, outcome) = try Suite.run(
                     entry, memory: memory, stop: stop, console: console,
-                    threads: threads ?? CheckOptions.defaultThreads)
+                    threads: threads ?? CheckOptions.defaultThreads, fingerprint: fingerprint)
             } catch {
                 error.lines.forEach(console.err)
                 return CommandLineTool.ExitCode.usage

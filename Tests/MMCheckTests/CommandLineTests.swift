@@ -180,6 +180,10 @@ import Testing
                 "mmcheck: error: option '--fingerprint' works breadth-first only: drop '--dfs'\n"
             ),
             (["check", "--fingerprint=64"], "mmcheck: error: option '--fingerprint' takes no value\n"),
+            (
+                ["suite", "--update", "--fingerprint"],
+                "mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is exact\n"
+            ),
         ]
         for (arguments, message) in cases {
             let process = Process()
