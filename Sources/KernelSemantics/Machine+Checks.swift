@@ -146,18 +146,66 @@ extension Machine {
 
     /// The properties that hold between steps: live mms have count > 0 and a holder;
     /// active_mm is consistent with mm.
+    ///
+    /// Called after every step, so it is written for speed: one pass over the tasks and
+    /// one over the mm slots gather everything into bit masks, without branches, with
+    /// unchecked arithmetic on indices that the layout bounds; a violation is then
+    /// reported exactly as the checks in their order would (`firstInconsistentTask`
+    /// finds which task).
     func checkState() -> StepOutcome {
-        let w = work
-        // One pass marks every mm reference some task or CPU holds (bit r for reference r).
+        let tasks = Int(T), cpus = Int(C), mms = Int(M)
+        let w = UnsafePointer(work)
+        let mm = w + oMM, active = w + oActive, status = w + oStatus, curr = w + oCurr, prev = w + oPrev
+        // Every mm reference some task or CPU holds (bit r for reference r), and the bits in
+        // which some task's active_mm differs from what it must be: its mm if it has one,
+        // else none unless the task runs (then anything: a lazy borrow).
         var held: UInt32 = 0
-        for t in 0..<Int(T + C) { held |= 1 << UInt32(w[oMM + t]) | 1 << UInt32(w[oActive + t]) }
-        for c in 0..<Int(C) { held |= 1 << UInt32(w[oPrev + c]) }
-        for k in 1...Int(M) where w[oLive + k] != 0 && w[oCount + k] == 0 {
-            return fail(.freeAtZero, .liveAtZeroCount, mm: Int32(k + 1), site: -1)
+        var mismatch: Int32 = 0
+        for t in 0..<tasks {
+            let m = mm[t], a = active[t], s = status[t]
+            held |= Machine.bit(m) | Machine.bit(a)
+            let running = s == TaskStatus.running.rawValue || s == TaskStatus.exiting.rawValue
+            mismatch |= a ^ (m != Ref.none ? m : running ? a : Ref.none)
         }
-        for k in 1...Int(M) where w[oLive + k] != 0 && held & (1 << UInt32(k + 1)) == 0 {
-            return fail(.noLeak, .noHolder, mm: Int32(k + 1), site: -1)
+        for c in 0..<cpus {
+            let t = tasks &+ c
+            let m = mm[t], a = active[t]
+            held |= Machine.bit(m) | Machine.bit(a) | Machine.bit(prev[c])
+            let running = curr[c] == StateLayout.idleCurr  // an idle task: when its CPU runs it
+            mismatch |= a ^ (m != Ref.none ? m : running ? a : Ref.none)
         }
+        // The mm slots (bit k + 1 for slot k, as its reference) that are live, and those at
+        // count 0.
+        let live = w + oLive, count = w + oCount
+        var liveSlots: UInt32 = 0
+        var zeroSlots: UInt32 = 0
+        for k in 1..<(mms &+ 1) {
+            let b: UInt32 = 1 &<< UInt32(truncatingIfNeeded: k &+ 1)
+            liveSlots |= live[k] != 0 ? b : 0
+            zeroSlots |= count[k] == 0 ? b : 0
+        }
+        let atZero = liveSlots & zeroSlots, unheld = liveSlots & ~held
+        if atZero != 0 {
+            return fail(.freeAtZero, .liveAtZeroCount, mm: Int32(atZero.trailingZeroBitCount), site: -1)
+        }
+        if unheld != 0 {
+            return fail(.noLeak, .noHolder, mm: Int32(unheld.trailingZeroBitCount), site: -1)
+        }
+        return mismatch != 0 ? firstInconsistentTask() : .done
+    }
+
+    /// Bit r of a mask of mm references, for a reference r read from the state (refs are
+    /// at most `Bounds.maxMMs` + 1, so the shift never reaches the word's width).
+    @inline(__always)
+    static func bit(_ r: Int32) -> UInt32 {
+        assert(r >= 0 && r < 32, "mm reference \(r) outside a 32-bit mask")
+        return 1 &<< UInt32(truncatingIfNeeded: r)
+    }
+
+    /// The violation of active_mm consistency by the first task that breaks it (the slow
+    /// path of `checkState`, taken only when some task does).
+    func firstInconsistentTask() -> StepOutcome {
+        let w = work
         for t in 0..<Int(T + C) {
             let mm = w[oMM + t], active = w[oActive + t]
             if mm == Ref.none && active == Ref.none { continue }

@@ -17,21 +17,36 @@ extension Machine {
 
     /// Whether `m` is a live mm slot (`init_mm`, none and the dangling mark are not).
     @inline(__always)
-    func isLive(_ m: Int32) -> Bool { m >= Ref.initMM && m <= dangling && work[oLive + Int(m) - 1] != 0 }
+    func isLive(_ m: Int32) -> Bool { m >= Ref.initMM && m <= dangling && work[oLive &+ Int(m) &- 1] != 0 }
 
     /// Runs code from `entry` to its `end`, or in fine mode to the next yield point after
     /// the first instruction that touches the kernel state (a step does one thing: yields
     /// before it, where only locals moved, are passed). Returns `.done` at the end,
     /// `.paused` at a yield point, or why the step did not run to either.
+    ///
+    /// Written for speed, as it runs every instruction of every step: the loop is compiled
+    /// once per mode (`CodeMode`); an instruction's fields are read where used, not all
+    /// copied first; `mm` and `active_mm` are addressed through local base pointers; the
+    /// program counter and the indices use unchecked arithmetic (a compiled model's jumps
+    /// stay inside its code, and an mm reference used as an index is first checked live).
     func execute(from entry: Int) -> StepOutcome {
+        fine ? interpret(from: entry, FineCode.self) : interpret(from: entry, CoarseCode.self)
+    }
+
+    /// `execute` for code of one mode: `Mode.fine` is a constant in each specialized copy,
+    /// so coarse code never tests an instruction for touching the state.
+    private func interpret<Mode: CodeMode>(from entry: Int, _: Mode.Type) -> StepOutcome {
+        let fine = Mode.fine
         var pc = entry
+        let code = self.code
         let r = registers
         let w = work
+        let mm = w + oMM, active = w + oActive
         // Coarse code has no yields and needs no start site: it counts as touched at once.
         var touched = !fine
         while true {
-            let i = code[pc]
-            pc += 1
+            let i = UnsafePointer(code + pc)
+            pc &+= 1
             if !touched && i.operation.touchesState {
                 touched = true
                 startSite = i.site
@@ -44,39 +59,39 @@ extension Machine {
             case .move:
                 r[Int(i.a)] = r[Int(i.b)]
             case .loadMM:
-                r[Int(i.a)] = w[oMM + Int(r[Int(i.b)])]
+                r[Int(i.a)] = mm[Int(r[Int(i.b)])]
             case .loadActiveMM:
-                r[Int(i.a)] = w[oActive + Int(r[Int(i.b)])]
+                r[Int(i.a)] = active[Int(r[Int(i.b)])]
             case .storeMM:
                 let t = r[Int(i.a)], v = r[Int(i.b)]
                 if v == Ref.initMM { return fail(.initMMImmortal, .initMMAsMM, mm: v, site: i.site) }
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
                 if t >= T && v != Ref.none { return failModel(.idleTaskMM(task: t), site: i.site) }
-                w[oMM + Int(t)] = v
+                mm[Int(t)] = v
             case .storeActiveMM:
                 let v = r[Int(i.b)]
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
-                w[oActive + Int(r[Int(i.a)])] = v
+                active[Int(r[Int(i.a)])] = v
             case .loadPrevMM:
-                r[Int(i.a)] = w[oPrev + Int(cpu)]
+                r[Int(i.a)] = w[oPrev &+ Int(cpu)]
             case .storePrevMM:
                 let v = r[Int(i.a)]
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
-                w[oPrev + Int(cpu)] = v
+                w[oPrev &+ Int(cpu)] = v
             case .loadCurr:
                 r[Int(i.a)] = currentTask(Int(cpu), in: w)
             case .loadUsers, .loadCount:
                 let m = r[Int(i.b)]
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
                 if !isLive(m) { return fail(.noUseAfterFree, .notLive(.readCounter), mm: m, site: i.site) }
-                r[Int(i.a)] = w[(i.operation == .loadUsers ? oUsers : oCount) + Int(m) - 1]
+                r[Int(i.a)] = w[(i.operation == .loadUsers ? oUsers : oCount) &+ Int(m) &- 1]
             case .addUsers, .addCount:
                 let m = r[Int(i.a)]
                 let users = i.operation == .addUsers
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.changeCounter), mm: m, site: i.site) }
                 if users && m == Ref.initMM { return fail(.initMMImmortal, .initMMUsersChanged, mm: m, site: i.site) }
                 if !isLive(m) { return fail(.noUseAfterFree, .notLive(.changeCounter), mm: m, site: i.site) }
-                let slot = (users ? oUsers : oCount) + Int(m) - 1
+                let slot = (users ? oUsers : oCount) &+ Int(m) &- 1
                 let value = w[slot] + i.b
                 if value < 0 {
                     return fail(
@@ -101,7 +116,7 @@ extension Machine {
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.exitMmap), mm: m, site: i.site) }
                 if m == Ref.initMM { return fail(.initMMImmortal, .exitMmapInitMM, mm: m, site: i.site) }
                 if !isLive(m) { return fail(.noUseAfterFree, .notLive(.exitMmap), mm: m, site: i.site) }
-                for t in 0..<Int(T + C) where w[oMM + t] == m {
+                for t in 0..<Int(T + C) where mm[t] == m {
                     return fail(.noTeardownInUse, .teardownInUse(task: Int32(t)), mm: m, site: i.site)
                 }
             case .switchMM:
@@ -127,4 +142,28 @@ extension Machine {
         }
     }
 
+}
+
+/// Whether the code `Machine.execute` runs is fine (each statement a step) or coarse, as a
+/// type, so that the interpreter loop is compiled once for each.
+protocol CodeMode {
+    static var fine: Bool { get }
+}
+
+enum CoarseCode: CodeMode {
+    static var fine: Bool { false }
+}
+
+enum FineCode: CodeMode {
+    static var fine: Bool { true }
+}
+
+/// The interpreter reads an instruction's fields through its pointer, each where it is
+/// used: copying the whole instruction first loads fields most operations do not need.
+extension UnsafePointer where Pointee == Instruction {
+    fileprivate var operation: Instruction.Operation { pointee.operation }
+    fileprivate var a: Int32 { pointee.a }
+    fileprivate var b: Int32 { pointee.b }
+    fileprivate var c: Int32 { pointee.c }
+    fileprivate var site: Int32 { pointee.site }
 }
