@@ -137,7 +137,8 @@ public final class StateStore {
     }
 
     /// A group at a time: first each successor's hash and home slot is loaded, then the
-    /// state its slot names (when the tag matches), then the lookups run on cached memory.
+    /// state named by the first slot of its run with a matching tag, then the lookups run
+    /// on cached memory.
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
         let mask = (1 << tableBits) - 1
         let hashes = buffer.hashes
@@ -151,10 +152,12 @@ public final class StateStore {
                 sink &+= UInt64(table[Int(truncatingIfNeeded: h) & mask])
             }
             for k in g..<end where buffer.violation(k) < 0 {
-                let entry = table[Int(truncatingIfNeeded: hashes[k]) & mask]
-                if entry != 0 && entry & ~indexMask == tag(hashes[k]) {
-                    sink &+= UInt64(arena.record(Int(entry & indexMask) - 1).load(as: UInt8.self))
-                }
+                // The first state of the run whose tag matches: most likely the one sought.
+                let t = tag(hashes[k])
+                var slot = Int(truncatingIfNeeded: hashes[k]) & mask
+                while table[slot] != 0 && table[slot] & ~indexMask != t { slot = (slot + 1) & mask }
+                let entry = table[slot]
+                if entry != 0 { sink &+= UInt64(arena.record(Int(entry & indexMask) - 1).load(as: UInt8.self)) }
             }
             for k in g..<end where buffer.violation(k) < 0 && table[lookup(buffer.state(k), hashes[k])] != 0 {
                 buffer.markAlreadyStored(k)
