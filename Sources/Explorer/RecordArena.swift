@@ -10,13 +10,15 @@
 /// Chunks never move: the arena grows by one chunk at a time (a growth never needs the old
 /// and a new block at once), and a breadth-first queue that no longer needs its oldest
 /// records can give whole chunks back (`release(below:)`). The first chunks double in
-/// size, from `firstRecords` records, so that a small search holds little; from
-/// `steadyRecords` (about 2 MiB of records, a huge page) every chunk has that size, so at
-/// most one such chunk is slack. Every chunk is asked of the `MemoryBudget` first.
+/// size, from 2^firstShift records, so that a small search holds little; then every chunk
+/// holds `steadyRecords`, as many records as fit in 4 MiB (two huge pages, nearly filled
+/// whatever the record size), so at most one such chunk is slack. Every chunk is asked of
+/// the `MemoryBudget` first.
 ///
-/// Record i lives in chunk 0 when i < firstRecords; in chunk j (1 ≤ j ≤ `rampChunks`) when
-/// i lies in [firstRecords·2^(j-1), firstRecords·2^j); past steadyRecords, in chunk
-/// rampChunks + i / steadyRecords.
+/// Record i lives in chunk 0 when i < 2^firstShift; in ramp chunk j (1 ≤ j < `rampChunks`)
+/// when i lies in [2^(firstShift+j-1), 2^(firstShift+j)); past `rampRecords` (the largest
+/// power of two not above steadyRecords), in chunk rampChunks + (i - rampRecords) /
+/// steadyRecords, the division done as a multiplication by a precomputed reciprocal.
 ///
 /// `@exclusivity(unchecked)`: the fields are touched once per record by the one thread
 /// that appends; other threads only read records while no one appends.
@@ -25,12 +27,17 @@ final class RecordArena {
     let recordBytes: Int
     /// log2 of the first chunk's records.
     static let firstShift = 8
-    /// log2 of a steady chunk's records: the first power of two whose records take 2 MiB.
-    let steadyShift: Int
+    /// Bytes a steady chunk may take: two huge pages.
+    static let steadyBytes = 2 * LargeBlock.hugePage
     /// Records of a steady chunk.
-    var steadyRecords: Int { 1 << steadyShift }
+    let steadyRecords: Int
+    /// Records in the doubling chunks before the steady ones (a power of two).
+    let rampRecords: Int
     /// Chunks before the steady ones (the first and the doubling ones).
     private let rampChunks: Int
+    /// ⌈2^64 / steadyRecords⌉: the high word of x times it is x / steadyRecords for any
+    /// x < 2^32 (the error x·δ/2^64 < 2^-32 stays below 1/steadyRecords).
+    private let reciprocal: UInt64
 
     private let budget: MemoryBudget
     /// The chunks, each nil once released.
@@ -48,10 +55,12 @@ final class RecordArena {
         precondition(recordBytes > 0)
         self.recordBytes = recordBytes
         self.budget = budget
+        steadyRecords = max(1 << RecordArena.firstShift, RecordArena.steadyBytes / recordBytes)
         var shift = RecordArena.firstShift
-        while recordBytes << shift < LargeBlock.hugePage { shift += 1 }
-        steadyShift = shift
-        rampChunks = shift - RecordArena.firstShift
+        while 2 << shift <= steadyRecords { shift += 1 }
+        rampRecords = 1 << shift
+        rampChunks = shift - RecordArena.firstShift + 1
+        reciprocal = UInt64.max / UInt64(steadyRecords) + 1
         chunkSlots = 64
         chunks = .allocate(capacity: chunkSlots)
         chunks.initialize(repeating: nil, count: chunkSlots)
@@ -67,13 +76,13 @@ final class RecordArena {
     /// The first record of chunk c.
     private func chunkStart(_ c: Int) -> Int {
         if c == 0 { return 0 }
-        if c <= rampChunks { return 1 << (RecordArena.firstShift + c - 1) }
-        return (c - rampChunks) << steadyShift
+        if c < rampChunks { return 1 << (RecordArena.firstShift + c - 1) }
+        return rampRecords + (c - rampChunks) * steadyRecords
     }
 
     /// Records in chunk c.
     private func chunkRecords(_ c: Int) -> Int {
-        c == 0 ? 1 << RecordArena.firstShift : c <= rampChunks ? 1 << (RecordArena.firstShift + c - 1) : steadyRecords
+        c == 0 ? 1 << RecordArena.firstShift : c < rampChunks ? 1 << (RecordArena.firstShift + c - 1) : steadyRecords
     }
 
     private func chunkBytes(_ c: Int) -> Int { chunkRecords(c) * recordBytes }
@@ -86,9 +95,12 @@ final class RecordArena {
     func record(_ i: Int) -> UnsafeMutableRawPointer {
         assert(i >= 0 && i < count, "record index out of range")
         let c: Int, offset: Int
-        if i >= steadyRecords {
-            c = rampChunks &+ i &>> steadyShift
-            offset = i & (steadyRecords &- 1)
+        if i >= rampRecords {
+            let x = UInt64(truncatingIfNeeded: i &- rampRecords)
+            let j = Int(truncatingIfNeeded: x.multipliedFullWidth(by: reciprocal).high)
+            assert(j == Int(x) / steadyRecords, "the reciprocal division is off")
+            c = rampChunks &+ j
+            offset = Int(truncatingIfNeeded: x) &- j &* steadyRecords
         } else if i < 1 << RecordArena.firstShift {
             c = 0
             offset = i

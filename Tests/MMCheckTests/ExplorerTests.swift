@@ -90,24 +90,28 @@ final class GridSystem: TransitionSystem {
         #expect(plain.bytesAllocated < store.bytesAllocated)
     }
 
-    @Test func anArenaNumbersRecordsAcrossGrowingChunksAndGivesBackWholeOnes() {
+    @Test(arguments: [8, 15])
+    func anArenaNumbersRecordsAcrossGrowingChunksAndGivesBackWholeOnes(_ bytes: Int) {
         let budget = MemoryBudget(limit: Int.max)
-        // 8-byte records: chunks of 256, 256, 512, ... 2^17 records (together 2^18), then
-        // 2^18 each (2 MiB).
-        let arena = RecordArena(recordBytes: 8, budget: budget)
-        #expect(arena.steadyRecords == 1 << 18)
-        let n = 3 << 18 + 5
+        // Chunks of 256, 256, 512, ... records (together rampRecords), then as many as fit
+        // in 4 MiB each: 2^19 records of 8 bytes; 279,620 of 15 (not a power of two).
+        let arena = RecordArena(recordBytes: bytes, budget: budget)
+        let steady = (4 << 20) / bytes, ramp = arena.rampRecords
+        #expect(arena.steadyRecords == steady)
+        #expect(ramp <= steady && 2 * ramp > steady && ramp & (ramp - 1) == 0)
+        let n = ramp + 2 * steady + 5
         for i in 0..<n { arena.append()?.storeBytes(of: UInt64(i), as: UInt64.self) }
+        // (The last record's 8 bytes fit: a 15-byte record holds them.)
         #expect(arena.count == n)
-        #expect((0..<n).allSatisfy { arena.record($0).load(as: UInt64.self) == UInt64($0) })
+        #expect((0..<n).allSatisfy { arena.record($0).loadUnaligned(as: UInt64.self) == UInt64($0) })
         let before = budget.used
-        arena.release(below: 1 << 18 + 7)  // the steady chunk from 2^18 still has records in use
-        #expect(budget.used == before - (1 << 18) * 8)
-        #expect(arena.record(1 << 18 + 7).load(as: UInt64.self) == UInt64(1 << 18 + 7))
-        #expect(arena.record(n - 1).load(as: UInt64.self) == UInt64(n - 1))
-        // Held: the ramp (2^18 records) and three steady chunks, 2^20 records of 8 bytes.
+        arena.release(below: ramp + 7)  // the first steady chunk still has records in use
+        #expect(budget.used == before - ramp * bytes)
+        #expect(arena.record(ramp + 7).loadUnaligned(as: UInt64.self) == UInt64(ramp + 7))
+        #expect(arena.record(n - 1).loadUnaligned(as: UInt64.self) == UInt64(n - 1))
+        // Held: the ramp and three steady chunks.
         arena.release(below: Int.max)
-        #expect(budget.used == before - (1 << 20) * 8)
+        #expect(budget.used == before - (ramp + 3 * steady) * bytes)
     }
 
     @Test func statesDifferingOnlyInTheLastWordAreDistinct() {
