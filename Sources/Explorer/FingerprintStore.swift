@@ -23,7 +23,17 @@ final class FingerprintStore: VisitedStates {
 
     @inline(__always)
     func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool) {
-        guard let isNew = fingerprints.insert(FingerprintSet.fingerprint(StateStore.hash(s, stateWords))) else {
+        insert(s, key: key(s), link: link)
+    }
+
+    /// The state's fingerprint.
+    @inline(__always)
+    func key(_ s: UnsafePointer<UInt64>) -> UInt64 { FingerprintSet.fingerprint(StateStore.hash(s, stateWords)) }
+
+    @inline(__always)
+    func insert(_ s: UnsafePointer<UInt64>, key f: UInt64, link: UInt32) -> (index: Int, inserted: Bool) {
+        assert(f == key(s), "a stale fingerprint")
+        guard let isNew = fingerprints.insert(f) else {
             return (StateStore.full, false)
         }
         guard isNew else { return (Int.max, false) }
@@ -45,7 +55,7 @@ final class FingerprintStore: VisitedStates {
         while g < to {
             let end = min(g + lookupGroup, to)
             for k in g..<end where buffer.violation(k) < 0 {
-                let f = FingerprintSet.fingerprint(StateStore.hash(buffer.state(k), stateWords))
+                let f = key(buffer.state(k))
                 hashes[k] = f
                 sink &+= fingerprints.touch(f)
             }

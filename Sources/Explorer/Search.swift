@@ -265,7 +265,7 @@ public final class Search {
     /// parallel search go through here, in the same order, so they store the same states
     /// with the same links and find the same counterexamples.
     @inline(__always)
-    private func accept(_ buffer: SuccessorBuffer, _ k: Int, from i: Int, level: Int) -> Bool {
+    private func accept(_ buffer: SuccessorBuffer, _ k: Int, from i: Int, level: Int, looked: Bool = false) -> Bool {
         let v = buffer.violation(k)
         // Found in the store by a thread: stored states stay stored, so it is still there.
         if v == SuccessorBuffer.alreadyStored { return true }
@@ -290,7 +290,10 @@ public final class Search {
             stopReason = .limit("state limit \(maxStates) reached")
             return false
         }
-        let (index, inserted) = store.insert(s, link: UInt32(truncatingIfNeeded: i))
+        // A successor a thread has looked up has its key in the buffer already.
+        let link = UInt32(truncatingIfNeeded: i)
+        let (index, inserted) =
+            looked ? store.insert(s, key: buffer.hashes[k], link: link) : store.insert(s, link: link)
         if inserted {
             if level + 1 > depth { depth = level + 1 }
         } else if index == StateStore.full {
@@ -330,7 +333,7 @@ public final class Search {
                 let successorsEnd = stateEnd[i - head]
                 transitions += successorsEnd - k
                 while k < successorsEnd {
-                    if !accept(out, k, from: i, level: level) { return false }
+                    if !accept(out, k, from: i, level: level, looked: true) { return false }
                     k += 1
                 }
                 tick(level: level, queue: store.count - (i + 1))

@@ -108,8 +108,18 @@ public final class StateStore {
     /// the index is `StateStore.full` when `s` is new and there is no room for it.
     @inline(__always)
     func insert(_ s: UnsafePointer<UInt64>, link: UInt32 = 0) -> (index: Int, inserted: Bool) {
+        insert(s, key: StateStore.hash(s, stateWords), link: link)
+    }
+
+    /// The state's hash.
+    @inline(__always)
+    func key(_ s: UnsafePointer<UInt64>) -> UInt64 { StateStore.hash(s, stateWords) }
+
+    /// `insert`, with `h` the state's hash.
+    @inline(__always)
+    func insert(_ s: UnsafePointer<UInt64>, key h: UInt64, link: UInt32) -> (index: Int, inserted: Bool) {
         assertCanonical(s)
-        let h = StateStore.hash(s, stateWords)
+        assert(h == StateStore.hash(s, stateWords), "a stale hash")
         var slot = lookup(s, h)
         if table[slot] != 0 { return (Int(table[slot] & indexMask) - 1, false) }
         if count == tableLimit {

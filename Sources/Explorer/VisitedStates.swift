@@ -13,6 +13,11 @@ protocol VisitedStates: AnyObject {
     /// knows it, else `Int.max`); `StateStore.full` and false when it is new and there is
     /// no room for it.
     func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool)
+    /// `insert` of a state whose key (`key(_:)`) is known already.
+    func insert(_ s: UnsafePointer<UInt64>, key: UInt64, link: UInt32) -> (index: Int, inserted: Bool)
+    /// The value a lookup of `s` starts from (a hash of it); `markStored` leaves it in the
+    /// buffer's `hashes` for each successor it looks up.
+    func key(_ s: UnsafePointer<UInt64>) -> UInt64
     /// Whether `s` has been seen.
     func contains(_ s: UnsafePointer<UInt64>) -> Bool
     /// Copies state `i` into `out` (a state not yet given up by `expanded(below:)`).
