@@ -2,9 +2,11 @@ import Dispatch
 import Synchronization
 
 /// Explicit-state search over a `TransitionSystem`: breadth-first (shortest counterexamples)
-/// or depth-first, with a `StateStore` for visited states.
+/// or depth-first, with a `StateStore` for visited states (or, breadth-first with
+/// `fingerprint`, a `FingerprintStore`).
 ///
-/// Counterexamples are rebuilt from the store. Depth-first, the store keeps each state's
+/// Counterexamples are rebuilt from the store (with fingerprints, by searching again:
+/// `rebuildByFingerprints`). Depth-first, the store keeps each state's
 /// parent. Breadth-first it keeps none: the states of each level are numbered
 /// contiguously, so a state's parent is found by expanding the previous level's states in
 /// order until one has it as a successor. That is the state that first reached it, the
