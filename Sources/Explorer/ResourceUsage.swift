@@ -54,6 +54,19 @@ public enum ResourceUsage {
         #endif
     }
 
+    /// The address space a new thread's stack takes: the stack size limit (`ulimit -s`),
+    /// which is what a thread gets by default; nil when it is unlimited or unknown.
+    public static func threadStackBytes() -> Int? {
+        var limit = rlimit()
+        #if canImport(Glibc)
+            let resource = __rlimit_resource_t(RLIMIT_STACK.rawValue)
+        #else
+            let resource = RLIMIT_STACK
+        #endif
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < UInt64(Int.max) else { return nil }
+        return Int(limit.rlim_cur)
+    }
+
     /// Physical memory of the machine in bytes, if the platform reports it.
     public static func physicalMemory() -> Int? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))

@@ -104,8 +104,13 @@ public final class Search {
         }
         self.workers = workers
         batched = options.order == .breadthFirst && options.maxDepth == nil
-        batchBuffers = batched ? workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) } : []
         let batchStates = workers.count * Search.batchPerWorker
+        // Room for a whole batch at 16 successors a state in each thread's buffer, made now:
+        // a thread may take most of a batch, and a buffer grown late, while the store
+        // has taken what the memory limit allows, could find no address space left.
+        batchBuffers =
+            batched
+            ? workers.map { _ in SuccessorBuffer(stateWords: system.stateWords, capacity: batchStates * 16) } : []
         sliceOwner = .allocate(capacity: batchStates / Search.sliceStates + 1)
         sliceStart = .allocate(capacity: batchStates / Search.sliceStates + 1)
         stateEnd = .allocate(capacity: batchStates)

@@ -41,7 +41,7 @@ enum CheckCommand {
         }
         var memorySource = "--memory"
         if options.memory == nil {
-            let choice = MemoryDefault.choose()
+            let choice = MemoryDefault.choose(threads: options.threads ?? CheckOptions.defaultThreads)
             options.memory = choice.bytes
             memorySource = choice.source
         }

@@ -108,7 +108,7 @@ enum SuiteCommand {
                 return CommandLineTool.ExitCode.usage
             }
         }
-        let memory = MemoryDefault.choose().bytes
+        let memory = MemoryDefault.choose(threads: threads ?? CheckOptions.defaultThreads).bytes
         var rows: [Suite.Row] = []
         var failures = 0
         var changes = 0
