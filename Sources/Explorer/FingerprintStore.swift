@@ -37,6 +37,8 @@ final class FingerprintStore: VisitedStates {
             return (StateStore.full, false)
         }
         guard isNew else { return (Int.max, false) }
+        // Numbers stay below 2^32, as in the exact store (the arena's chunk arithmetic).
+        guard queue.count < StateStore.maximumCount else { return (StateStore.full, false) }
         // The set now holds the fingerprint; without room in the queue the search stops.
         guard let record = queue.append() else { return (StateStore.full, false) }
         record.copyMemory(from: UnsafeRawPointer(s), byteCount: stateBytes)
