@@ -47,26 +47,22 @@ final class FingerprintStore: VisitedStates {
 
     @inline(__always)
     func contains(_ s: UnsafePointer<UInt64>) -> Bool {
-        fingerprints.contains(FingerprintSet.fingerprint(StateStore.hash(s, stateWords)))
+        fingerprints.contains(key(s))
     }
 
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
         let hashes = buffer.hashes
-        var sink: UInt64 = 0
-        var g = from
-        while g < to {
-            let end = min(g + lookupGroup, to)
-            for k in g..<end where buffer.violation(k) < 0 {
-                let f = key(buffer.state(k))
-                hashes[k] = f
-                sink &+= fingerprints.touch(f)
+        buffer.inLookupGroups(from: from, to: to) { group in
+            var sink: UInt64 = 0
+            for k in group where buffer.violation(k) < 0 {
+                hashes[k] = key(buffer.state(k))
+                sink &+= fingerprints.touch(hashes[k])
             }
-            for k in g..<end where buffer.violation(k) < 0 && fingerprints.contains(hashes[k]) {
+            for k in group where buffer.violation(k) < 0 && fingerprints.contains(hashes[k]) {
                 buffer.markAlreadyStored(k)
             }
-            g = end
+            return sink
         }
-        buffer.sink = sink
     }
 
     @inline(__always)

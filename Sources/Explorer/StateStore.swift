@@ -143,7 +143,7 @@ public final class StateStore {
     /// Whether `s` is stored.
     @inline(__always)
     func contains(_ s: UnsafePointer<UInt64>) -> Bool {
-        table[lookup(s, StateStore.hash(s, stateWords))] != 0
+        table[lookup(s, key(s))] != 0
     }
 
     /// A group at a time: first each successor's hash and home slot is loaded, then the
@@ -152,16 +152,14 @@ public final class StateStore {
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
         let mask = (1 << tableBits) - 1
         let hashes = buffer.hashes
-        var sink: UInt64 = 0
-        var g = from
-        while g < to {
-            let end = min(g + lookupGroup, to)
-            for k in g..<end where buffer.violation(k) < 0 {
-                let h = StateStore.hash(buffer.state(k), stateWords)
+        buffer.inLookupGroups(from: from, to: to) { group in
+            var sink: UInt64 = 0
+            for k in group where buffer.violation(k) < 0 {
+                let h = key(buffer.state(k))
                 hashes[k] = h
                 sink &+= UInt64(table[Int(truncatingIfNeeded: h) & mask])
             }
-            for k in g..<end where buffer.violation(k) < 0 {
+            for k in group where buffer.violation(k) < 0 {
                 // The first state of the run whose tag matches: most likely the one sought.
                 let t = tag(hashes[k])
                 var slot = Int(truncatingIfNeeded: hashes[k]) & mask
@@ -169,12 +167,11 @@ public final class StateStore {
                 let entry = table[slot]
                 if entry != 0 { sink &+= UInt64(arena.record(Int(entry & indexMask) - 1).load(as: UInt8.self)) }
             }
-            for k in g..<end where buffer.violation(k) < 0 && table[lookup(buffer.state(k), hashes[k])] != 0 {
+            for k in group where buffer.violation(k) < 0 && table[lookup(buffer.state(k), hashes[k])] != 0 {
                 buffer.markAlreadyStored(k)
             }
-            g = end
+            return sink
         }
-        buffer.sink = sink
     }
 
     /// The slot holding `s` (hash `h`), or the empty slot where it would go.

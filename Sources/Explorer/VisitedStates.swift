@@ -42,3 +42,20 @@ extension StateStore: VisitedStates {
 /// Successors a grouped lookup handles at a time: enough for their misses to overlap,
 /// few enough that what the first pass loads is still cached in the last.
 let lookupGroup = 16
+
+extension SuccessorBuffer {
+    /// Runs `passes` on the successors `from..<to` a group of `lookupGroup` at a time
+    /// (`markStored`'s loop); what the passes load only to cache it they add up and return,
+    /// and the total is kept in `sink` so that the loads are not optimized away.
+    @inline(__always)
+    func inLookupGroups(from: Int, to: Int, _ passes: (Range<Int>) -> UInt64) {
+        var total: UInt64 = 0
+        var g = from
+        while g < to {
+            let end = min(g + lookupGroup, to)
+            total &+= passes(g..<end)
+            g = end
+        }
+        sink = total
+    }
+}
