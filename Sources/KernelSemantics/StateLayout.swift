@@ -185,16 +185,26 @@ public struct StateLayout: Sendable {
         w[users] = StateLayout.initMMUsers
     }
 
+    /// Writes all `words` words of `out`. The fields are placed word by word, in order,
+    /// and every word has some: each word is gathered in a register and stored once.
     @inline(__always)
     func pack(_ w: UnsafePointer<Int32>, into out: UnsafeMutablePointer<UInt64>) {
         packed.withUnsafeBufferPointer { fields in
+            var word: Int32 = 0
+            var bits: UInt64 = 0
             for f in fields {
                 let value = UInt64(UInt32(bitPattern: w[Int(f.offset)]))
                 assert(
                     value & ~f.mask == 0,
                     "field \(f.offset) holds \(w[Int(f.offset)]), wider than its \(f.mask.nonzeroBitCount) bits")
-                out[Int(f.word)] |= value &<< f.shift
+                if f.word != word {
+                    out[Int(word)] = bits
+                    bits = 0
+                    word = f.word
+                }
+                bits |= value &<< f.shift
             }
+            out[Int(word)] = bits
         }
     }
 

@@ -121,7 +121,6 @@ final class Symmetry {
                 repeat {
                     fillMap(Symmetry.mmSort)
                     apply()
-                    candidate.update(repeating: 0, count: layout.words)
                     layout.pack(dst, into: candidate)
                     if first || less(candidate, best) {
                         best.update(from: candidate, count: layout.words)
