@@ -55,9 +55,9 @@ final class FingerprintSet {
     @inline(__always)
     private func home(_ f: UInt64) -> Int { Int(truncatingIfNeeded: f >> UInt64(64 - tableBits)) }
 
-    /// The entry at `f`'s home slot: loading it brings the run `contains` scans into the cache.
+    /// Prefetches `f`'s home slot, where the run `contains` scans starts.
     @inline(__always)
-    func touch(_ f: UInt64) -> UInt64 { table[home(f)] }
+    func prefetch(_ f: UInt64) { Prefetch.read(table + home(f)) }
 
     @inline(__always)
     func contains(_ f: UInt64) -> Bool {

@@ -52,17 +52,16 @@ final class FingerprintStore: VisitedStates {
 
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
         let hashes = buffer.hashes
-        buffer.inLookupGroups(from: from, to: to) { group in
-            var sink: UInt64 = 0
-            for k in group where buffer.violation(k) < 0 {
+        buffer.inLookupPipeline(
+            from: from, to: to,
+            first: { k in
                 hashes[k] = key(buffer.state(k))
-                sink &+= fingerprints.touch(hashes[k])
-            }
-            for k in group where buffer.violation(k) < 0 && fingerprints.contains(hashes[k]) {
-                buffer.markAlreadyStored(k)
-            }
-            return sink
-        }
+                fingerprints.prefetch(hashes[k])
+            },
+            second: { _ in },
+            last: { k in
+                if fingerprints.contains(hashes[k]) { buffer.markAlreadyStored(k) }
+            })
     }
 
     @inline(__always)

@@ -146,32 +146,34 @@ public final class StateStore {
         table[lookup(s, key(s))] != 0
     }
 
-    /// A group at a time: first each successor's hash and home slot is loaded, then the
-    /// state named by the first slot of its run with a matching tag, then the lookups run
-    /// on cached memory.
+    /// In a pipeline: a successor's hash is taken and its home slot prefetched, then the
+    /// state named by the first slot of its run with a matching tag (most likely the one
+    /// sought) is prefetched, then the lookup runs on cached memory.
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
         let mask = (1 << tableBits) - 1
         let hashes = buffer.hashes
-        buffer.inLookupGroups(from: from, to: to) { group in
-            var sink: UInt64 = 0
-            for k in group where buffer.violation(k) < 0 {
+        buffer.inLookupPipeline(
+            from: from, to: to,
+            first: { k in
                 let h = key(buffer.state(k))
                 hashes[k] = h
-                sink &+= UInt64(table[Int(truncatingIfNeeded: h) & mask])
-            }
-            for k in group where buffer.violation(k) < 0 {
-                // The first state of the run whose tag matches: most likely the one sought.
+                Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
+            },
+            second: { k in
                 let t = tag(hashes[k])
                 var slot = Int(truncatingIfNeeded: hashes[k]) & mask
                 while table[slot] != 0 && table[slot] & ~indexMask != t { slot = (slot + 1) & mask }
                 let entry = table[slot]
-                if entry != 0 { sink &+= UInt64(arena.record(Int(entry & indexMask) - 1).load(as: UInt8.self)) }
-            }
-            for k in group where buffer.violation(k) < 0 && table[lookup(buffer.state(k), hashes[k])] != 0 {
-                buffer.markAlreadyStored(k)
-            }
-            return sink
-        }
+                if entry != 0 {
+                    // Both ends: a record may straddle two cache lines.
+                    let record = arena.record(Int(entry & indexMask) - 1)
+                    Prefetch.read(record)
+                    Prefetch.read(record + (stateBytes - 1))
+                }
+            },
+            last: { k in
+                if table[lookup(buffer.state(k), hashes[k])] != 0 { buffer.markAlreadyStored(k) }
+            })
     }
 
     /// The slot holding `s` (hash `h`), or the empty slot where it would go.

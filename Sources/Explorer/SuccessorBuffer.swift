@@ -18,8 +18,6 @@ public final class SuccessorBuffer {
     @exclusivity(unchecked) private var outcomes: UnsafeMutablePointer<Int32>
     /// Scratch for a store looking the successors up: one hash per successor.
     @exclusivity(unchecked) private(set) var hashes: UnsafeMutablePointer<UInt64>
-    /// Where a store's grouped lookups leave the values they load only to have them cached.
-    @exclusivity(unchecked) var sink: UInt64 = 0
 
     public init(stateWords: Int, capacity: Int = 64) {
         self.stateWords = stateWords

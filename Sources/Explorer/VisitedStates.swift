@@ -25,8 +25,8 @@ protocol VisitedStates: AnyObject {
     /// The parent link kept with state `i` (a store that keeps links).
     func link(_ i: Int) -> UInt32
     /// Marks every successor `from..<to` of `buffer` that violates nothing and is stored
-    /// (`markAlreadyStored`). Looks them up a group at a time, so that the cache misses of
-    /// a group's lookups overlap instead of following one another.
+    /// (`markAlreadyStored`). Looks them up in a pipeline (`inLookupPipeline`), so that
+    /// the cache misses of successive lookups overlap instead of following one another.
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int)
     /// Gives back everything held (the store is empty and unusable afterwards).
     func discard()
@@ -39,23 +39,27 @@ extension StateStore: VisitedStates {
     func discard() { preconditionFailure("an exact store is kept to the end") }
 }
 
-/// Successors a grouped lookup handles at a time: enough for their misses to overlap,
-/// few enough that what the first pass loads is still cached in the last.
-let lookupGroup = 16
+/// How many successors ahead of its lookup each stage of a pipelined lookup runs: the
+/// misses of that many lookups overlap, per stage.
+let lookupDistance = 16
 
 extension SuccessorBuffer {
-    /// Runs `passes` on the successors `from..<to` a group of `lookupGroup` at a time
-    /// (`markStored`'s loop); what the passes load only to cache it they add up and return,
-    /// and the total is kept in `sink` so that the loads are not optimized away.
+    /// `markStored`'s loop: the successors `from..<to` that violate nothing go through
+    /// three stages, each `lookupDistance` successors behind the one before, so that the
+    /// memory a stage prefetches for a successor has arrived by the time the next stage
+    /// reads it. `first` hashes a successor and prefetches its home slot, `second` reads
+    /// the slot and prefetches what the lookup will compare against, `last` looks up.
     @inline(__always)
-    func inLookupGroups(from: Int, to: Int, _ passes: (Range<Int>) -> UInt64) {
-        var total: UInt64 = 0
-        var g = from
-        while g < to {
-            let end = min(g + lookupGroup, to)
-            total &+= passes(g..<end)
-            g = end
+    func inLookupPipeline(from: Int, to: Int, first: (Int) -> Void, second: (Int) -> Void, last: (Int) -> Void) {
+        let d = lookupDistance
+        var k = from
+        while k < to + 2 * d {
+            if k < to && violation(k) == SuccessorBuffer.noViolation { first(k) }
+            let b = k - d
+            if b >= from && b < to && violation(b) == SuccessorBuffer.noViolation { second(b) }
+            let c = k - 2 * d
+            if c >= from && violation(c) == SuccessorBuffer.noViolation { last(c) }
+            k += 1
         }
-        sink = total
     }
 }
