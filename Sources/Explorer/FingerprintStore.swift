@@ -69,6 +69,11 @@ final class FingerprintStore: VisitedStates {
         PackedBytes.load(queue.record(i), bytes: stateBytes, into: out, words: stateWords)
     }
 
+    @inline(__always)
+    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
+        PackedBytes.load(queue.sharedRecord(i), bytes: stateBytes, into: out, words: stateWords)
+    }
+
     func expanded(below i: Int) { queue.release(below: i) }
 
     func discard() {

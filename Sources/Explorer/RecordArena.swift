@@ -20,8 +20,14 @@
 /// power of two not above steadyRecords), in chunk rampChunks + (i - rampRecords) /
 /// steadyRecords, the division done as a multiplication by a precomputed reciprocal.
 ///
+/// The table of chunk addresses is made once, large enough for every chunk 2^32 records
+/// need, and left to the system to back with memory as it fills (it is counted as its used
+/// entries), so that it never moves: other threads may read records appended before they
+/// started (`sharedRecord`) while this one appends more.
+///
 /// `@exclusivity(unchecked)`: the fields are touched once per record by the one thread
-/// that appends; other threads only read records while no one appends.
+/// that appends; other threads read only the chunk table's entries of records they were
+/// given.
 final class RecordArena {
     /// Bytes per record.
     let recordBytes: Int
@@ -40,9 +46,9 @@ final class RecordArena {
     private let reciprocal: UInt64
 
     private let budget: MemoryBudget
-    /// The chunks, each nil once released.
-    @exclusivity(unchecked) private var chunks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    @exclusivity(unchecked) private var chunkSlots: Int
+    /// The chunks, each nil once released (or not yet made), `chunkSlots` of them.
+    private let chunks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let chunkSlots: Int
     @exclusivity(unchecked) private var chunkCount = 0
     /// Chunks below this one have been released.
     @exclusivity(unchecked) private var firstHeld = 0
@@ -61,15 +67,19 @@ final class RecordArena {
         rampRecords = 1 << shift
         rampChunks = shift - RecordArena.firstShift + 1
         reciprocal = UInt64.max / UInt64(steadyRecords) + 1
-        chunkSlots = 64
-        chunks = .allocate(capacity: chunkSlots)
-        chunks.initialize(repeating: nil, count: chunkSlots)
-        budget.charge(chunkSlots * MemoryLayout<UnsafeMutableRawPointer?>.stride)
+        // Enough for records 0..<2^32: the ramp, then steady chunks.
+        chunkSlots = rampChunks + ((1 << 32) - rampRecords + steadyRecords - 1) / steadyRecords
+        // Zero-filled (all nil) by calloc, whose large blocks the system backs page by page
+        // as they are first written.
+        guard let table = calloc(chunkSlots, MemoryLayout<UnsafeMutableRawPointer?>.stride) else {
+            fatalError("mmcheck: cannot allocate a chunk table")
+        }
+        chunks = table.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: chunkSlots)
     }
 
     deinit {
         for c in firstHeld..<chunkCount { LargeBlock.free(chunks[c].unsafelyUnwrapped, chunkBytes(c)) }
-        chunks.deallocate()
+        free(chunks)
         budget.release(bytesAllocated)
     }
 
@@ -87,13 +97,22 @@ final class RecordArena {
 
     private func chunkBytes(_ c: Int) -> Int { chunkRecords(c) * recordBytes }
 
-    /// Bytes held: the chunks not released, and the chunk table.
-    var bytesAllocated: Int { heldBytes + chunkSlots * MemoryLayout<UnsafeMutableRawPointer?>.stride }
+    /// Bytes held: the chunks not released, and the chunk table's used entries.
+    var bytesAllocated: Int { heldBytes + chunkCount * MemoryLayout<UnsafeMutableRawPointer?>.stride }
 
     /// Record `i` (appended, not released).
     @inline(__always)
     func record(_ i: Int) -> UnsafeMutableRawPointer {
         assert(i >= 0 && i < count, "record index out of range")
+        return sharedRecord(i)
+    }
+
+    /// Record `i`, read by a thread other than the one that appends, which may be
+    /// appending meanwhile: `i` must have been appended before the reader was handed it,
+    /// and not released (`count`, which the appender changes, is not read).
+    @inline(__always)
+    func sharedRecord(_ i: Int) -> UnsafeMutableRawPointer {
+        assert(i >= 0, "record index out of range")
         let c: Int, offset: Int
         if i >= rampRecords {
             let x = UInt64(truncatingIfNeeded: i &- rampRecords)
@@ -145,20 +164,13 @@ final class RecordArena {
     }
 
     private func addChunk() -> Bool {
-        if chunkCount == chunkSlots {
-            let slotBytes = MemoryLayout<UnsafeMutableRawPointer?>.stride
-            guard budget.reserve(chunkSlots * slotBytes) else { return false }
-            let grown = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: chunkSlots * 2)
-            grown.moveInitialize(from: chunks, count: chunkSlots)
-            (grown + chunkSlots).initialize(repeating: nil, count: chunkSlots)
-            chunks.deallocate()
-            chunks = grown
-            chunkSlots *= 2
-        }
+        precondition(chunkCount < chunkSlots, "an arena holds fewer than 2^32 records")
+        // The chunk, and its entry in the chunk table.
         let bytes = chunkBytes(chunkCount)
-        guard budget.reserve(bytes) else { return false }
+        let charged = bytes + MemoryLayout<UnsafeMutableRawPointer?>.stride
+        guard budget.reserve(charged) else { return false }
         guard let chunk = LargeBlock.allocate(bytes) else {
-            budget.release(bytes)
+            budget.release(charged)
             return false
         }
         chunks[chunkCount] = chunk

@@ -32,21 +32,24 @@ public final class Search {
     private let stop: StopRequest?
     private let progress: ProgressReporter?
     /// Breadth-first without a depth limit expands batches of states (on one thread or
-    /// several): one system per thread (the first is `system`), each with its buffer of a
-    /// batch's successors and where each state's successors end.
+    /// several): one system per thread (on one thread, `system`; on several, copies, so
+    /// that `system` stays free for the merge to rebuild counterexamples with), and two
+    /// batches' work areas, so that one batch is merged while the next is expanded.
     private let batched: Bool
     private let workers: [any TransitionSystem]
-    private let batchBuffers: [SuccessorBuffer]
+    private let batches: [Batch]
     /// A batch is cut into slices of `sliceStates` states, which the threads take one at a
-    /// time: for slice j, the thread that took it and where its successors start in that
-    /// thread's buffer; for each state of the batch, where its successors end there.
-    private let sliceOwner: UnsafeMutablePointer<Int>
-    private let sliceStart: UnsafeMutablePointer<Int>
-    private let stateEnd: UnsafeMutablePointer<Int>
-    private let nextSlice = SliceCursor()
+    /// time.
     static let sliceStates = 32
     /// Each thread's copy of the state it expands (the store keeps states as bytes).
     private let expanding: [UnsafeMutablePointer<UInt64>]
+    /// The merge's copy of a stored state (`state(_:)`).
+    private let current: UnsafeMutablePointer<UInt64>
+    /// The threads of a step that have not yet marked their successors of the batch being
+    /// merged: the last one to finish merges it (`step`).
+    private let unmarked = SliceCursor()
+    /// Whether the last step's merge went to its end (false: the search must stop).
+    @exclusivity(unchecked) private var mergeCompleted = true
     /// Breadth-first: the number of the first state of each level (level 0: the initial states).
     private var levelStarts: [Int] = [0]
     /// States a thread expands per batch.
@@ -94,34 +97,29 @@ public final class Search {
         scratchState = .allocate(capacity: system.stateWords)
         // Threads serve breadth-first search without a depth limit, for a system that can
         // make copies of itself; otherwise one thread.
+        batched = options.order == .breadthFirst && options.maxDepth == nil
         var workers: [any TransitionSystem] = [system]
-        if options.effectiveThreads > 1 {
-            for _ in 1..<options.effectiveThreads {
+        if batched && options.effectiveThreads > 1 {
+            workers = []
+            for _ in 0..<options.effectiveThreads {
                 guard let copy = system.makeWorker() else { break }
                 workers.append(copy)
             }
-            if workers.count < options.threads { workers = [system] }
+            if workers.count < options.effectiveThreads { workers = [system] }
         }
         self.workers = workers
-        batched = options.order == .breadthFirst && options.maxDepth == nil
         let batchStates = workers.count * Search.batchPerWorker
-        // Room for a whole batch at 16 successors a state in each thread's buffer, made now:
-        // a thread may take most of a batch, and a buffer grown late, while the store
-        // has taken what the memory limit allows, could find no address space left.
-        batchBuffers =
+        batches =
             batched
-            ? workers.map { _ in SuccessorBuffer(stateWords: system.stateWords, capacity: batchStates * 16) } : []
-        sliceOwner = .allocate(capacity: batchStates / Search.sliceStates + 1)
-        sliceStart = .allocate(capacity: batchStates / Search.sliceStates + 1)
-        stateEnd = .allocate(capacity: batchStates)
+            ? (0..<2).map { _ in Batch(threads: workers.count, stateWords: system.stateWords, states: batchStates) }
+            : []
         expanding = workers.map { _ in .allocate(capacity: system.stateWords) }
+        current = .allocate(capacity: system.stateWords)
     }
 
     deinit {
         scratchState.deallocate()
-        sliceOwner.deallocate()
-        sliceStart.deallocate()
-        stateEnd.deallocate()
+        current.deallocate()
         for e in expanding { e.deallocate() }
     }
 
@@ -198,10 +196,9 @@ public final class Search {
                 continue
             }
             if batched {
-                // A batch of the level, expanded on the threads (no depth limit here).
-                let end = min(levelEnd, head + workers.count * Search.batchPerWorker)
-                if !expandBatch(from: head, to: end, level: level) { return }
-                head = end
+                // The whole level, in batches on the threads (no depth limit here).
+                if !expandLevel(from: head, to: levelEnd, level: level) { return }
+                head = levelEnd
                 store.expanded(below: head)
             } else {
                 if !expand(head, level: level) { return }
@@ -312,78 +309,131 @@ public final class Search {
 
     // MARK: Breadth-first on several threads
 
-    /// Expands stored states `head..<end` of one level on the threads, then takes their
-    /// successors here, state by state in order, exactly as `expand` would one state at a
-    /// time. The threads take slices of the batch as they go (so a thread with cheaper
-    /// states takes more of them), each expanding into its own buffer with its own copy of
-    /// the system, canonicalizing there, and marking the successors already stored.
-    /// Only the expansion (and the lookups) run in parallel; the store is written by this
-    /// thread only, so it needs no lock, and the result (states, links, transitions, depth,
-    /// counterexamples) is the same for every number of threads. Returns false when the
-    /// search must stop.
-    private func expandBatch(from head: Int, to end: Int, level: Int) -> Bool {
+    /// Expands the stored states `head..<end`, one level, on the threads, a batch at a
+    /// time, and takes each batch's successors here, state by state in order, exactly as
+    /// `expand` would one state at a time. Each batch goes through two steps: in the
+    /// first the threads expand it (taking slices as they go, so a thread with cheaper
+    /// states takes more of them, each into its own buffer with its own copy of the
+    /// system, canonicalizing there); in the second each thread marks its successors
+    /// already stored, and the last to finish merges the batch into the store while the
+    /// others go on to expand the next batch, which it then joins. Only the merge writes
+    /// the store, and no thread reads the store's index while it does (expanding reads
+    /// only the level's states, stored before it began), so the store needs no lock, and
+    /// the result (states, links, transitions, depth, counterexamples) is the same for
+    /// every number of threads. Returns false when the search must stop.
+    private func expandLevel(from head: Int, to end: Int, level: Int) -> Bool {
+        let size = workers.count * Search.batchPerWorker
+        var next = 0
+        var merging: Batch? = nil
+        var start = head
+        while merging != nil || start < end {
+            if stopRequested { return false }
+            var filling: Batch? = nil
+            if start < end {
+                let b = batches[next]
+                next ^= 1
+                b.prepare(start..<min(end, start + size))
+                start = b.states.upperBound
+                filling = b
+            }
+            if !step(merging: merging, filling: filling, level: level) { return false }
+            // Every state below the batch just expanded has been merged, and no thread
+            // reads them any more: a store may forget them.
+            if let filling { store.expanded(below: filling.states.lowerBound) }
+            merging = filling
+        }
+        return true
+    }
+
+    /// One step on the threads: each marks its successors of `merging` already stored
+    /// and the last to finish merges it; each expands slices of `filling`. Returns
+    /// whether the merge went to its end.
+    private func step(merging: Batch?, filling: Batch?, level: Int) -> Bool {
         let n = workers.count
-        let slices = (end - head + Search.sliceStates - 1) / Search.sliceStates
-        nextSlice.next.store(0, ordering: .relaxed)
+        mergeCompleted = true
+        unmarked.next.store(n, ordering: .relaxed)
         if n == 1 {
-            expandSlices(0, of: head..<end, slices: slices)
+            stepThread(0, merging: merging, filling: filling, level: level)
         } else {
-            let shared = Shared(search: self)
+            let shared = Shared(search: self, merging: merging, filling: filling)
             DispatchQueue.concurrentPerform(iterations: n) { w in
-                shared.search.expandSlices(w, of: head..<end, slices: slices)
+                shared.search.stepThread(w, merging: shared.merging, filling: shared.filling, level: level)
             }
         }
-        for j in 0..<slices {
-            let out = batchBuffers[sliceOwner[j]]
-            var k = sliceStart[j]
-            for i in (head + j * Search.sliceStates)..<min(end, head + (j + 1) * Search.sliceStates) {
-                let successorsEnd = stateEnd[i - head]
+        return mergeCompleted
+    }
+
+    /// The search and its batches, handed to the threads of one step. `@unchecked
+    /// Sendable`: while they run, each thread writes only its own system and buffer of
+    /// each batch (`workers[w]`, `buffers[w]`) and the entries of `filling` for the
+    /// slices it took; the one merging thread alone writes the store and the search's
+    /// counters, and reads the buffers of `merging` only once every thread has marked
+    /// its own (an acquire-release count); `system` and `current` serve the merge alone.
+    private struct Shared: @unchecked Sendable {
+        unowned let search: Search
+        let merging: Batch?
+        let filling: Batch?
+    }
+
+    /// Thread `w`'s part of a step (see `step`).
+    private func stepThread(_ w: Int, merging: Batch?, filling: Batch?, level: Int) {
+        if let merging {
+            // Most successors are stored already: looking them up here, in parallel,
+            // leaves the merge only the new ones.
+            let out = merging.buffers[w]
+            store.markStored(in: out, from: 0, to: out.count)
+            if unmarked.next.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                mergeCompleted = merge(merging, level: level)
+            }
+        }
+        if let filling { expandSlices(w, of: filling) }
+    }
+
+    /// Worker `w`: takes slices of `batch` until none is left and expands their states
+    /// into its buffer, noting where each state's successors end. Reads only the batch's
+    /// states from the store.
+    private func expandSlices(_ w: Int, of batch: Batch) {
+        let sys = workers[w], out = batch.buffers[w], state = expanding[w]
+        let states = batch.states
+        out.reset()
+        while true {
+            let j = batch.cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard j < batch.slices else { break }
+            batch.sliceOwner[j] = w
+            batch.sliceStart[j] = out.count
+            let from = states.lowerBound + j * Search.sliceStates
+            for i in from..<min(states.upperBound, from + Search.sliceStates) {
+                let before = out.count
+                store.loadShared(i, into: state)
+                sys.expand(state, into: out)
+                if symmetric {
+                    for k in before..<out.count where out.violation(k) < 0 { sys.canonicalize(out.mutableState(k)) }
+                }
+                batch.stateEnd[i - states.lowerBound] = out.count
+            }
+        }
+    }
+
+    /// Takes the successors of `batch`'s states, in order, into the store (`accept`).
+    /// Returns false when the search must stop.
+    private func merge(_ batch: Batch, level: Int) -> Bool {
+        let states = batch.states
+        for j in 0..<batch.slices {
+            let out = batch.buffers[batch.sliceOwner[j]]
+            var k = batch.sliceStart[j]
+            let from = states.lowerBound + j * Search.sliceStates
+            for i in from..<min(states.upperBound, from + Search.sliceStates) {
+                let successorsEnd = batch.stateEnd[i - states.lowerBound]
                 transitions += successorsEnd - k
                 while k < successorsEnd {
                     if !accept(out, k, from: i, level: level, looked: true) { return false }
                     k += 1
                 }
                 tick(level: level, queue: store.count - (i + 1))
-                if i + 1 < end && stopRequested { return false }
+                if i + 1 < states.upperBound && stopRequested { return false }
             }
         }
         return true
-    }
-
-    /// The search, handed to the threads of one batch. `@unchecked Sendable`: while they
-    /// run, each thread writes only its own system and buffer (`workers[w]`,
-    /// `batchBuffers[w]`) and the entries of `sliceOwner`, `sliceStart` and `stateEnd` of
-    /// the slices it took, and reads the store, which this thread does not touch until
-    /// `concurrentPerform` has returned.
-    private struct Shared: @unchecked Sendable {
-        unowned let search: Search
-    }
-
-    /// Worker `w`: takes slices of the batch `states` until none is left, expands their
-    /// states into its buffer, noting where each state's successors end, then marks those
-    /// already stored. Reads the store, which no one writes meanwhile.
-    private func expandSlices(_ w: Int, of states: Range<Int>, slices: Int) {
-        let sys = workers[w], out = batchBuffers[w], current = expanding[w]
-        out.reset()
-        while true {
-            let j = nextSlice.next.wrappingAdd(1, ordering: .relaxed).oldValue
-            guard j < slices else { break }
-            sliceOwner[j] = w
-            sliceStart[j] = out.count
-            let from = states.lowerBound + j * Search.sliceStates
-            for i in from..<min(states.upperBound, from + Search.sliceStates) {
-                let before = out.count
-                store.load(i, into: current)
-                sys.expand(current, into: out)
-                if symmetric {
-                    for k in before..<out.count where out.violation(k) < 0 { sys.canonicalize(out.mutableState(k)) }
-                }
-                stateEnd[i - states.lowerBound] = out.count
-            }
-        }
-        // Most successors are stored already: looking them up here, in parallel, leaves
-        // the merge only the new ones (the lookups' cache misses are most of their time).
-        store.markStored(in: out, from: 0, to: out.count)
     }
 
     private func hasUnexploredStep(from i: Int) -> Bool {
@@ -570,11 +620,11 @@ public final class Search {
         return chain.reversed()
     }
 
-    /// Stored state `i`, copied for this thread to expand.
+    /// Stored state `i`, copied for the search's own thread (or the merge) to expand.
     @inline(__always)
     private func state(_ i: Int) -> UnsafePointer<UInt64> {
-        store.load(i, into: expanding[0])
-        return UnsafePointer(expanding[0])
+        store.load(i, into: current)
+        return UnsafePointer(current)
     }
 
     /// Every 4096 expansions: a progress report, if one is due.
@@ -609,7 +659,52 @@ public final class Search {
     }
 }
 
-/// The next slice of a batch for a thread to take.
+/// The next slice of a batch for a thread to take (or a count of threads).
 final class SliceCursor: Sendable {
     let next = Atomic<Int>(0)
+}
+
+/// One batch of a breadth-first level being expanded on threads: its states, each thread's
+/// buffer of their successors, and where each slice's and state's successors are.
+///
+/// `@exclusivity(unchecked)`: `states` and `slices` are set by the search between steps,
+/// when no thread runs; the threads write the tables at the slices they took.
+private final class Batch {
+    /// For each thread, the successors of the states it expanded. Each has room for a
+    /// whole batch at 16 successors a state, made now: a thread may take most of a batch,
+    /// and a buffer grown late, while the store has taken what the memory limit allows,
+    /// could find no address space left.
+    let buffers: [SuccessorBuffer]
+    /// For slice j: the thread that took it, and where its successors start in that
+    /// thread's buffer. For each state of the batch: where its successors end there.
+    let sliceOwner: UnsafeMutablePointer<Int>
+    let sliceStart: UnsafeMutablePointer<Int>
+    let stateEnd: UnsafeMutablePointer<Int>
+    /// The next slice to take.
+    let cursor = SliceCursor()
+    @exclusivity(unchecked) private(set) var states: Range<Int> = 0..<0
+    @exclusivity(unchecked) private(set) var slices = 0
+    private let capacity: Int
+
+    init(threads: Int, stateWords: Int, states: Int) {
+        capacity = states
+        buffers = (0..<threads).map { _ in SuccessorBuffer(stateWords: stateWords, capacity: states * 16) }
+        sliceOwner = .allocate(capacity: states / Search.sliceStates + 1)
+        sliceStart = .allocate(capacity: states / Search.sliceStates + 1)
+        stateEnd = .allocate(capacity: states)
+    }
+
+    deinit {
+        sliceOwner.deallocate()
+        sliceStart.deallocate()
+        stateEnd.deallocate()
+    }
+
+    /// Makes this the batch of stored states `range`, none of its slices taken.
+    func prepare(_ range: Range<Int>) {
+        precondition(range.count <= capacity, "a batch larger than its tables")
+        states = range
+        slices = (range.count + Search.sliceStates - 1) / Search.sliceStates
+        cursor.next.store(0, ordering: .relaxed)
+    }
 }

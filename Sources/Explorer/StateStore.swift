@@ -96,6 +96,13 @@ public final class StateStore {
         PackedBytes.load(arena.record(i), bytes: stateBytes, into: out, words: stateWords)
     }
 
+    /// `load`, on a thread other than the one that inserts, which may be inserting
+    /// meanwhile: state `i` must have been stored before this thread was handed it.
+    @inline(__always)
+    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
+        PackedBytes.load(arena.sharedRecord(i), bytes: stateBytes, into: out, words: stateWords)
+    }
+
     /// The link stored with state `i` (a store made with `links`).
     @inline(__always)
     func link(_ i: Int) -> UInt32 {

@@ -22,6 +22,9 @@ protocol VisitedStates: AnyObject {
     func contains(_ s: UnsafePointer<UInt64>) -> Bool
     /// Copies state `i` into `out` (a state not yet given up by `expanded(below:)`).
     func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>)
+    /// `load`, on a thread other than the one that inserts, which may be inserting
+    /// meanwhile: state `i` must have been stored before that thread was handed it.
+    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>)
     /// The parent link kept with state `i` (a store that keeps links).
     func link(_ i: Int) -> UInt32
     /// Marks every successor `from..<to` of `buffer` that violates nothing and is stored
