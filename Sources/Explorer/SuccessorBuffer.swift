@@ -1,8 +1,9 @@
 /// A reusable buffer of successor states written by a `TransitionSystem`.
 ///
-/// The system asks for the next slot with `nextState()`, fills in the words, then calls
-/// `commit(label:violation:)`. Storage grows by doubling and is kept across `reset()`, so a
-/// search allocates only while the buffer warms up.
+/// The system asks for the next slot with `nextState()` (or `nextStateToOverwrite()`),
+/// fills in the words, then calls `commit(label:violation:)`. Storage grows by doubling and
+/// is kept across `reset()`, so a search allocates only while the buffer warms up. These
+/// three are `@inlinable`: a system in another module calls them once per successor.
 ///
 /// `@exclusivity(unchecked)`: every field is touched once per successor, by one writer (the
 /// system) then one reader (the search), never at the same time.
@@ -10,12 +11,13 @@ public final class SuccessorBuffer {
     /// Marks a step that violated nothing.
     public static let noViolation: Int32 = -1
 
-    let stateWords: Int
-    @exclusivity(unchecked) public private(set) var count = 0
-    @exclusivity(unchecked) private var capacity: Int
-    @exclusivity(unchecked) private var words: UnsafeMutablePointer<UInt64>
-    @exclusivity(unchecked) private var labels: UnsafeMutablePointer<UInt32>
-    @exclusivity(unchecked) private var outcomes: UnsafeMutablePointer<Int32>
+    @usableFromInline let stateWords: Int
+    /// The successors committed (`count`).
+    @exclusivity(unchecked) @usableFromInline var committed = 0
+    @exclusivity(unchecked) @usableFromInline var capacity: Int
+    @exclusivity(unchecked) @usableFromInline var words: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) @usableFromInline var labels: UnsafeMutablePointer<UInt32>
+    @exclusivity(unchecked) @usableFromInline var outcomes: UnsafeMutablePointer<Int32>
     /// Scratch for a store looking the successors up: one hash per successor.
     @exclusivity(unchecked) private(set) var hashes: UnsafeMutablePointer<UInt64>
 
@@ -35,26 +37,37 @@ public final class SuccessorBuffer {
         hashes.deallocate()
     }
 
+    /// The successors in the buffer.
+    public var count: Int {
+        @inline(__always) get { committed }
+    }
+
     /// Forgets the contents, keeps the storage.
     @inline(__always)
-    public func reset() { count = 0 }
+    public func reset() { committed = 0 }
 
     /// The zeroed words of the next successor; it becomes part of the buffer on `commit`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func nextState() -> UnsafeMutablePointer<UInt64> {
-        if count == capacity { grow() }
-        let p = words + count * stateWords
-        p.update(repeating: 0, count: stateWords)
+        let p = nextStateToOverwrite()
+        for w in 0..<stateWords { p[w] = 0 }
         return p
     }
 
+    /// The words of the next successor as they happen to be: the caller writes every one.
+    @inlinable @inline(__always)
+    public func nextStateToOverwrite() -> UnsafeMutablePointer<UInt64> {
+        if committed == capacity { grow() }
+        return words + committed &* stateWords
+    }
+
     /// Keeps the successor written into `nextState()`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func commit(label: UInt32, violation: Int32 = SuccessorBuffer.noViolation) {
-        assert(count < capacity, "commit without nextState()")
-        labels[count] = label
-        outcomes[count] = violation
-        count += 1
+        assert(committed < capacity, "commit without nextState()")
+        labels[committed] = label
+        outcomes[committed] = violation
+        committed += 1
     }
 
     @inline(__always)
@@ -90,7 +103,7 @@ public final class SuccessorBuffer {
         outcomes[i] = SuccessorBuffer.alreadyStored
     }
 
-    private func grow() {
+    @usableFromInline func grow() {
         let newCapacity = capacity * 2
         let w = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity * stateWords)
         w.moveInitialize(from: words, count: capacity * stateWords)

@@ -161,7 +161,8 @@ public final class KernelSystem: TransitionSystem {
     private func emit(_ outcome: StepOutcome, label: UInt32, into buffer: SuccessorBuffer) {
         switch outcome {
         case .done, .paused:
-            let out = buffer.nextState()
+            // Packing writes every word.
+            let out = buffer.nextStateToOverwrite()
             layout.pack(machine.work, into: out)
             buffer.commit(label: label)
         case .violated(let breach):
