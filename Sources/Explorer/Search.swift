@@ -670,10 +670,11 @@ final class SliceCursor: Sendable {
 /// `@exclusivity(unchecked)`: `states` and `slices` are set by the search between steps,
 /// when no thread runs; the threads write the tables at the slices they took.
 private final class Batch {
-    /// For each thread, the successors of the states it expanded. Each has room for a
-    /// whole batch at 16 successors a state, made now: a thread may take most of a batch,
-    /// and a buffer grown late, while the store has taken what the memory limit allows,
-    /// could find no address space left.
+    /// For each thread, the successors of the states it expanded. Each starts with room
+    /// for twice a thread's share of a batch at 16 successors a state, and doubles when a
+    /// thread takes more (with many threads on few cores, the first threads to run may
+    /// take most of a batch): room for a whole batch in every buffer would grow with the
+    /// square of the threads, past the address space a `ulimit -v` leaves.
     let buffers: [SuccessorBuffer]
     /// For slice j: the thread that took it, and where its successors start in that
     /// thread's buffer. For each state of the batch: where its successors end there.
@@ -688,7 +689,9 @@ private final class Batch {
 
     init(threads: Int, stateWords: Int, states: Int) {
         capacity = states
-        buffers = (0..<threads).map { _ in SuccessorBuffer(stateWords: stateWords, capacity: states * 16) }
+        buffers = (0..<threads).map { _ in
+            SuccessorBuffer(stateWords: stateWords, capacity: 2 * 16 * (states / threads))
+        }
         sliceOwner = .allocate(capacity: states / Search.sliceStates + 1)
         sliceStart = .allocate(capacity: states / Search.sliceStates + 1)
         stateEnd = .allocate(capacity: states)

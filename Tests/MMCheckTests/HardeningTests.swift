@@ -230,6 +230,15 @@ import Testing
         #expect(r.out.contains("distinct states   "))
     }
 
+    @Test func manyThreadsFitUnderUlimit() throws {
+        // Successor buffers with room for a whole batch each grew with the square of the
+        // threads: 128 threads asked for 8 GiB of address space and aborted here.
+        let r = try Self.shell("ulimit -v 4000000 && exec \"$0\" check --threads 128")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("verdict   PASS"))
+        #expect(r.out.contains("128 threads"))
+    }
+
     @Test func theBudgetRefusesGrowthPastItsLimit() {
         let budget = MemoryBudget(limit: 1 << 20)
         let store = StateStore(stateWords: 1, initialCapacity: 16, budget: budget)
