@@ -21,9 +21,10 @@ final class Symmetry {
     private let T: Int, C: Int, M: Int
     private let ks: Int, kt: Int
     private let dangling: Int32
-    /// For yield point y, the kind of each saved register (`slotKind[y * slotStride + j]`):
-    /// a `CompiledModel.RegisterKind` raw value (0 other, 1 task id, 2 mm reference); 0 past
-    /// the registers the point saves.
+    /// For a frame's pc (0: not paused, 1 + y: paused at yield point y), the kind of each
+    /// saved register (`slotKind[pc * slotStride + j]`): a `CompiledModel.RegisterKind` raw
+    /// value (0 other, 1 task id, 2 mm reference); 0 past the registers the point saves, and
+    /// in row 0.
     private let slotKind: UnsafeMutablePointer<UInt8>
     private let slotStride: Int
     /// The stored `TaskField`s: where each is unpacked, and whether it links to a task
@@ -45,8 +46,10 @@ final class Symmetry {
     /// Secondary keys, from the places already given to the sort before (tasks: the CPU
     /// running them; mms: the tasks holding them).
     private let secondary: [UnsafeMutablePointer<Int>]
-    /// Per sort, the groups of equal keys that must be permuted: (start, end) in `order`.
-    private var groups: [[(start: Int, end: Int)]] = [[], [], []]
+    /// Per sort, the groups of equal keys that must be permuted: `groupCount[sort]` pairs
+    /// (start, end) in `order`, at `groups[sort][2 * g]` and `groups[sort][2 * g + 1]`.
+    private let groups: [UnsafeMutablePointer<Int>]
+    private let groupCount: UnsafeMutablePointer<Int>
     private static let cpuSort = 0, taskSort = 1, mmSort = 2
 
     init(layout: StateLayout, model: CompiledModel) {
@@ -58,11 +61,11 @@ final class Symmetry {
         kt = layout.frames?.taskSlots ?? 0
         dangling = Int32(M + 1)
         slotStride = max(ks, kt, 1)
-        slotKind = .allocate(capacity: max(model.yields.count, 1) * slotStride)
-        slotKind.initialize(repeating: 0, count: max(model.yields.count, 1) * slotStride)
+        slotKind = .allocate(capacity: (model.yields.count + 1) * slotStride)
+        slotKind.initialize(repeating: 0, count: (model.yields.count + 1) * slotStride)
         for (y, point) in model.yields.enumerated() {
             for (j, kind) in model.savedKinds(point).enumerated() where j < slotStride {
-                slotKind[y * slotStride + j] = kind.rawValue
+                slotKind[(y + 1) * slotStride + j] = kind.rawValue
             }
         }
         fieldCount = layout.storedTaskFields.count
@@ -84,7 +87,9 @@ final class Symmetry {
         order = sizes.map { .allocate(capacity: max($0, 1)) }
         map = sizes.map { .allocate(capacity: max($0, 1)) }
         secondary = sizes.map { .allocate(capacity: max($0, 1)) }
-        for sort in 0..<3 { groups[sort].reserveCapacity(sizes[sort]) }
+        groups = sizes.map { .allocate(capacity: 2 * max($0, 1)) }
+        groupCount = .allocate(capacity: 3)
+        groupCount.initialize(repeating: 0, count: 3)
     }
 
     deinit {
@@ -100,6 +105,8 @@ final class Symmetry {
         for p in order { p.deallocate() }
         for p in map { p.deallocate() }
         for p in secondary { p.deallocate() }
+        for p in groups { p.deallocate() }
+        groupCount.deallocate()
     }
 
     /// Replaces packed state `s` by its orbit's representative.
@@ -181,7 +188,7 @@ final class Symmetry {
 
     @inline(__always)
     private func kind(pc: Int32, slot j: Int) -> UInt8 {
-        pc == 0 ? 0 : slotKind[(Int(pc) - 1) * slotStride + j]
+        slotKind[Int(pc) * slotStride + j]
     }
 
     // MARK: References and keys
@@ -335,16 +342,20 @@ final class Symmetry {
                 o[j + 1] = x
             }
         }
-        groups[sort].removeAll(keepingCapacity: true)
+        let g = groups[sort]
+        var count = 0
         var start = 0
         while start < n {
             var end = start + 1
             while end < n && k[o[end]] == k[o[start]] && sec[o[end]] == sec[o[start]] { end += 1 }
             if end - start > 1 && !interchangeable(sort, start, end) {
-                groups[sort].append((start, end))
+                g[2 * count] = start
+                g[2 * count + 1] = end
+                count += 1
             }
             start = end
         }
+        groupCount[sort] = count
     }
 
     /// Whether the items at `order[sort][start..<end]` are identical and unreferenced, so
@@ -383,9 +394,8 @@ final class Symmetry {
     /// that has one, the groups before it starting over. Returns false after the last.
     @inline(__always)
     private func nextCandidate(_ sort: Int) -> Bool {
-        for g in groups[sort] {
-            if nextPermutation(order[sort], g.start, g.end) { return true }
-        }
+        let g = groups[sort], o = order[sort]
+        for i in 0..<groupCount[sort] where nextPermutation(o, g[2 * i], g[2 * i + 1]) { return true }
         return false
     }
 
