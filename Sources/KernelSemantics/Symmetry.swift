@@ -196,6 +196,10 @@ final class Symmetry {
     /// How many fields point to each CPU (through its idle task's id), task and mm slot.
     private func countReferences() {
         let cpuRefs = refs[Symmetry.cpuSort], taskRefs = refs[Symmetry.taskSort], mmRefs = refs[Symmetry.mmSort]
+        let T = self.T, C = self.C, M = self.M, ks = self.ks, kt = self.kt, dangling = self.dangling
+        let src = self.src, slotKind = self.slotKind, slotStride = self.slotStride
+        let fieldOffset = self.fieldOffset, fieldIsLink = self.fieldIsLink, fieldCount = self.fieldCount
+        let oMM = layout.mm, oActiveMM = layout.activeMM, oCurr = layout.curr, oPrevMM = layout.prevMM
         cpuRefs.update(repeating: 0, count: max(C, 1))
         taskRefs.update(repeating: 0, count: max(T, 1))
         mmRefs.update(repeating: 0, count: max(M, 1))
@@ -208,36 +212,39 @@ final class Symmetry {
             if Int(v) < T { taskRefs[Int(v)] += 1 } else { cpuRefs[Int(v) - T] += 1 }
         }
         for id in 0..<(T + C) {
-            mmRef(src[layout.mm + id])
-            mmRef(src[layout.activeMM + id])
+            mmRef(src[oMM + id])
+            mmRef(src[oActiveMM + id])
         }
         for c in 0..<C {
-            let t = Int(layout.currentTask(src, cpu: c))
+            let t = Int(StateLayout.currentTask(curr: src[oCurr + c], cpu: c, tasks: Int32(T)))
             if t < T { taskRefs[t] += 1 }
-            mmRef(src[layout.prevMM + c])
+            mmRef(src[oPrevMM + c])
         }
         for f in 0..<fieldCount where fieldIsLink[f] {
             let o = fieldOffset[f]
             for t in 0..<T where src[o + t] != 0 { taskRefs[Int(src[o + t]) - 1] += 1 }
         }
         guard layout.frames != nil else { return }
-        /// The saved registers of one paused frame, by kind.
+        /// The saved registers of one paused frame, by kind (none when not paused: pc 0).
         @inline(__always) func frame(pc: Int32, at offset: Int, slots: Int) {
+            if pc == 0 { return }
+            let kinds = slotKind + Int(pc) * slotStride, registers = src + offset
             for j in 0..<slots {
-                let v = src[offset + j]
-                switch kind(pc: pc, slot: j) {
-                case 1: taskRef(v)
-                case 2: mmRef(v)
+                switch kinds[j] {
+                case 1: taskRef(registers[j])
+                case 2: mmRef(registers[j])
                 default: break
                 }
             }
         }
+        let oLoaded = layout.loaded, oCPUPC = layout.cpuPC, oCPUFrame = layout.cpuFrame
+        let oTaskPC = layout.taskPC, oTaskFrame = layout.taskFrame
         for c in 0..<C {
-            mmRef(src[layout.loaded + c])
-            frame(pc: src[layout.cpuPC + c], at: layout.cpuFrame + c * ks, slots: ks)
+            mmRef(src[oLoaded + c])
+            frame(pc: src[oCPUPC + c], at: oCPUFrame + c * ks, slots: ks)
         }
         for t in 0..<T {
-            frame(pc: src[layout.taskPC + t], at: layout.taskFrame + t * kt, slots: kt)
+            frame(pc: src[oTaskPC + t], at: oTaskFrame + t * kt, slots: kt)
         }
     }
 
@@ -247,72 +254,82 @@ final class Symmetry {
         return x ^ (x >> 29)
     }
 
+    @inline(__always)
+    private static func mix(_ h: UInt64, _ v: Int32) -> UInt64 { mix(h, UInt64(UInt32(bitPattern: v))) }
+
     /// A name-free description of an mm reference: none, init_mm, or the key of the slot.
     @inline(__always)
-    private func refKey(_ r: Int32) -> UInt64 {
+    private static func refKey(_ r: Int32, dangling: Int32, mmKeys: UnsafeMutablePointer<UInt64>) -> UInt64 {
         if r < 2 { return UInt64(r) }
         let live = r <= dangling
         let i = Int(live ? r : r - dangling) - 2
-        return Symmetry.mix(live ? 2 : 3, keys[Symmetry.mmSort][i])
-    }
-
-    /// A name-free description of a saved register's value.
-    @inline(__always)
-    private func slotKey(_ v: Int32, _ kind: UInt8, taskKeysReady: Bool) -> UInt64 {
-        switch kind {
-        case 1:
-            if Int(v) >= T { return 1 }
-            return taskKeysReady ? Symmetry.mix(2, keys[Symmetry.taskSort][Int(v)]) : 2
-        case 2: return refKey(v)
-        default: return UInt64(UInt32(bitPattern: v))
-        }
+        return mix(live ? 2 : 3, mmKeys[i])
     }
 
     private func computeKeys() {
         let mmKeys = keys[Symmetry.mmSort], taskKeys = keys[Symmetry.taskSort], cpuKeys = keys[Symmetry.cpuSort]
+        let T = self.T, C = self.C, M = self.M, ks = self.ks, kt = self.kt, dangling = self.dangling
+        let src = self.src, slotKind = self.slotKind, slotStride = self.slotStride
+        let fieldOffset = self.fieldOffset, fieldIsLink = self.fieldIsLink, fieldCount = self.fieldCount
+        let oMM = layout.mm, oActiveMM = layout.activeMM, oCurr = layout.curr, oPrevMM = layout.prevMM
+        let oLive = layout.mmLive, oUsers = layout.users, oCount = layout.count, oStatus = layout.status
+        let oLoaded = layout.loaded, oCPUPC = layout.cpuPC, oCPUFrame = layout.cpuFrame
+        let oTaskPC = layout.taskPC, oTaskFrame = layout.taskFrame, fine = layout.frames != nil
+        let mmRefs = refs[Symmetry.mmSort], taskRefs = refs[Symmetry.taskSort], cpuRefs = refs[Symmetry.cpuSort]
+        @inline(__always) func refKey(_ r: Int32) -> UInt64 { Symmetry.refKey(r, dangling: dangling, mmKeys: mmKeys) }
+        /// A name-free description of a saved register's value.
+        @inline(__always) func slotKey(_ v: Int32, _ kind: UInt8, taskKeysReady: Bool) -> UInt64 {
+            switch kind {
+            case 1:
+                if Int(v) >= T { return 1 }
+                return taskKeysReady ? Symmetry.mix(2, taskKeys[Int(v)]) : 2
+            case 2: return refKey(v)
+            default: return UInt64(UInt32(bitPattern: v))
+            }
+        }
         for i in 0..<M {
             var h: UInt64 = 17
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.mmLive + 1 + i])))
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.users + 1 + i])))
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.count + 1 + i])))
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.mmSort][i])))
+            h = Symmetry.mix(h, src[oLive + 1 + i])
+            h = Symmetry.mix(h, src[oUsers + 1 + i])
+            h = Symmetry.mix(h, src[oCount + 1 + i])
+            h = Symmetry.mix(h, mmRefs[i])
             mmKeys[i] = h
         }
         for t in 0..<T {
             var h: UInt64 = 29
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: src[layout.status + t])))
+            h = Symmetry.mix(h, src[oStatus + t])
             for f in 0..<fieldCount {
                 // A flag as it is; a link only as set or not (its target is told apart by its references).
                 let v = src[fieldOffset[f] + t]
                 h = Symmetry.mix(h, fieldIsLink[f] ? (v == 0 ? 0 : 1) : UInt64(UInt32(bitPattern: v)))
             }
-            h = Symmetry.mix(h, refKey(src[layout.mm + t]))
-            h = Symmetry.mix(h, refKey(src[layout.activeMM + t]))
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.taskSort][t])))
-            if layout.frames != nil {
-                let pc = src[layout.taskPC + t]
-                h = Symmetry.mix(h, UInt64(UInt32(bitPattern: pc)))
+            h = Symmetry.mix(h, refKey(src[oMM + t]))
+            h = Symmetry.mix(h, refKey(src[oActiveMM + t]))
+            h = Symmetry.mix(h, taskRefs[t])
+            if fine {
+                let pc = src[oTaskPC + t]
+                h = Symmetry.mix(h, pc)
+                let kinds = slotKind + Int(pc) * slotStride, registers = src + oTaskFrame + t * kt
                 for j in 0..<kt {
-                    h = Symmetry.mix(
-                        h, slotKey(src[layout.taskFrame + t * kt + j], kind(pc: pc, slot: j), taskKeysReady: false))
+                    h = Symmetry.mix(h, slotKey(registers[j], kinds[j], taskKeysReady: false))
                 }
             }
             taskKeys[t] = h
         }
         for c in 0..<C {
             var h: UInt64 = 43
-            let t = Int(layout.currentTask(src, cpu: c))
+            let t = Int(StateLayout.currentTask(curr: src[oCurr + c], cpu: c, tasks: Int32(T)))
             h = Symmetry.mix(h, t >= T ? 0 : Symmetry.mix(1, taskKeys[t]))
-            h = Symmetry.mix(h, refKey(src[layout.prevMM + c]))
-            h = Symmetry.mix(h, refKey(src[layout.activeMM + T + c]))
-            h = Symmetry.mix(h, UInt64(UInt32(bitPattern: refs[Symmetry.cpuSort][c])))
-            if layout.frames != nil {
-                let pc = src[layout.cpuPC + c]
-                h = Symmetry.mix(h, UInt64(UInt32(bitPattern: pc)))
-                h = Symmetry.mix(h, refKey(src[layout.loaded + c]))
+            h = Symmetry.mix(h, refKey(src[oPrevMM + c]))
+            h = Symmetry.mix(h, refKey(src[oActiveMM + T + c]))
+            h = Symmetry.mix(h, cpuRefs[c])
+            if fine {
+                let pc = src[oCPUPC + c]
+                h = Symmetry.mix(h, pc)
+                h = Symmetry.mix(h, refKey(src[oLoaded + c]))
+                let kinds = slotKind + Int(pc) * slotStride, registers = src + oCPUFrame + c * ks
                 for j in 0..<ks {
-                    h = Symmetry.mix(
-                        h, slotKey(src[layout.cpuFrame + c * ks + j], kind(pc: pc, slot: j), taskKeysReady: true))
+                    h = Symmetry.mix(h, slotKey(registers[j], kinds[j], taskKeysReady: true))
                 }
             }
             cpuKeys[c] = h
@@ -442,7 +459,13 @@ final class Symmetry {
     /// Writes into `dst` the image of `src` under `map` (old index to new, per sort).
     private func apply() {
         let cpuMap = map[Symmetry.cpuSort], taskMap = map[Symmetry.taskSort], mmMap = map[Symmetry.mmSort]
-        let dangling = self.dangling, T = self.T
+        let dangling = self.dangling, T = self.T, C = self.C, M = self.M, ks = self.ks, kt = self.kt
+        let src = self.src, dst = self.dst, slotKind = self.slotKind, slotStride = self.slotStride
+        let fieldOffset = self.fieldOffset, fieldIsLink = self.fieldIsLink, fieldCount = self.fieldCount
+        let oMM = layout.mm, oActiveMM = layout.activeMM, oStatus = layout.status, oCurr = layout.curr
+        let oPrevMM = layout.prevMM, oCount = layout.count, oLive = layout.mmLive, oUsers = layout.users
+        let oTaskPC = layout.taskPC, oTaskFrame = layout.taskFrame, oCPUPC = layout.cpuPC
+        let oCPUFrame = layout.cpuFrame, oLoaded = layout.loaded, fine = layout.frames != nil
         @inline(__always) func ref(_ r: Int32) -> Int32 {
             if r < 2 { return r }
             if r > dangling { return Int32(2 + mmMap[Int(r - dangling) - 2]) + dangling }
@@ -451,50 +474,52 @@ final class Symmetry {
         @inline(__always) func task(_ v: Int32) -> Int32 {
             Int(v) < T ? Int32(taskMap[Int(v)]) : Int32(T + cpuMap[Int(v) - T])
         }
-        @inline(__always) func slot(_ v: Int32, _ kind: UInt8) -> Int32 {
-            kind == 1 ? task(v) : kind == 2 ? ref(v) : v
+        /// Renames the `count` saved registers at `from` of a frame paused at `pc` into `to`.
+        @inline(__always) func frame(
+            pc: Int32, from: UnsafeMutablePointer<Int32>, to: UnsafeMutablePointer<Int32>, count: Int
+        ) {
+            let kinds = slotKind + Int(pc) * slotStride
+            for j in 0..<count {
+                let v = from[j], k = kinds[j]
+                to[j] = k == 1 ? task(v) : k == 2 ? ref(v) : v
+            }
         }
         for t in 0..<T {
             let n = taskMap[t]
-            dst[layout.mm + n] = ref(src[layout.mm + t])
-            dst[layout.activeMM + n] = ref(src[layout.activeMM + t])
-            dst[layout.status + n] = src[layout.status + t]
+            dst[oMM + n] = ref(src[oMM + t])
+            dst[oActiveMM + n] = ref(src[oActiveMM + t])
+            dst[oStatus + n] = src[oStatus + t]
             for f in 0..<fieldCount {
-                let v = src[fieldOffset[f] + t]
-                dst[fieldOffset[f] + n] = fieldIsLink[f] && v != 0 ? 1 + Int32(taskMap[Int(v) - 1]) : v
+                let o = fieldOffset[f], v = src[o + t]
+                dst[o + n] = fieldIsLink[f] && v != 0 ? 1 + Int32(taskMap[Int(v) - 1]) : v
             }
-            if layout.frames != nil {
-                let pc = src[layout.taskPC + t]
-                dst[layout.taskPC + n] = pc
-                for j in 0..<kt {
-                    dst[layout.taskFrame + n * kt + j] = slot(src[layout.taskFrame + t * kt + j], kind(pc: pc, slot: j))
-                }
+            if fine {
+                let pc = src[oTaskPC + t]
+                dst[oTaskPC + n] = pc
+                frame(pc: pc, from: src + oTaskFrame + t * kt, to: dst + oTaskFrame + n * kt, count: kt)
             }
         }
         for c in 0..<C {
             let n = cpuMap[c]
-            dst[layout.mm + T + n] = ref(src[layout.mm + T + c])
-            dst[layout.activeMM + T + n] = ref(src[layout.activeMM + T + c])
+            dst[oMM + T + n] = ref(src[oMM + T + c])
+            dst[oActiveMM + T + n] = ref(src[oActiveMM + T + c])
             // The CPU's idle task is renamed with the CPU (to T + n); a slot task by taskMap.
-            let t = Int(layout.currentTask(src, cpu: c))
-            dst[layout.curr + n] = StateLayout.currField(
-                task: t < T ? Int32(taskMap[t]) : Int32(T + n), tasks: Int32(T))
-            dst[layout.prevMM + n] = ref(src[layout.prevMM + c])
-            if layout.frames != nil {
-                let pc = src[layout.cpuPC + c]
-                dst[layout.cpuPC + n] = pc
-                dst[layout.loaded + n] = ref(src[layout.loaded + c])
-                for j in 0..<ks {
-                    dst[layout.cpuFrame + n * ks + j] = slot(src[layout.cpuFrame + c * ks + j], kind(pc: pc, slot: j))
-                }
+            let t = Int(StateLayout.currentTask(curr: src[oCurr + c], cpu: c, tasks: Int32(T)))
+            dst[oCurr + n] = StateLayout.currField(task: t < T ? Int32(taskMap[t]) : Int32(T + n), tasks: Int32(T))
+            dst[oPrevMM + n] = ref(src[oPrevMM + c])
+            if fine {
+                let pc = src[oCPUPC + c]
+                dst[oCPUPC + n] = pc
+                dst[oLoaded + n] = ref(src[oLoaded + c])
+                frame(pc: pc, from: src + oCPUFrame + c * ks, to: dst + oCPUFrame + n * ks, count: ks)
             }
         }
-        dst[layout.count] = src[layout.count]
+        dst[oCount] = src[oCount]
         for i in 0..<M {
             let n = 1 + mmMap[i]
-            dst[layout.mmLive + n] = src[layout.mmLive + 1 + i]
-            dst[layout.users + n] = src[layout.users + 1 + i]
-            dst[layout.count + n] = src[layout.count + 1 + i]
+            dst[oLive + n] = src[oLive + 1 + i]
+            dst[oUsers + n] = src[oUsers + 1 + i]
+            dst[oCount + n] = src[oCount + 1 + i]
         }
     }
 }
