@@ -33,6 +33,14 @@ final class Symmetry {
     private let fieldIsLink: UnsafeMutablePointer<Bool>
     private let fieldCount: Int
 
+    /// `layout.packed` split up, word by word: word w's fields are `wordStart[w]..<wordStart[w + 1]`,
+    /// field f unpacked at `packedOffset[f]`, at `packedShift[f]` in its word, `packedMask[f]` wide.
+    private let wordStart: UnsafeMutablePointer<Int>
+    private let packedOffset: UnsafeMutablePointer<Int>
+    private let packedShift: UnsafeMutablePointer<UInt64>
+    private let packedMask: UnsafeMutablePointer<UInt64>
+    private let words: Int
+
     // Scratch, allocated once.
     private let src: UnsafeMutablePointer<Int32>
     private let dst: UnsafeMutablePointer<Int32>
@@ -75,6 +83,19 @@ final class Symmetry {
             fieldOffset[i] = layout.offset(f)
             fieldIsLink[i] = f.content == .taskLink
         }
+        words = layout.words
+        let fields = layout.packed
+        wordStart = .allocate(capacity: words + 1)
+        packedOffset = .allocate(capacity: max(fields.count, 1))
+        packedShift = .allocate(capacity: max(fields.count, 1))
+        packedMask = .allocate(capacity: max(fields.count, 1))
+        wordStart.initialize(repeating: fields.count, count: words + 1)
+        for (i, f) in fields.enumerated().reversed() {
+            packedOffset[i] = Int(f.offset)
+            packedShift[i] = f.shift
+            packedMask[i] = f.mask
+            wordStart[Int(f.word)] = i
+        }
         src = .allocate(capacity: layout.fieldCount)
         dst = .allocate(capacity: layout.fieldCount)
         layout.initializeConstants(src)
@@ -94,6 +115,10 @@ final class Symmetry {
 
     deinit {
         slotKind.deallocate()
+        wordStart.deallocate()
+        packedOffset.deallocate()
+        packedShift.deallocate()
+        packedMask.deallocate()
         fieldOffset.deallocate()
         fieldIsLink.deallocate()
         src.deallocate()
@@ -111,7 +136,7 @@ final class Symmetry {
 
     /// Replaces packed state `s` by its orbit's representative.
     func canonicalize(_ s: UnsafeMutablePointer<UInt64>) {
-        layout.unpack(s, into: src)
+        unpack(s)
         countReferences()
         computeKeys()
         var first = true
@@ -128,7 +153,14 @@ final class Symmetry {
                 repeat {
                     fillMap(Symmetry.mmSort)
                     apply()
-                    layout.pack(dst, into: candidate)
+                    if first && groupCount[Symmetry.cpuSort] == 0 && groupCount[Symmetry.taskSort] == 0
+                        && groupCount[Symmetry.mmSort] == 0
+                    {
+                        // The only ordering: its image is the representative.
+                        pack(into: s)
+                        return
+                    }
+                    pack(into: candidate)
                     if first || less(candidate, best) {
                         best.update(from: candidate, count: layout.words)
                         first = false
@@ -137,6 +169,32 @@ final class Symmetry {
             } while nextCandidate(Symmetry.taskSort)
         } while nextCandidate(Symmetry.cpuSort)
         s.update(from: best, count: layout.words)
+    }
+
+    /// `layout.unpack(s, into: src)`.
+    @inline(__always)
+    private func unpack(_ s: UnsafePointer<UInt64>) {
+        let src = self.src, wordStart = self.wordStart
+        let packedOffset = self.packedOffset, packedShift = self.packedShift, packedMask = self.packedMask
+        for w in 0..<words {
+            let bits = s[w]
+            for f in wordStart[w]..<wordStart[w + 1] {
+                src[packedOffset[f]] = Int32(truncatingIfNeeded: (bits &>> packedShift[f]) & packedMask[f])
+            }
+        }
+    }
+
+    /// `layout.pack(dst, into: out)`: all `words` words of `out`.
+    @inline(__always)
+    private func pack(into out: UnsafeMutablePointer<UInt64>) {
+        let dst = self.dst, wordStart = self.wordStart, packedOffset = self.packedOffset, packedShift = self.packedShift
+        for w in 0..<words {
+            var bits: UInt64 = 0
+            for f in wordStart[w]..<wordStart[w + 1] {
+                bits |= UInt64(UInt32(bitPattern: dst[packedOffset[f]])) &<< packedShift[f]
+            }
+            out[w] = bits
+        }
     }
 
     @inline(__always)
