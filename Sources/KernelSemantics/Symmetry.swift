@@ -33,14 +33,6 @@ final class Symmetry {
     private let fieldIsLink: UnsafeMutablePointer<Bool>
     private let fieldCount: Int
 
-    /// `layout.packed` split up, word by word: word w's fields are `wordStart[w]..<wordStart[w + 1]`,
-    /// field f unpacked at `packedOffset[f]`, at `packedShift[f]` in its word, `packedMask[f]` wide.
-    private let wordStart: UnsafeMutablePointer<Int>
-    private let packedOffset: UnsafeMutablePointer<Int>
-    private let packedShift: UnsafeMutablePointer<UInt64>
-    private let packedMask: UnsafeMutablePointer<UInt64>
-    private let words: Int
-
     // Scratch, allocated once.
     private let src: UnsafeMutablePointer<Int32>
     private let dst: UnsafeMutablePointer<Int32>
@@ -83,19 +75,6 @@ final class Symmetry {
             fieldOffset[i] = layout.offset(f)
             fieldIsLink[i] = f.content == .taskLink
         }
-        words = layout.words
-        let fields = layout.packed
-        wordStart = .allocate(capacity: words + 1)
-        packedOffset = .allocate(capacity: max(fields.count, 1))
-        packedShift = .allocate(capacity: max(fields.count, 1))
-        packedMask = .allocate(capacity: max(fields.count, 1))
-        wordStart.initialize(repeating: fields.count, count: words + 1)
-        for (i, f) in fields.enumerated().reversed() {
-            packedOffset[i] = Int(f.offset)
-            packedShift[i] = f.shift
-            packedMask[i] = f.mask
-            wordStart[Int(f.word)] = i
-        }
         src = .allocate(capacity: layout.fieldCount)
         dst = .allocate(capacity: layout.fieldCount)
         layout.initializeConstants(src)
@@ -115,10 +94,6 @@ final class Symmetry {
 
     deinit {
         slotKind.deallocate()
-        wordStart.deallocate()
-        packedOffset.deallocate()
-        packedShift.deallocate()
-        packedMask.deallocate()
         fieldOffset.deallocate()
         fieldIsLink.deallocate()
         src.deallocate()
@@ -136,7 +111,7 @@ final class Symmetry {
 
     /// Replaces packed state `s` by its orbit's representative.
     func canonicalize(_ s: UnsafeMutablePointer<UInt64>) {
-        unpack(s)
+        layout.unpack(s, into: src)
         countReferences()
         computeKeys()
         var first = true
@@ -157,10 +132,10 @@ final class Symmetry {
                         && groupCount[Symmetry.mmSort] == 0
                     {
                         // The only ordering: its image is the representative.
-                        pack(into: s)
+                        layout.pack(dst, into: s)
                         return
                     }
-                    pack(into: candidate)
+                    layout.pack(dst, into: candidate)
                     if first || less(candidate, best) {
                         best.update(from: candidate, count: layout.words)
                         first = false
@@ -169,32 +144,6 @@ final class Symmetry {
             } while nextCandidate(Symmetry.taskSort)
         } while nextCandidate(Symmetry.cpuSort)
         s.update(from: best, count: layout.words)
-    }
-
-    /// `layout.unpack(s, into: src)`.
-    @inline(__always)
-    private func unpack(_ s: UnsafePointer<UInt64>) {
-        let src = self.src, wordStart = self.wordStart
-        let packedOffset = self.packedOffset, packedShift = self.packedShift, packedMask = self.packedMask
-        for w in 0..<words {
-            let bits = s[w]
-            for f in wordStart[w]..<wordStart[w + 1] {
-                src[packedOffset[f]] = Int32(truncatingIfNeeded: (bits &>> packedShift[f]) & packedMask[f])
-            }
-        }
-    }
-
-    /// `layout.pack(dst, into: out)`: all `words` words of `out`.
-    @inline(__always)
-    private func pack(into out: UnsafeMutablePointer<UInt64>) {
-        let dst = self.dst, wordStart = self.wordStart, packedOffset = self.packedOffset, packedShift = self.packedShift
-        for w in 0..<words {
-            var bits: UInt64 = 0
-            for f in wordStart[w]..<wordStart[w + 1] {
-                bits |= UInt64(UInt32(bitPattern: dst[packedOffset[f]])) &<< packedShift[f]
-            }
-            out[w] = bits
-        }
     }
 
     @inline(__always)
