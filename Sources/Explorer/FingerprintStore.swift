@@ -60,7 +60,10 @@ final class FingerprintStore: VisitedStates {
             },
             second: { _ in },
             last: { k in
-                if fingerprints.contains(hashes[k]) { buffer.markAlreadyStored(k) }
+                if fingerprints.contains(hashes[k]) {
+                    hashes[k] = SuccessorBuffer.unknownNumber  // not kept
+                    buffer.markAlreadyStored(k)
+                }
             })
     }
 

@@ -62,6 +62,14 @@ public final class Search {
     private let buffer: SuccessorBuffer
     private let initial: SuccessorBuffer
     private let symmetric: Bool
+    /// Partial-order reduction is on and the system has one.
+    private let reduces: Bool
+    /// States expanded with a reduced set and not again in full.
+    @exclusivity(unchecked) private var reducedStates = 0
+    /// `accept`'s last successor: its number when it is a state (`Int.max` when it is a
+    /// violation, -1 when the store does not know it), and whether it was new.
+    @exclusivity(unchecked) private var acceptedIndex = 0
+    @exclusivity(unchecked) private var acceptedNew = false
     /// Scratch words for canonical copies.
     private let scratchState: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var violationCounts: [Int]
@@ -94,6 +102,7 @@ public final class Search {
         initial = SuccessorBuffer(stateWords: system.stateWords)
         violationCounts = Array(repeating: 0, count: system.propertyNames.count)
         symmetric = system.isSymmetric
+        reduces = options.partialOrder && system.hasReduction
         scratchState = .allocate(capacity: system.stateWords)
         // Threads serve breadth-first search without a depth limit, for a system that can
         // make copies of itself; otherwise one thread.
@@ -168,7 +177,7 @@ public final class Search {
         if !pending.isEmpty { rebuildByFingerprints() }
         return SearchResult(
             ending: ending, states: states, transitions: transitions, depth: depth,
-            violationCounts: violationCounts, counterexamples: counterexamples,
+            violationCounts: violationCounts, counterexamples: counterexamples, reducedStates: reducedStates,
             seconds: seconds, searchBytes: bytes)
     }
 
@@ -254,6 +263,49 @@ public final class Search {
     @inline(__always)
     private func expand(_ i: Int, level: Int) -> Bool {
         buffer.reset()
+        let reduced: Bool
+        if reduces {
+            reduced = system.expandReduced(state(i), into: buffer)
+        } else {
+            system.expand(state(i), into: buffer)
+            reduced = false
+        }
+        var closes = false
+        for k in 0..<buffer.count {
+            if symmetric && buffer.violation(k) < 0 { system.canonicalize(buffer.mutableState(k)) }
+            if !accept(buffer, k, from: i, level: level) { return false }
+            if reduced && closesCycle(from: i) { closes = true }
+        }
+        guard reduced else {
+            transitions += buffer.count
+            return true
+        }
+        return finishReduced(i, successors: buffer.count, closes: closes, level: level)
+    }
+
+    /// The proviso of partial-order reduction (README, "Partial-order reduction"): a state
+    /// expanded with a reduced set must be expanded again in full when a successor of the
+    /// reduced set was stored already at or before it (breadth-first, where states are
+    /// expanded in the order they are numbered: in any cycle, the state with the highest
+    /// number has such a successor), or was stored already at all (depth-first: in any
+    /// cycle, the state expanded last has one). So every cycle of the reduced graph has a
+    /// state expanded in full, and no step is put off forever.
+    @inline(__always)
+    private func closesCycle(from i: Int) -> Bool {
+        options.order == .depthFirst ? !acceptedNew && acceptedIndex != Int.max : acceptedIndex <= i
+    }
+
+    /// The end of the expansion of state `i` with a reduced set of `successors` steps
+    /// (taken already): counted as reduced, or when one of them `closes` a cycle
+    /// (`closesCycle`), expanded again in full (the successors of the reduced set among
+    /// the others, found stored). Returns false when the search must stop.
+    private func finishReduced(_ i: Int, successors: Int, closes: Bool, level: Int) -> Bool {
+        guard closes else {
+            transitions += successors
+            reducedStates += 1
+            return true
+        }
+        buffer.reset()
         system.expand(state(i), into: buffer)
         transitions += buffer.count
         for k in 0..<buffer.count {
@@ -272,7 +324,14 @@ public final class Search {
     private func accept(_ buffer: SuccessorBuffer, _ k: Int, from i: Int, level: Int, looked: Bool = false) -> Bool {
         let v = buffer.violation(k)
         // Found in the store by a thread: stored states stay stored, so it is still there.
-        if v == SuccessorBuffer.alreadyStored { return true }
+        if v == SuccessorBuffer.alreadyStored {
+            let found = buffer.hashes[k]
+            acceptedIndex = found == SuccessorBuffer.unknownNumber ? -1 : Int(found)
+            acceptedNew = false
+            return true
+        }
+        acceptedIndex = Int.max
+        acceptedNew = false
         if v >= 0 {
             violationCounts[Int(v)] += 1
             if violationCounts[Int(v)] == 1 {
@@ -298,6 +357,8 @@ public final class Search {
         let link = UInt32(truncatingIfNeeded: i)
         let (index, inserted) =
             looked ? store.insert(s, key: buffer.hashes[k], link: link) : store.insert(s, link: link)
+        acceptedIndex = index == Int.max ? -1 : index
+        acceptedNew = inserted
         if inserted {
             if level + 1 > depth { depth = level + 1 }
         } else if index == StateStore.full {
@@ -405,7 +466,11 @@ public final class Search {
             for i in from..<min(states.upperBound, from + Search.sliceStates) {
                 let before = out.count
                 store.loadShared(i, into: state)
-                sys.expand(state, into: out)
+                if reduces {
+                    batch.reduced[i - states.lowerBound] = sys.expandReduced(state, into: out)
+                } else {
+                    sys.expand(state, into: out)
+                }
                 if symmetric {
                     for k in before..<out.count where out.violation(k) < 0 { sys.canonicalize(out.mutableState(k)) }
                 }
@@ -424,11 +489,16 @@ public final class Search {
             let from = states.lowerBound + j * Search.sliceStates
             for i in from..<min(states.upperBound, from + Search.sliceStates) {
                 let successorsEnd = batch.stateEnd[i - states.lowerBound]
-                transitions += successorsEnd - k
+                let reduced = reduces && batch.reduced[i - states.lowerBound]
+                if !reduced { transitions += successorsEnd - k }
+                let successors = successorsEnd - k
+                var closes = false
                 while k < successorsEnd {
                     if !accept(out, k, from: i, level: level, looked: true) { return false }
+                    if reduced && closesCycle(from: i) { closes = true }
                     k += 1
                 }
+                if reduced && !finishReduced(i, successors: successors, closes: closes, level: level) { return false }
                 tick(level: level, queue: store.count - (i + 1))
                 if i + 1 < states.upperBound && stopRequested { return false }
             }
@@ -681,6 +751,8 @@ private final class Batch {
     let sliceOwner: UnsafeMutablePointer<Int>
     let sliceStart: UnsafeMutablePointer<Int>
     let stateEnd: UnsafeMutablePointer<Int>
+    /// For each state of the batch: whether it was expanded with a reduced set.
+    let reduced: UnsafeMutablePointer<Bool>
     /// The next slice to take.
     let cursor = SliceCursor()
     @exclusivity(unchecked) private(set) var states: Range<Int> = 0..<0
@@ -695,12 +767,14 @@ private final class Batch {
         sliceOwner = .allocate(capacity: states / Search.sliceStates + 1)
         sliceStart = .allocate(capacity: states / Search.sliceStates + 1)
         stateEnd = .allocate(capacity: states)
+        reduced = .allocate(capacity: states)
     }
 
     deinit {
         sliceOwner.deallocate()
         sliceStart.deallocate()
         stateEnd.deallocate()
+        reduced.deallocate()
     }
 
     /// Makes this the batch of stored states `range`, none of its slices taken.

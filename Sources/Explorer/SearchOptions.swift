@@ -22,6 +22,9 @@ public struct SearchOptions: Sendable, Equatable {
     /// Hash compaction: keep a 64-bit fingerprint per state instead of the state
     /// (breadth-first only); a state whose fingerprint collides with another's is missed.
     public var fingerprint: Bool
+    /// Partial-order reduction: expand a reduced set of steps where the system has one
+    /// (`TransitionSystem.expandReduced`), with the proviso that keeps it sound.
+    public var partialOrder: Bool
 
     /// The threads a search with these options uses: `threads` breadth-first without a
     /// depth limit, else one.
@@ -29,8 +32,9 @@ public struct SearchOptions: Sendable, Equatable {
 
     public init(
         order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil,
-        memoryLimit: Int? = nil, threads: Int = 1, fingerprint: Bool = false
+        memoryLimit: Int? = nil, threads: Int = 1, fingerprint: Bool = false, partialOrder: Bool = false
     ) {
+        self.partialOrder = partialOrder
         self.fingerprint = fingerprint
         self.threads = max(1, threads)
         self.order = order

@@ -30,6 +30,9 @@ public struct SearchResult: Sendable {
     public var violationCounts: [Int]
     /// The first counterexample found for each violated property, in the order found.
     public var counterexamples: [Counterexample]
+    /// States expanded with a reduced set of steps (partial-order reduction) and not
+    /// again in full; the other expanded states had every enabled step expanded.
+    public var reducedStates: Int = 0
     /// Wall-clock seconds spent searching.
     public var seconds: Double
     /// Bytes held by the state store and the search's own arrays at the end.

@@ -179,7 +179,12 @@ public final class StateStore {
                 }
             },
             last: { k in
-                if table[lookup(buffer.state(k), hashes[k])] != 0 { buffer.markAlreadyStored(k) }
+                let entry = table[lookup(buffer.state(k), hashes[k])]
+                if entry != 0 {
+                    // Its number, for the partial-order proviso (`Search.closesCycle`).
+                    hashes[k] = UInt64(entry & indexMask) - 1
+                    buffer.markAlreadyStored(k)
+                }
             })
     }
 

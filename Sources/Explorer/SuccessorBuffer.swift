@@ -18,7 +18,8 @@ public final class SuccessorBuffer {
     @exclusivity(unchecked) @usableFromInline var words: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) @usableFromInline var labels: UnsafeMutablePointer<UInt32>
     @exclusivity(unchecked) @usableFromInline var outcomes: UnsafeMutablePointer<Int32>
-    /// Scratch for a store looking the successors up: one hash per successor.
+    /// Scratch for a store looking the successors up: one hash per successor (for one
+    /// found stored already, its number or `unknownNumber`).
     @exclusivity(unchecked) private(set) var hashes: UnsafeMutablePointer<UInt64>
 
     public init(stateWords: Int, capacity: Int = 64) {
@@ -95,6 +96,10 @@ public final class SuccessorBuffer {
 
     /// The outcome of a successor a parallel search's thread found stored already.
     static let alreadyStored: Int32 = -2
+
+    /// What a store that does not know a stored successor's number leaves in `hashes`
+    /// when it marks it (`markStored`; the others leave its number there).
+    static let unknownNumber = UInt64.max
 
     /// Marks successor `i`, which violates nothing, as stored already.
     @inline(__always)

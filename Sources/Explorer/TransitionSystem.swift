@@ -17,6 +17,16 @@ public protocol TransitionSystem: AnyObject {
     /// Writes every enabled step from `state`: the successor, the step's label, and whether
     /// the step violated a property. Must not allocate per call once `buffer` has grown.
     func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer)
+    /// Whether `expandReduced` can expand less than every step.
+    var hasReduction: Bool { get }
+    /// Writes the steps of a reduced set from `state` (partial-order reduction), or every
+    /// enabled step as `expand` does; returns true in the first case. A reduced set is
+    /// nonempty when some step is enabled, its steps are independent of every step outside
+    /// it that can come before them, and invisible to the properties; the search must
+    /// then see that no cycle of states is closed by reduced sets alone (it expands the
+    /// state again in full when one of its reduced successors is already stored: the
+    /// proviso).
+    func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool
     /// Whether the system has a symmetry: `canonicalize` then maps every state to the
     /// representative of its orbit, and the search stores representatives only.
     var isSymmetric: Bool { get }
@@ -33,5 +43,10 @@ extension TransitionSystem {
     public var stateBytes: Int { stateWords * 8 }
     public func makeWorker() -> (any TransitionSystem)? { nil }
     var isSymmetric: Bool { false }
+    public var hasReduction: Bool { false }
+    public func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
+        expand(state, into: buffer)
+        return false
+    }
     func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}
 }
