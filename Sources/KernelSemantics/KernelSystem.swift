@@ -66,8 +66,34 @@ public final class KernelSystem: TransitionSystem {
     }
 
     public func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) {
-        awaited = 0
         layout.unpack(state, into: machine.base)
+        expandBase(into: buffer)
+    }
+
+    /// Partial-order reduction: in fine mode, with more than one CPU and without the
+    /// shootdown variant (whose IPIs another CPU's free can offer to any CPU).
+    public var hasReduction: Bool { fine && C > 1 && !actions.contains(.shootdown) }
+
+    /// The first CPU, in order, whose next step is independent of the other CPUs' and
+    /// their future steps (`Machine.independentProceed`) takes that step alone; when none
+    /// has one, every enabled step (`expand`).
+    public func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
+        layout.unpack(state, into: machine.base)
+        if hasReduction {
+            for c in 0..<C where machine.onlyProceeds(c) {
+                if let outcome = machine.independentProceed(cpu: c) {
+                    emit(outcome, label: Step.proceed(cpu: c), into: buffer)
+                    return true
+                }
+            }
+        }
+        expandBase(into: buffer)
+        return false
+    }
+
+    /// `expand` of the state unpacked in the machine's base.
+    private func expandBase(into buffer: SuccessorBuffer) {
+        awaited = 0
         let base = machine.base
         let oStatus = layout.status, oMM = layout.mm, oLive = layout.mmLive, oUsers = layout.users
         let oKthread = layout.offset(.kthread)

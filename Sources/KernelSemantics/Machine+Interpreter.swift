@@ -30,13 +30,14 @@ extension Machine {
     /// program counter and the indices use unchecked arithmetic (a compiled model's jumps
     /// stay inside its code, and an mm reference used as an index is first checked live).
     func execute(from entry: Int) -> StepOutcome {
-        fine ? interpret(from: entry, FineCode.self) : interpret(from: entry, CoarseCode.self)
+        guard fine else { return interpret(from: entry, CoarseCode.self) }
+        return tracking ? interpret(from: entry, FineTrackedCode.self) : interpret(from: entry, FineCode.self)
     }
 
     /// `execute` for code of one mode: `Mode.fine` is a constant in each specialized copy,
     /// so coarse code never tests an instruction for touching the state.
     private func interpret<Mode: CodeMode>(from entry: Int, _: Mode.Type) -> StepOutcome {
-        let fine = Mode.fine
+        let fine = Mode.fine, tracks = Mode.tracks
         var pc = entry
         let code = self.code
         let r = registers
@@ -82,12 +83,14 @@ extension Machine {
                 r[Int(i.a)] = currentTask(Int(cpu), in: w)
             case .loadUsers, .loadCount:
                 let m = r[Int(i.b)]
+                if tracks { footprint.read(m) }
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
                 if !isLive(m) { return fail(.noUseAfterFree, .notLive(.readCounter), mm: m, site: i.site) }
                 r[Int(i.a)] = w[(i.operation == .loadUsers ? oUsers : oCount) &+ Int(m) &- 1]
             case .addUsers, .addCount:
                 let m = r[Int(i.a)]
                 let users = i.operation == .addUsers
+                if tracks { footprint.changed(m, users: users) }
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.changeCounter), mm: m, site: i.site) }
                 if users && m == Ref.initMM { return fail(.initMMImmortal, .initMMUsersChanged, mm: m, site: i.site) }
                 if !isLive(m) { return fail(.noUseAfterFree, .notLive(.changeCounter), mm: m, site: i.site) }
@@ -102,6 +105,7 @@ extension Machine {
                 }
                 w[slot] = value
             case .newMM:
+                if tracks { footprint.global = true }
                 let m = allocateMM()
                 if m == Ref.none {
                     if fine { return .blocked }
@@ -109,9 +113,11 @@ extension Machine {
                 }
                 r[Int(i.a)] = m
             case .free:
+                if tracks { footprint.global = true }
                 let freed = free(r[Int(i.a)], site: i.site)
                 guard case .done = freed else { return freed }
             case .exitMmap:
+                if tracks { footprint.global = true }
                 let m = r[Int(i.a)]
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.exitMmap), mm: m, site: i.site) }
                 if m == Ref.initMM { return fail(.initMMImmortal, .exitMmapInitMM, mm: m, site: i.site) }
@@ -148,14 +154,24 @@ extension Machine {
 /// type, so that the interpreter loop is compiled once for each.
 protocol CodeMode {
     static var fine: Bool { get }
+    /// The loop notes the step's footprint (`Machine.footprint`) as it goes.
+    static var tracks: Bool { get }
 }
 
 enum CoarseCode: CodeMode {
     static var fine: Bool { false }
+    static var tracks: Bool { false }
 }
 
 enum FineCode: CodeMode {
     static var fine: Bool { true }
+    static var tracks: Bool { false }
+}
+
+/// Fine code run to find out whether a step is independent (`Machine+Independence.swift`).
+enum FineTrackedCode: CodeMode {
+    static var fine: Bool { true }
+    static var tracks: Bool { true }
 }
 
 /// The interpreter reads an instruction's fields through its pointer, each where it is

@@ -66,6 +66,11 @@ public final class Machine {
     /// (past every live reference, and still saying which mm it was).
     let dangling: Int32
 
+    // Partial-order reduction (fine mode): `Machine+Independence.swift`.
+    /// The interpreter notes what the step touches in `footprint` (`FineTrackedCode`).
+    @exclusivity(unchecked) var tracking = false
+    @exclusivity(unchecked) var footprint = Footprint()
+
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
         guard model.mode == .fine else { return StateLayout(bounds: bounds, actions: model.actions) }

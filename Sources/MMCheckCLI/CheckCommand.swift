@@ -227,6 +227,17 @@ struct CheckOutcome {
         lines.append("  distinct states   \(grouped(states))\(symmetry ? " (orbits)" : "")")
         lines.append("  transitions       \(grouped(result.transitions))")
         lines.append("  search depth      \(result.depth)")
+        if options.partialOrder {
+            let none =
+                model.mode != .fine
+                ? " (coarse mode: nothing to reduce)"
+                : bounds.cpus < 2
+                    ? " (one CPU: nothing to reduce)"
+                    : model.actions.contains(.shootdown) ? " (the shootdown variant is not reduced)" : ""
+            lines.append(
+                "  partial order     \(grouped(result.reducedStates)) states expanded with one independent step\(none)"
+            )
+        }
         lines.append("  wall time         \(fixed(result.seconds, 3)) s")
         lines.append("  states/s          \(grouped(Int((Double(states) / seconds).rounded())))")
         if let peak = ResourceUsage.peakResidentBytes() {
@@ -253,7 +264,12 @@ struct CheckOutcome {
         lines.append("expected  \(expectationLine())")
         if let (counterexample, replay) = traces.first {
             lines.append("")
-            let kind = options.order == .breadthFirst ? "a shortest trace" : "depth-first: not necessarily shortest"
+            let kind =
+                options.order == .depthFirst
+                ? "depth-first: not necessarily shortest"
+                : options.partialOrder && result.reducedStates > 0
+                    ? "shortest in the reduced graph; without --por a shortest trace"
+                    : "a shortest trace"
             lines.append(
                 "Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(kind))"
             )

@@ -89,7 +89,7 @@ struct CheckOptions: Equatable {
                         throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                     }
                     options.mode = mode
-                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet", "--fingerprint":
+                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet", "--fingerprint", "--por":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
                     switch name {
                     case "--dfs": options.search.order = .depthFirst
@@ -98,6 +98,7 @@ struct CheckOptions: Equatable {
                     case "--progress": options.progress = true
                     case "--quiet": options.quiet = true
                     case "--fingerprint": options.search.fingerprint = true
+                    case "--por": options.search.partialOrder = true
                     default: options.symmetry = true
                     }
                 default:
@@ -110,6 +111,9 @@ struct CheckOptions: Equatable {
                 options.file = argument
             }
             i += 1
+        }
+        if options.search.fingerprint && options.search.partialOrder {
+            throw UsageError(message: "option '--por' does not work with '--fingerprint': drop one")
         }
         if options.search.fingerprint && options.search.order == .depthFirst {
             throw UsageError(message: "option '--fingerprint' works breadth-first only: drop '--dfs'")

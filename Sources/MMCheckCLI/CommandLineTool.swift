@@ -193,6 +193,11 @@ enum Help {
           --fingerprint     keep a 64-bit fingerprint per state instead of the state (hash
                             compaction, breadth-first only): less memory, and the verdict says
                             how likely it is that a state was missed
+          --por             partial-order reduction (fine mode, 2 or more CPUs): where a CPU's
+                            next step is independent of every other CPU's, expand it alone
+                            (the same verdict and violated properties; fewer states; a trace
+                            is shortest in the reduced graph, not always in the full one;
+                            not with --fingerprint or the shootdown variant; README)
           --max-states N    stop, incomplete, once N distinct states are stored
           --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
           --memory SIZE     most memory the search may hold, e.g. 512M or 8G (default 3/4 of

@@ -1,0 +1,199 @@
+import Testing
+
+@testable import Explorer
+@testable import KernelSemantics
+@testable import ModelLanguage
+
+/// Two independent processes: A steps a to a + 1, modulo `cycle` (or up to `cycle` - 1 when
+/// `cyclic` is false), B steps b to b + 1 up to `bLimit`. The reduced set is A's step
+/// when A can move (A's steps touch only a, so they are independent of B's), else B's.
+/// Reaching `target` violates property 0.
+final class TwoProcessSystem: TransitionSystem {
+    let cycle: UInt64, bLimit: UInt64, cyclic: Bool
+    let target: (UInt64, UInt64)?
+    let stateWords = 2
+    let propertyNames = ["reached-target"]
+    var hasReduction: Bool { true }
+
+    init(cycle: UInt64, bLimit: UInt64, cyclic: Bool, target: (UInt64, UInt64)? = nil) {
+        self.cycle = cycle
+        self.bLimit = bLimit
+        self.cyclic = cyclic
+        self.target = target
+    }
+
+    func initialStates(into buffer: SuccessorBuffer) {
+        _ = buffer.nextState()
+        buffer.commit(label: 0)
+    }
+
+    private func stepA(_ a: UInt64) -> UInt64? { a + 1 < cycle ? a + 1 : cyclic ? 0 : nil }
+
+    private func emit(_ a: UInt64, _ b: UInt64, label: UInt32, into buffer: SuccessorBuffer) {
+        let out = buffer.nextState()
+        out[0] = a
+        out[1] = b
+        if let t = target, t == (a, b) {
+            buffer.commit(label: label, violation: 0)
+        } else {
+            buffer.commit(label: label)
+        }
+    }
+
+    func expand(_ s: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) {
+        if let a = stepA(s[0]) { emit(a, s[1], label: 1, into: buffer) }
+        if s[1] < bLimit { emit(s[0], s[1] + 1, label: 2, into: buffer) }
+    }
+
+    func expandReduced(_ s: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
+        guard let a = stepA(s[0]), s[1] < bLimit else {
+            expand(s, into: buffer)
+            return false
+        }
+        emit(a, s[1], label: 1, into: buffer)
+        return true
+    }
+
+    func makeWorker() -> (any TransitionSystem)? {
+        TwoProcessSystem(cycle: cycle, bLimit: bLimit, cyclic: cyclic, target: target)
+    }
+}
+
+@Suite struct PartialOrderSearchTests {
+    static func run(_ system: TransitionSystem, _ options: SearchOptions) -> SearchResult {
+        Search(system: system, options: options).run()
+    }
+
+    /// A on 0...2 without a cycle, B on 0...2: the full graph is the 3 × 3 grid (9 states,
+    /// 12 steps); the reduced one is the path (0,0) (1,0) (2,0) (2,1) (2,2): A first, then
+    /// B once A cannot move (5 states, 4 steps; (0,0) and (1,0) expanded reduced, the
+    /// others in full: only B can move there).
+    @Test(arguments: [SearchOptions.Order.breadthFirst, .depthFirst])
+    func aGridReducesToOnePath(_ order: SearchOptions.Order) {
+        let system = TwoProcessSystem(cycle: 3, bLimit: 2, cyclic: false)
+        let full = Self.run(system, SearchOptions(order: order))
+        #expect(full.states == 9 && full.transitions == 12 && full.reducedStates == 0)
+        let reduced = Self.run(system, SearchOptions(order: order, partialOrder: true))
+        #expect(reduced.states == 5 && reduced.transitions == 4 && reduced.reducedStates == 2)
+        #expect(reduced.depth == 4 || order == .depthFirst)
+    }
+
+    /// A cycles through 0, 1, 2: taking only A's step would go round (0,0) (1,0) (2,0)
+    /// forever and never let B move (the ignoring problem). The proviso expands (2,0) in
+    /// full, as its reduced successor (0,0) is stored already, and so on for each row:
+    /// breadth-first numbers (0,0) (1,0) (2,0) (2,1) (0,1) (1,1) (1,2) (2,2) (0,2), and
+    /// (2,0) and (1,1) close a cycle; the states of row 2 have only A's step (4 states
+    /// reduced, 5 in full, 11 steps).
+    @Test(arguments: [1, 2])
+    func theProvisoBreaksEveryCycle(_ threads: Int) {
+        let system = TwoProcessSystem(cycle: 3, bLimit: 2, cyclic: true)
+        let reduced = Self.run(system, SearchOptions(threads: threads, partialOrder: true))
+        #expect(reduced.states == 9 && reduced.transitions == 11 && reduced.reducedStates == 4)
+        let dfs = Self.run(system, SearchOptions(order: .depthFirst, partialOrder: true))
+        #expect(dfs.states == 9 && dfs.transitions == 11 && dfs.reducedStates == 4)
+    }
+
+    /// The same system with (0,2) violating: without the proviso it would never be reached.
+    /// Found with a real trace (every step an enabled one of the full graph), of length 8
+    /// in the reduced graph where the shortest is 2: A twice round, with B between.
+    @Test func aViolationBeyondACycleIsFound() {
+        let system = TwoProcessSystem(cycle: 3, bLimit: 2, cyclic: true, target: (0, 2))
+        let full = Self.run(system, SearchOptions())
+        #expect(full.counterexamples.first?.path.count == 2)
+        let reduced = Self.run(system, SearchOptions(partialOrder: true))
+        #expect(reduced.ending == .violation)
+        #expect(reduced.counterexamples.first?.path == [1, 1, 2, 1, 1, 2, 1, 1])
+    }
+}
+
+/// The reduction of fine mode (`Machine+Independence.swift`) on the corpus: the same
+/// verdict and the same set of violated properties with and without it, never more states.
+@Suite struct PartialOrderModelTests {
+    /// Fine models (the shipped ones and every bug and near-miss model run in fine mode) at
+    /// bounds small enough for a debug build.
+    static let cases: [(String, (Int, Int, Int))] = [
+        ("models/linux-6-fine.mmc", (2, 2, 2)),
+        ("models/linux-2.6-fine.mmc", (2, 2, 2)),
+        ("models/linux-6-exec-fine.mmc", (2, 2, 2)),
+        ("models/linux-6-shootdown-fine.mmc", (2, 1, 1)),
+    ]
+
+    static func run(
+        _ file: String, _ b: (Int, Int, Int), _ options: SearchOptions, symmetry: Bool = false
+    ) throws -> SearchResult {
+        let model = try Fixture.load(file, mode: .fine)
+        let system = KernelSystem(model: model, bounds: Bounds(cpus: b.0, tasks: b.1, mms: b.2), symmetry: symmetry)
+        return Search(system: system, options: options).run()
+    }
+
+    static func violated(_ r: SearchResult) -> [Int] { r.violationCounts.indices.filter { r.violationCounts[$0] > 0 } }
+
+    @Test(arguments: cases)
+    func theShippedFineModelsPassWithFewerStates(_ c: (String, (Int, Int, Int))) throws {
+        let full = try Self.run(c.0, c.1, SearchOptions(threads: 2))
+        let reduced = try Self.run(c.0, c.1, SearchOptions(threads: 2, partialOrder: true))
+        #expect(full.ending == .exhausted && reduced.ending == .exhausted)
+        #expect(reduced.states <= full.states && reduced.transitions <= full.transitions)
+        // The shootdown variant is not reduced (its IPIs are another CPU's steps).
+        #expect((reduced.reducedStates > 0) == !c.0.contains("shootdown"))
+        #expect((reduced.states < full.states) == !c.0.contains("shootdown"))
+    }
+
+    /// linux-6-fine at its own bounds (2,2,2), counted: 1,386,989 states and 2,850,104
+    /// steps in full; 732,830 states and 941,205 steps reduced, 572,708 of them expanded
+    /// with one step.
+    @Test func linux6FineCounts() throws {
+        let reduced = try Self.run("models/linux-6-fine.mmc", (2, 2, 2), SearchOptions(threads: 2, partialOrder: true))
+        #expect(reduced.states == 732_830 && reduced.transitions == 941_205 && reduced.reducedStates == 572_708)
+    }
+
+    static var bugModels: [String] {
+        Fixture.modelFiles(under: "models/bugs") + Fixture.modelFiles(under: "models/near-misses")
+    }
+
+    /// Every bug and near-miss model in fine mode at (2,2,1): with `--all`, the same
+    /// properties violated (and the same verdict) with and without the reduction.
+    @Test func everyBugModelViolatesTheSameProperties() throws {
+        for file in Self.bugModels {
+            var all = SearchOptions(findAll: true)
+            all.threads = 2
+            let full = try Self.run(file, (2, 2, 1), all)
+            all.partialOrder = true
+            let reduced = try Self.run(file, (2, 2, 1), all)
+            #expect(Self.violated(full) == Self.violated(reduced), "\(file)")
+            #expect(reduced.states <= full.states, "\(file)")
+        }
+    }
+
+    /// The reduction is computed on the real state a representative is, and its successors
+    /// are canonicalized: with symmetry the same verdict, never more orbits, and the same
+    /// result on 1, 2 and 4 threads (and the traces replay: `Search` checks every step).
+    @Test func withSymmetryAndThreads() throws {
+        let file = "models/linux-6-fine.mmc"
+        let plain = try Self.run(file, (2, 2, 2), SearchOptions(), symmetry: true)
+        var results: [SearchResult] = []
+        for threads in [1, 2, 4] {
+            results.append(
+                try Self.run(file, (2, 2, 2), SearchOptions(threads: threads, partialOrder: true), symmetry: true))
+        }
+        #expect(
+            results.allSatisfy { ThreadsTests.same($0, results[0]) && $0.reducedStates == results[0].reducedStates })
+        #expect(results[0].ending == .exhausted && results[0].states < plain.states)
+    }
+
+    /// A bug only a fine interleaving shows is still caught, with a trace that replays, on
+    /// 1 and 2 threads alike and depth-first.
+    @Test func theMmdropRaceIsStillCaught() throws {
+        let file = "models/bugs/mmdrop-not-atomic.mmc"
+        let full = try Self.run(file, (2, 2, 2), SearchOptions())
+        let one = try Self.run(file, (2, 2, 2), SearchOptions(partialOrder: true))
+        let two = try Self.run(file, (2, 2, 2), SearchOptions(threads: 2, partialOrder: true))
+        let dfs = try Self.run(file, (2, 2, 2), SearchOptions(order: .depthFirst, partialOrder: true))
+        #expect(ThreadsTests.same(one, two))
+        for r in [one, two, dfs] {
+            #expect(r.ending == .violation)
+            #expect(r.counterexamples.map(\.property) == full.counterexamples.map(\.property))
+        }
+        #expect(one.counterexamples[0].path.count >= full.counterexamples[0].path.count)
+    }
+}
