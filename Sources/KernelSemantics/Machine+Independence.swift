@@ -72,7 +72,7 @@ extension Machine {
         for t in 0..<Int(T) where t != curr && t != next && w[oTaskPC + t] != 0 {
             named |= savedMMs(pc: w[oTaskPC + t], frame: oTaskFrame + t * kt)
         }
-        if model.actions.contains(.useMM) {
+        if takesAnyMMWithUsers {
             for k in 1...Int(M) where w[oLive + k] != 0 && w[oUsers + k] > 0 { named |= Footprint.bit(Int32(k + 1)) }
         }
         return named & slotMask
@@ -152,7 +152,7 @@ extension Machine {
         case .violated, .blocked, .awaitingShootdown: return nil
         }
         if footprint.global { return nil }
-        if footprint.changesUsers && model.actions.contains(.useMM) { return nil }
+        if footprint.changesUsers && takesAnyMMWithUsers { return nil }
         if footprint.counters & (named | Footprint.bit(Ref.initMM)) != 0 { return nil }
         let after = holders(work)
         if (before.any ^ after.any) & named != 0 || (before.mm ^ after.mm) & named != 0 { return nil }

@@ -70,6 +70,8 @@ public final class Machine {
     /// The interpreter notes what the step touches in `footprint` (`FineTrackedCode`).
     @exclusivity(unchecked) var tracking = false
     @exclusivity(unchecked) var footprint = Footprint()
+    /// Some action the model switches on may start with any live mm that has users (use_mm).
+    let takesAnyMMWithUsers: Bool
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
@@ -85,6 +87,9 @@ public final class Machine {
     init(model: CompiledModel, bounds: Bounds) {
         self.model = model
         shootdown = model.actions.contains(.shootdown)
+        takesAnyMMWithUsers = TaskActionVariant.enabled(by: model.actions).contains {
+            $0.requires.contains(.eachLiveMM)
+        }
         layout = Machine.layout(model: model, bounds: bounds)
         tracksKthread = layout.stores(.kthread)
         fine = model.mode == .fine
