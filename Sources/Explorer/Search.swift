@@ -97,6 +97,7 @@ public final class Search {
         self.progress = progress
         budget = MemoryBudget(limit: options.memoryLimit ?? Int.max)
         precondition(!options.fingerprint || options.order == .breadthFirst, "fingerprints: breadth-first only")
+        precondition(!options.fingerprint || !options.partialOrder, "fingerprints: no partial-order reduction")
         store = Search.makeStore(for: system, options: options, budget: budget)
         buffer = SuccessorBuffer(stateWords: system.stateWords)
         initial = SuccessorBuffer(stateWords: system.stateWords)

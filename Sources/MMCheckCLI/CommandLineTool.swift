@@ -219,7 +219,7 @@ enum Help {
         usage: mmcheck suite [--update] [--suite FILE] [--results DIR] [--threads N] [--fingerprint]
 
         Runs every (model, bounds) listed in the suite file (default models/suite: lines of
-        MODEL CPUS TASKS MMS) and compares verdict, distinct states, transitions, search
+        MODEL CPUS TASKS MMS, then `symmetry` and/or `por` for a reduced run) and compares verdict, distinct states, transitions, search
         depth and counterexample length with the baseline in DIR/baseline.txt (default
         results/). Any difference, or a model whose expectation is not met, is a failure
         naming the model, the bounds and the field. --update rewrites the baseline and the
@@ -227,7 +227,7 @@ enum Help {
         for information and never compared. --threads N as for check (default: every core).
         --fingerprint runs every entry with 64-bit fingerprints (as check --fingerprint) and
         compares with the same exact baseline: it shows that hash compaction missed nothing
-        on the corpus (it cannot be combined with --update).
+        on the corpus (it cannot be combined with --update); `por` entries run exact.
 
         exit codes: 0 everything matches; 1 something differs; 2 bad suite, baseline or model
         """

@@ -12,7 +12,24 @@ enum Suite {
         var cpus: Int, tasks: Int, mms: Int
         /// Checked with symmetry reduction (`symmetry` after the bounds in the suite file).
         var symmetry = false
-        var key: String { "\(model) \(cpus),\(tasks),\(mms)\(symmetry ? " symmetry" : "")" }
+        /// Checked with partial-order reduction (`por` after the bounds).
+        var partialOrder = false
+        var key: String { "\(model) \(cpus),\(tasks),\(mms)\(Suite.reductionSuffix(symmetry, partialOrder))" }
+    }
+
+    /// The reductions of an entry, as its key and the summary line name them.
+    static func reductionSuffix(_ symmetry: Bool, _ partialOrder: Bool) -> String {
+        (symmetry ? " symmetry" : "") + (partialOrder ? " por" : "")
+    }
+
+    /// The reduction column of the baseline.
+    static func reductionColumn(_ symmetry: Bool, _ partialOrder: Bool) -> String {
+        switch (symmetry, partialOrder) {
+        case (false, false): "-"
+        case (true, false): "symmetry"
+        case (false, true): "por"
+        case (true, true): "symmetry+por"
+        }
     }
 
     /// One line of the baseline: what a run of an entry found. `seconds` is information only.
@@ -21,6 +38,8 @@ enum Suite {
         var cpus: Int, tasks: Int, mms: Int
         /// Symmetry-reduced: `states` counts orbits.
         var symmetry = false
+        /// With partial-order reduction: the reduced graph's states and transitions.
+        var partialOrder = false
         var verdict: String
         var states: Int
         var transitions: Int
@@ -28,7 +47,7 @@ enum Suite {
         /// Counterexample length, or nil when there is none.
         var trace: Int?
         var seconds: Double
-        var key: String { "\(model) \(cpus),\(tasks),\(mms)\(symmetry ? " symmetry" : "")" }
+        var key: String { "\(model) \(cpus),\(tasks),\(mms)\(Suite.reductionSuffix(symmetry, partialOrder))" }
     }
 
     static let defaultSuite = "models/suite"
@@ -49,10 +68,14 @@ enum Suite {
                     content.distance(from: content.startIndex, to: $0)
                 } ?? 0) + 1
             let at = SourceLocation(line: i + 1, column: column)
-            guard words.count == 4 || (words.count == 5 && words[4] == "symmetry") else {
+            let flags = words.dropFirst(4)
+            guard words.count >= 4, flags.allSatisfy({ $0 == "symmetry" || $0 == "por" }),
+                Set(flags).count == flags.count
+            else {
                 errors.append(
                     Diagnostic(
-                        at, "expected 'MODEL CPUS TASKS MMS [symmetry]', found '\(words.joined(separator: " "))'"))
+                        at, "expected 'MODEL CPUS TASKS MMS [symmetry] [por]', found '\(words.joined(separator: " "))'")
+                )
                 continue
             }
             // A trace is written under results/ at the model's path: no way out of it.
@@ -73,7 +96,9 @@ enum Suite {
             }
             guard values.count == 3 else { continue }
             let (c, t, m) = (values[0], values[1], values[2])
-            let entry = Entry(model: words[0], cpus: c, tasks: t, mms: m, symmetry: words.count == 5)
+            let entry = Entry(
+                model: words[0], cpus: c, tasks: t, mms: m, symmetry: flags.contains("symmetry"),
+                partialOrder: flags.contains("por"))
             if entries.contains(entry) {
                 errors.append(Diagnostic(at, "\(entry.key) is listed twice"))
                 continue
@@ -87,8 +112,9 @@ enum Suite {
         # mmcheck suite baseline: one line per (model, bounds) of models/suite, written by
         # `mmcheck suite --update`. `mmcheck suite` compares verdict, states, transitions,
         # depth and trace (counterexample length, - for none); seconds are for information.
-        # reduction is - or symmetry (then states counts orbits under renaming of CPUs,
-        # task slots and mm slots).
+        # reduction is -, symmetry (then states counts orbits under renaming of CPUs,
+        # task slots and mm slots), por (partial-order reduction: the reduced graph's states
+        # and transitions) or symmetry+por.
         # model cpus tasks mms reduction verdict states transitions depth trace seconds
         """
 
@@ -100,7 +126,7 @@ enum Suite {
             lines.append(
                 [
                     r.model.padding(width), String(r.cpus), String(r.tasks), String(r.mms),
-                    (r.symmetry ? "symmetry" : "-").padding(8), r.verdict.padding(verdictWidth),
+                    reductionColumn(r.symmetry, r.partialOrder).padding(12), r.verdict.padding(verdictWidth),
                     String(r.states).leftPadding(10), String(r.transitions).leftPadding(11),
                     String(r.depth).leftPadding(3),
                     (r.trace.map(String.init) ?? "-").leftPadding(3), fixed(r.seconds, 3).leftPadding(8),
@@ -117,7 +143,7 @@ enum Suite {
             let w = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             if w.isEmpty { continue }
             guard w.count == 11, let c = Int(w[1]), let t = Int(w[2]), let m = Int(w[3]),
-                w[4] == "-" || w[4] == "symmetry",
+                let reduction = ["-", "symmetry", "por", "symmetry+por"].firstIndex(of: w[4]),
                 let states = Int(w[6]), let transitions = Int(w[7]), let depth = Int(w[8]),
                 w[9] == "-" || Int(w[9]) != nil,
                 let seconds = Double(w[10])
@@ -127,7 +153,8 @@ enum Suite {
             }
             rows.append(
                 Row(
-                    model: w[0], cpus: c, tasks: t, mms: m, symmetry: w[4] == "symmetry", verdict: w[5],
+                    model: w[0], cpus: c, tasks: t, mms: m, symmetry: reduction & 1 != 0,
+                    partialOrder: reduction & 2 != 0, verdict: w[5],
                     states: states, transitions: transitions, depth: depth, trace: Int(w[9]), seconds: seconds))
         }
         return errors.isEmpty ? .success(rows) : .failure(ModelErrors(path: path, diagnostics: errors))
@@ -140,7 +167,7 @@ enum Suite {
         if relative.hasPrefix("models/") { relative.removeFirst("models/".count) }
         if relative.hasSuffix(".mmc") { relative.removeLast(4) }
         return
-            "\(results)/\(relative).\(entry.cpus)-\(entry.tasks)-\(entry.mms)\(entry.symmetry ? "-symmetry" : "").trace"
+            "\(results)/\(relative).\(entry.cpus)-\(entry.tasks)-\(entry.mms)\(entry.symmetry ? "-symmetry" : "")\(entry.partialOrder ? "-por" : "").trace"
     }
 
     // MARK: Running
@@ -156,7 +183,11 @@ enum Suite {
             path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
             cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, console: console)
         loaded.model.path = entry.model
-        let options = SearchOptions(memoryLimit: memory, threads: threads, fingerprint: fingerprint)
+        // An entry with partial-order reduction runs exact even with `fingerprint`: the two
+        // do not combine (README, "Partial-order reduction").
+        let options = SearchOptions(
+            memoryLimit: memory, threads: threads, fingerprint: fingerprint && !entry.partialOrder,
+            partialOrder: entry.partialOrder)
         let outcome = Check(
             model: loaded.model, bounds: loaded.bounds, options: options, symmetry: entry.symmetry, stop: stop
         ).run()
@@ -164,7 +195,7 @@ enum Suite {
         let verdict = outcome.verdictWord.replacingOccurrences(of: " ", with: ":")
         let row = Row(
             model: entry.model, cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, symmetry: entry.symmetry,
-            verdict: verdict,
+            partialOrder: entry.partialOrder, verdict: verdict,
             states: r.states, transitions: r.transitions, depth: r.depth,
             trace: r.counterexamples.first?.path.count, seconds: r.seconds)
         return (row, outcome)

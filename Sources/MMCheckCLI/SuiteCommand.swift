@@ -132,7 +132,8 @@ enum SuiteCommand {
                 return CommandLineTool.ExitCode.incomplete
             }
             rows.append(row)
-            let bounds = "\(entry.cpus),\(entry.tasks),\(entry.mms)\(entry.symmetry ? " symmetry" : "")"
+            let bounds =
+                "\(entry.cpus),\(entry.tasks),\(entry.mms)\(Suite.reductionSuffix(entry.symmetry, entry.partialOrder))"
             let summary =
                 "\(row.verdict)  \(grouped(row.states)) \(entry.symmetry ? "orbits" : "states")  \(row.trace.map { "trace \($0)  " } ?? "")\(fixed(row.seconds, 2)) s"
             var problems: [String] = []

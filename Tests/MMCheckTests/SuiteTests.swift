@@ -70,8 +70,38 @@ import Testing
         }
         #expect(
             errors.lines == [
-                "s:2:3: error: expected 'MODEL CPUS TASKS MMS [symmetry]', found 'models/linux-6.mmc 2 3 3 sym'"
+                "s:2:3: error: expected 'MODEL CPUS TASKS MMS [symmetry] [por]', found 'models/linux-6.mmc 2 3 3 sym'"
             ])
+        let both = Suite.parseSuite("models/linux-6-fine.mmc 2 2 2 symmetry por\nm.mmc 2 2 2 por por\n", path: "s")
+        guard case .failure(let twice) = both else {
+            Issue.record("parsed a word given twice")
+            return
+        }
+        #expect(twice.lines.count == 1 && twice.lines[0].hasPrefix("s:2:1: error: expected"))
+        guard case .success(let reduced) = Suite.parseSuite("models/linux-6-fine.mmc 2 2 2 symmetry por\n", path: "s")
+        else { return }
+        #expect(reduced[0].symmetry && reduced[0].partialOrder)
+        #expect(reduced[0].key == "models/linux-6-fine.mmc 2,2,2 symmetry por")
+        #expect(Suite.tracePath(reduced[0], results: "r") == "r/linux-6-fine.2-2-2-symmetry-por.trace")
+    }
+
+    /// Every entry with partial-order reduction has its unreduced twin in the suite, with the
+    /// same verdict (the same property violated) and at least as many states; the suite
+    /// keeps both baselines true.
+    @Test func everyReducedEntryAgreesWithItsTwin() {
+        let reduced = Self.baseline.filter(\.partialOrder)
+        #expect(reduced.count >= 10)
+        for row in reduced {
+            var plain = row
+            plain.partialOrder = false
+            guard let twin = Self.baseline.first(where: { $0.key == plain.key }) else {
+                Issue.record("\(row.key) has no unreduced twin in the suite")
+                continue
+            }
+            #expect(row.verdict == twin.verdict, "\(row.key)")
+            #expect(row.states <= twin.states, "\(row.key)")
+            if row.verdict != "pass" { #expect((row.trace ?? 0) >= (twin.trace ?? 0), "\(row.key)") }
+        }
     }
 
     @Test(arguments: quickEntries)
