@@ -1,13 +1,14 @@
 import Explorer
 import KernelSemantics
 
-/// `mmcheck bench [FILE] [--symmetry] [--fingerprint]`: the speed benchmark. Checks the
+/// `mmcheck bench [FILE] [--symmetry] [--fingerprint] [--no-por]`: the speed benchmark. Checks the
 /// model (default linux-6) at a fixed ladder of bounds, each a fresh breadth-first search
 /// on one thread and then on every core, and prints seconds, states/s, transitions/s,
 /// bytes per stored state and the peak resident memory of that search. With
 /// `--symmetry`, reduced searches on a ladder of larger bounds (states are then orbits);
 /// with `--fingerprint`, hash compaction. A fine-mode model has ladders of its own, as its
-/// state space grows much faster.
+/// state space grows much faster, and runs with partial-order reduction as `check` does
+/// (`--no-por`: without).
 enum BenchCommand {
     static let ladder = [(2, 3, 3), (3, 3, 3), (2, 4, 4), (3, 4, 4), (2, 5, 5), (4, 4, 4)]
     static let symmetryLadder = [(4, 4, 4), (5, 5, 5), (4, 6, 6), (6, 6, 6)]
@@ -15,11 +16,11 @@ enum BenchCommand {
     static let fineSymmetryLadder = [(2, 2, 2), (2, 2, 3), (2, 3, 3)]
 
     static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
-        let flags = ["--symmetry", "--fingerprint"]
+        let flags = ["--symmetry", "--fingerprint", "--no-por"]
         let rest = arguments.filter { !flags.contains($0) }
         if let option = rest.first(where: { $0.hasPrefix("-") }) {
             console.err(
-                "mmcheck: error: unknown option '\(option)' (bench takes an optional model file, --symmetry and --fingerprint)"
+                "mmcheck: error: unknown option '\(option)' (bench takes an optional model file, --symmetry, --fingerprint and --no-por)"
             )
             return CommandLineTool.ExitCode.usage
         }
@@ -41,9 +42,11 @@ enum BenchCommand {
             error.lines.forEach(console.err)
             return CommandLineTool.ExitCode.usage
         }
+        let partialOrder = fine && !fingerprint && !arguments.contains("--no-por")
         let kind =
             "breadth-first" + (symmetry ? " with symmetry: states are orbits" : "")
             + (fingerprint ? (symmetry ? "; " : " with ") + "fingerprints" : "")
+            + (partialOrder ? (symmetry ? "; " : " with ") + "partial-order reduction" : "")
         console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (\(kind), one search per line)")
         console.out("")
         console.out(
@@ -63,7 +66,8 @@ enum BenchCommand {
             // One thread, then every core (the same search: only the time differs).
             for threads in cores > 1 ? [1, cores] : [1] {
                 let system = KernelSystem(model: loaded.model, bounds: loaded.bounds, symmetry: symmetry)
-                let options = SearchOptions(memoryLimit: memory, threads: threads, fingerprint: fingerprint)
+                let options = SearchOptions(
+                    memoryLimit: memory, threads: threads, fingerprint: fingerprint, partialOrder: partialOrder)
                 // The peak of this search alone, where the system can start a new one.
                 let peakIsOwn = ResourceUsage.resetPeakResident()
                 let r = Search(system: system, options: options, stop: stop).run()

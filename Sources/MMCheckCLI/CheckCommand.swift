@@ -46,6 +46,7 @@ enum CheckCommand {
             memorySource = choice.source
         }
         options.search.memoryLimit = options.memory
+        options.search.partialOrder = options.partialOrder(fine: loaded.model.mode == .fine)
         options.search.threads = options.threads ?? CheckOptions.defaultThreads
         var check = Check(
             model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry,
@@ -227,6 +228,10 @@ struct CheckOutcome {
         lines.append("  distinct states   \(grouped(states))\(symmetry ? " (orbits)" : "")")
         lines.append("  transitions       \(grouped(result.transitions))")
         lines.append("  search depth      \(result.depth)")
+        if model.mode == .fine && !options.partialOrder {
+            let why = options.fingerprint ? "not with --fingerprint" : "--no-por: every interleaving"
+            lines.append("  partial order     off (\(why))")
+        }
         if options.partialOrder {
             let none =
                 model.mode != .fine
@@ -268,7 +273,7 @@ struct CheckOutcome {
                 options.order == .depthFirst
                 ? "depth-first: not necessarily shortest"
                 : options.partialOrder && result.reducedStates > 0
-                    ? "shortest in the reduced graph; without --por a shortest trace"
+                    ? "shortest in the reduced graph; --no-por finds a shortest trace"
                     : "a shortest trace"
             lines.append(
                 "Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(kind))"

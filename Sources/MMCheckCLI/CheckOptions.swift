@@ -24,6 +24,12 @@ struct CheckOptions: Equatable {
     var quiet = false
     /// `--threads`; nil: every core.
     var threads: Int?
+    /// `--por` (true) or `--no-por` (false); nil: on in fine mode, unless with fingerprints
+    /// (`partialOrder(fine:)`).
+    var partialOrder: Bool?
+
+    /// Whether the search uses partial-order reduction, for a model in fine mode or not.
+    func partialOrder(fine: Bool) -> Bool { partialOrder ?? (fine && !search.fingerprint) }
 
     /// Threads when `--threads` is not given: the cores this process may use.
     static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -89,7 +95,8 @@ struct CheckOptions: Equatable {
                         throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                     }
                     options.mode = mode
-                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet", "--fingerprint", "--por":
+                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet", "--fingerprint", "--por",
+                    "--no-por":
                     if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
                     switch name {
                     case "--dfs": options.search.order = .depthFirst
@@ -98,7 +105,11 @@ struct CheckOptions: Equatable {
                     case "--progress": options.progress = true
                     case "--quiet": options.quiet = true
                     case "--fingerprint": options.search.fingerprint = true
-                    case "--por": options.search.partialOrder = true
+                    case "--por", "--no-por":
+                        if options.partialOrder != nil {
+                            throw UsageError(message: "options '--por' and '--no-por' contradict each other")
+                        }
+                        options.partialOrder = name == "--por"
                     default: options.symmetry = true
                     }
                 default:
@@ -112,7 +123,7 @@ struct CheckOptions: Equatable {
             }
             i += 1
         }
-        if options.search.fingerprint && options.search.partialOrder {
+        if options.search.fingerprint && options.partialOrder == true {
             throw UsageError(message: "option '--por' does not work with '--fingerprint': drop one")
         }
         if options.search.fingerprint && options.search.order == .depthFirst {

@@ -160,7 +160,7 @@ enum Help {
           mmcheck check [FILE] [options]     check a model (default: models/linux-6.mmc)
           mmcheck replay MODEL TRACE         re-execute a trace file and confirm its violation
           mmcheck suite [--update]           run the regression suite against results/
-          mmcheck bench [FILE] [--symmetry] [--fingerprint]
+          mmcheck bench [FILE] [--symmetry] [--fingerprint] [--no-por]
                                              speed benchmark: states/s and bytes/state at fixed bounds
           mmcheck help [COMMAND]             show help
           mmcheck --version                  show the version
@@ -193,11 +193,12 @@ enum Help {
           --fingerprint     keep a 64-bit fingerprint per state instead of the state (hash
                             compaction, breadth-first only): less memory, and the verdict says
                             how likely it is that a state was missed
-          --por             partial-order reduction (fine mode, 2 or more CPUs): where a CPU's
-                            next step is independent of every other CPU's, expand it alone
-                            (the same verdict and violated properties; fewer states; a trace
-                            is shortest in the reduced graph, not always in the full one;
-                            not with --fingerprint or the shootdown variant; README)
+          --por, --no-por   partial-order reduction, on by default in fine mode (not with
+                            --fingerprint): where a CPU's next step is independent of every
+                            other CPU's, it is expanded alone. The same verdict and violated
+                            properties, fewer states; a trace is shortest in the reduced
+                            graph: --no-por explores every interleaving and finds a shortest
+                            one (README, "Partial-order reduction")
           --max-states N    stop, incomplete, once N distinct states are stored
           --max-depth N     do not explore deeper than N steps (incomplete if anything lay beyond)
           --memory SIZE     most memory the search may hold, e.g. 512M or 8G (default 3/4 of
@@ -233,7 +234,7 @@ enum Help {
         """
 
     static let bench = """
-        usage: mmcheck bench [FILE] [--symmetry] [--fingerprint]
+        usage: mmcheck bench [FILE] [--symmetry] [--fingerprint] [--no-por]
 
         The speed benchmark: checks FILE (default models/linux-6.mmc) breadth-first at a
         fixed ladder of bounds, (2,3,3) to (4,4,4), a fresh search each, on one thread and
@@ -242,7 +243,9 @@ enum Help {
         (everything the search holds) and the peak resident memory of that search.
         --symmetry runs the reduced search at (4,4,4) to (6,6,6) (states are orbits). A
         fine-mode model runs at (1,2,2) to (2,2,3), and with --symmetry at (2,2,2) to
-        (2,3,3). --fingerprint keeps 64-bit fingerprints instead of states.
+        (2,3,3), with partial-order reduction as check has it by default (--no-por: without;
+        states are then those of the reduced graph). --fingerprint keeps 64-bit
+        fingerprints instead of states (and no partial-order reduction).
 
         exit codes: 0 done; 2 bad option or model; 3 a search stopped at the memory limit
                     or was interrupted

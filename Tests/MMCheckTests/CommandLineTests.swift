@@ -160,7 +160,7 @@ import Testing
             (["bench", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
             (
                 ["bench", "--fast"],
-                "mmcheck: error: unknown option '--fast' (bench takes an optional model file, --symmetry and --fingerprint)\n"
+                "mmcheck: error: unknown option '--fast' (bench takes an optional model file, --symmetry, --fingerprint and --no-por)\n"
             ),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (
@@ -180,6 +180,13 @@ import Testing
                 "mmcheck: error: option '--fingerprint' works breadth-first only: drop '--dfs'\n"
             ),
             (["check", "--fingerprint=64"], "mmcheck: error: option '--fingerprint' takes no value\n"),
+            (
+                ["check", "--por", "--fingerprint"],
+                "mmcheck: error: option '--por' does not work with '--fingerprint': drop one\n"
+            ),
+            (["check", "--no-por", "--por"], "mmcheck: error: options '--por' and '--no-por' contradict each other\n"),
+            (["check", "--no-por", "--no-por"], "mmcheck: error: option '--no-por' is given twice\n"),
+            (["check", "--por=yes"], "mmcheck: error: option '--por' takes no value\n"),
             (
                 ["suite", "--update", "--fingerprint"],
                 "mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is exact\n"
@@ -230,7 +237,7 @@ import Testing
         let trace = dir.appendingPathComponent("race.trace").path
         let bug = try Self.mmcheck(
             "check", "models/bugs/exit-mm-clear-before-grab-preempt.mmc", "--cpus", "2", "--tasks", "2",
-            "--mms", "2", "--symmetry", "--trace-out", trace)
+            "--mms", "2", "--symmetry", "--no-por", "--trace-out", trace)
         #expect(bug.status == 1)
         #expect(bug.out.contains("Counterexample: 22 steps (a shortest trace)"))
         let replay = try Self.mmcheck("replay", "models/bugs/exit-mm-clear-before-grab-preempt.mmc", trace)
