@@ -2,7 +2,8 @@
 /// the statement (site) that failed, and the specific reason.
 public struct Breach: Sendable, Equatable {
     public enum Reason: Sendable, Equatable {
-        /// free/exit_mmap/switch_mm/counter/assignment on an mm slot that is not live.
+        /// free/exit_mmap/switch_mm (to or away from)/counter/assignment on an mm slot that
+        /// is not live.
         case notLive(Use)
         /// none used as an mm.
         case noneUsed(Use)
@@ -36,6 +37,8 @@ public struct Breach: Sendable, Equatable {
         case free
         case exitMmap = "exit_mmap"
         case switchMM = "switch_mm"
+        /// The `prev` of switch_mm(prev, next).
+        case switchAwayFrom = "switch_mm away from"
         case readCounter = "read a counter of"
         case
             changeCounter = "change a counter of"

@@ -151,12 +151,12 @@ public final class KernelSystem: TransitionSystem {
                 }
             }
         }
-        // A free waiting for shootdown IPIs: each CPU that still runs on the mm lazily
+        // A free waiting for shootdown IPIs: each CPU whose task's active_mm is the mm
         // takes its IPI as a step of its own, once its interrupts are on.
         if awaited != 0 {
             for k in 1...bounds.mms where awaited & (1 << UInt64(k + 1)) != 0 {
                 for d in 0..<C
-                where machine.baseLazilyBorrows(cpu: d, mm: Int32(k + 1)) && machine.acceptsInterrupt(cpu: d) {
+                where machine.baseShootsDown(cpu: d, mm: Int32(k + 1)) && machine.acceptsInterrupt(cpu: d) {
                     emit(
                         machine.shootdownIPI(cpu: d, mm: Int32(k + 1)), label: Step.shootdown(cpu: d, mm: Int32(k - 1)),
                         into: buffer)

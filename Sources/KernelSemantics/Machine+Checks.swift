@@ -7,9 +7,8 @@ extension Machine {
 
     /// free(m), with the checks of SEMANTICS.md §6.3 in their order: use-after-free, then
     /// no-free-while-borrowed, then free-at-zero. In the shootdown variant, every CPU whose
-    /// current task borrows the live mm lazily (active_mm m, mm none) is first switched to
-    /// init_mm, taking no reference (cleanup_lazy_tlbs: an IPI to each such CPU, the acting
-    /// one included).
+    /// current task runs on the live mm (active_mm m) is first switched to init_mm, taking
+    /// no reference (cleanup_lazy_tlbs: an IPI to each such CPU, the acting one included).
     func free(_ m: Int32, site: Int32) -> StepOutcome {
         let w = work
         if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.free), mm: m, site: site) }
@@ -19,15 +18,15 @@ extension Machine {
             // In fine mode another CPU's switch is its own step, an IPI it takes when its
             // interrupts are on (`shootdownIPI`). The free waits for every other CPU that
             // may still run on m (as mm_cpumask(m) has it): until it has taken the IPI if
-            // its task runs on m lazily, or until its interrupts are on again if it is
+            // its task's active_mm is m, or until its interrupts are on again if it is
             // inside a switch or an irqs_off region with m loaded or in hand.
             if fine {
                 for c in 0..<Int(C) where c != Int(cpu) {
-                    let waits = lazilyBorrows(c, m) || (!acceptsInterrupt(w, c) && involves(c, m))
+                    let waits = shootsDown(c, m) || (!acceptsInterrupt(w, c) && involves(c, m))
                     if waits { return .awaitingShootdown(mm: m) }
                 }
             }
-            for c in 0..<Int(C) where (c == Int(cpu) || !fine) && lazilyBorrows(c, m) {
+            for c in 0..<Int(C) where (c == Int(cpu) || !fine) && shootsDown(c, m) {
                 w[oActive + Int(currentTask(c, in: w))] = Ref.initMM
                 if c == Int(cpu) { loaded = Ref.initMM }
             }
@@ -67,11 +66,13 @@ extension Machine {
 
     // MARK: The lazy-TLB shootdown
 
-    /// Whether CPU c's current task runs on `m` lazily (active_mm m, no mm), in `work`.
+    /// Whether the shootdown IPI for `m` switches CPU c, in `work`: do_shoot_lazy_tlb's
+    /// test `current->active_mm == mm`. Its task runs on m lazily (mm none); or, where
+    /// the kernel would WARN_ON_ONCE(current->mm), it is inside an exec or a
+    /// kthread_use_mm that lets interrupts in between its stores and its switch_mm.
     @inline(__always)
-    func lazilyBorrows(_ c: Int, _ m: Int32) -> Bool {
-        let t = Int(currentTask(c, in: work))
-        return work[oActive + t] == m && work[oMM + t] == Ref.none
+    func shootsDown(_ c: Int, _ m: Int32) -> Bool {
+        work[oActive + Int(currentTask(c, in: work))] == m
     }
 
     /// Whether CPU c has `m` loaded, pending in prev_mm, as its current task's active_mm,
@@ -88,10 +89,10 @@ extension Machine {
     }
 
     /// Fine mode with shootdown: CPU c takes the IPI for mm `m` (cleanup_lazy_tlbs): if its
-    /// current task runs on m lazily, it is switched to init_mm, taking no reference.
+    /// current task's active_mm is m, it is switched to init_mm, taking no reference.
     func shootdownIPI(cpu c: Int, mm m: Int32) -> StepOutcome {
         begin(c, .shootdown)
-        if lazilyBorrows(c, m) {
+        if shootsDown(c, m) {
             work[oActive + Int(currentTask(c, in: work))] = Ref.initMM
             loaded = Ref.initMM
         }
@@ -99,22 +100,20 @@ extension Machine {
     }
 
     /// Whether CPU c can take an IPI now in state `w` (fine mode): not inside its schedule
-    /// action, and its task (if inside a routine) not in an irqs_off region.
+    /// action, and its task (if inside a routine) not in an irqs_off region (a
+    /// `preempt_off` one takes IPIs).
     func acceptsInterrupt(_ w: UnsafeMutablePointer<Int32>, _ c: Int) -> Bool {
         if w[oCPUPC + c] != 0 { return false }
         let t = currentTask(c, in: w)
         guard t < T, w[oTaskPC + Int(t)] != 0 else { return true }
-        return yields[Int(w[oTaskPC + Int(t)] - 1)].preemptible
+        return yields[Int(w[oTaskPC + Int(t)] - 1)].interruptible
     }
 
     /// Whether CPU c can take an IPI in the state being expanded.
     func acceptsInterrupt(cpu c: Int) -> Bool { acceptsInterrupt(base, c) }
 
-    /// Whether CPU c's current task runs on `m` lazily, in `base`.
-    func baseLazilyBorrows(cpu c: Int, mm m: Int32) -> Bool {
-        let t = Int(current(c))
-        return base[oActive + t] == m && base[oMM + t] == Ref.none
-    }
+    /// `shootsDown(c, m)` in `base`.
+    func baseShootsDown(cpu c: Int, mm m: Int32) -> Bool { base[oActive + Int(current(c))] == m }
 
     // MARK: Dangling marks
 

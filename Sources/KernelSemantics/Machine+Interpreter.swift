@@ -126,6 +126,15 @@ extension Machine {
                     return fail(.noTeardownInUse, .teardownInUse(task: Int32(t)), mm: m, site: i.site)
                 }
             case .switchMM:
+                if i.c != 0 {
+                    let prev = r[Int(i.b)]
+                    if prev == Ref.none {
+                        return fail(.noUseAfterFree, .noneUsed(.switchAwayFrom), mm: prev, site: i.site)
+                    }
+                    if prev > Ref.initMM && !isLive(prev) {
+                        return fail(.noUseAfterFree, .notLive(.switchAwayFrom), mm: prev, site: i.site)
+                    }
+                }
                 let m = r[Int(i.a)]
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.switchMM), mm: m, site: i.site) }
                 if m > Ref.initMM && !isLive(m) {

@@ -198,7 +198,8 @@ struct CheckOutcome {
             "bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
         let steps =
             model.mode == .fine
-            ? "fine steps (one statement each\(model.preemptible ? ", preemptible" : "")" + ")" : "coarse steps"
+            ? "fine steps (one statement each\(model.preemptible ? model.preemptRT ? ", preemptible, PREEMPT_RT" : ", preemptible" : ""))"
+            : "coarse steps"
         let threads = options.effectiveThreads
         let on = threads > 1 ? ", \(threads) threads" : ""
         lines.append(

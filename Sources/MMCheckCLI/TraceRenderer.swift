@@ -215,6 +215,7 @@ struct TraceRenderer {
             case .free: return "\(mm) is freed again: it is no longer live"
             case .exitMmap: return "exit_mmap(\(mm)) on an mm that is already freed"
             case .switchMM: return "switch_mm loads \(mm), which is already freed"
+            case .switchAwayFrom: return "switch_mm switches away from \(mm), which is already freed"
             case .readCounter: return "reads a counter of \(mm), which is already freed"
             case .changeCounter: return "changes a counter of \(mm), which is already freed"
             case .assign: return "assigns \(mm), which is already freed"
@@ -222,6 +223,7 @@ struct TraceRenderer {
         case .noneUsed(let use):
             switch use {
             case .free, .exitMmap, .switchMM: return "\(use.rawValue)(none): none used as an mm"
+            case .switchAwayFrom: return "switch_mm(none, ...): none used as an mm"
             case .readCounter, .changeCounter, .assign: return "\(use.rawValue) none: none used as an mm"
             }
         case .freeInitMM: return "init_mm is freed"

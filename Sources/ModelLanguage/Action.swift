@@ -13,8 +13,8 @@ public enum Action: UInt32, Sendable, CaseIterable {
     case exit, clone, exec, useMM, unuseMM, cloneFail
     /// Fine mode: the next statement of whatever is in progress on the CPU.
     case proceed
-    /// Fine mode with shootdown: a CPU takes the IPI that moves its lazily borrowed mm to
-    /// init_mm, so that a waiting free can go on.
+    /// Fine mode with shootdown: a CPU takes the IPI that moves its task off the mm being
+    /// freed (its active_mm, lazily borrowed) to init_mm, so that a waiting free can go on.
     case shootdown
     /// clone(CLONE_VM | CLONE_VFORK): the child shares the parent's mm, and the parent
     /// sleeps until the child execs or exits (kernel/fork.c: wait_for_vfork_done;
@@ -68,7 +68,8 @@ public enum Action: UInt32, Sendable, CaseIterable {
         case task
         /// Fine mode: a CPU with a schedule or a task action in progress.
         case inProgress
-        /// Fine mode with shootdown: a CPU lazily on an mm whose free waits for its IPI.
+        /// Fine mode with shootdown: a CPU on an mm (its task's active_mm) whose free waits
+        /// for its IPI.
         case awaitedCPU
     }
 
@@ -263,7 +264,7 @@ public enum CloneKind: Int32, Sendable, CaseIterable {
 /// The names a model can switch on with `actions ...`, one bit each, declared with their
 /// action in `Action.spec`. `shootdown` is a configuration as much as an action: it
 /// switches on the CONFIG_MMU_LAZY_TLB_SHOOTDOWN variant (lazy users hold no count; `free`
-/// first moves every CPU still borrowing the mm lazily to `init_mm`, each by its IPI step).
+/// first moves every CPU whose task's active_mm is the mm to `init_mm`, each by its IPI step).
 public struct ActionSet: OptionSet, Sendable, Hashable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }

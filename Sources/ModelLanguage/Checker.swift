@@ -29,6 +29,10 @@ final class Checker {
     /// The command line's `--mode`, which wins over the file's.
     var modeOverride: CompiledModel.Mode?
     var preemptible = false
+    /// CONFIG_PREEMPT_RT: `preempt_off` regions (spinlock_t) are preemptible; and where the
+    /// file said so, for the message when `preemptible` is not on.
+    var preemptRT = false
+    var preemptRTAt: SourceLocation?
     var routines: [String: RoutineInfo] = [:]
     var routineOrder: [String] = []
     private var seenDeclarations: [String: SourceLocation] = [:]
@@ -69,6 +73,9 @@ final class Checker {
             {
                 error(at, needs.message)
             }
+        }
+        if preemptRT && !preemptible, let at = preemptRTAt {
+            error(at, "preempt_rt yes needs 'preemptible yes': a PREEMPT_RT kernel is fully preemptible")
         }
         if let modeOverride { mode = modeOverride }
         for entry in EntryRoutine.allCases {
@@ -228,9 +235,14 @@ final class Checker {
                 mode = m
             } else {
                 guard value == "yes" || value == "no" else {
-                    return error(valueAt, "preemptible takes 'yes' or 'no', got '\(value)'")
+                    return error(valueAt, "\(name) takes 'yes' or 'no', got '\(value)'")
                 }
-                preemptible = value == "yes"
+                if name == "preempt_rt" {
+                    preemptRT = value == "yes"
+                    preemptRTAt = valueAt
+                } else {
+                    preemptible = value == "yes"
+                }
             }
         case .actions(let names, let at):
             guard once("actions", at) else { return }
@@ -301,6 +313,7 @@ final class Checker {
     func emitModel(path: String, text: String) -> Result<CompiledModel, Diagnostic> {
         let emitter = Emitter(checker: self, reporting: false)
         emitter.fine = mode == .fine
+        emitter.preemptRT = preemptRT
         var entries = [Int?](repeating: nil, count: Action.allCases.count)
         for action in Action.allCases where action.isOn(in: actions) && !action.spec.calls.isEmpty {
             entries[Int(action.rawValue)] = emitter.emitAction(action)
@@ -337,7 +350,7 @@ final class Checker {
                 path: path, name: name ?? defaultName(path), sourceLines: lines,
                 expectation: expectation ?? .pass,
                 cpus: settings["cpus"], tasks: settings["tasks"], mms: settings["mms"], cap: settings["cap"],
-                actions: actions, mode: mode, preemptible: preemptible, yields: yields,
+                actions: actions, mode: mode, preemptible: preemptible, preemptRT: preemptRT, yields: yields,
                 scheduleFrameSize: schedule?.size ?? 0, taskFrameSize: task?.size ?? 0,
                 mmRegisters: Action.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
                 taskRegisters: Action.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },

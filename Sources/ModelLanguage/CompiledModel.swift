@@ -15,12 +15,17 @@ public struct CompiledModel: Sendable {
     }
 
     /// A statement boundary in fine mode: where a step may end and another CPU's step (or,
-    /// if `preemptible`, a preemption of this CPU) may come in between.
+    /// if `preemptible`, a preemption of this CPU; if `interruptible`, an IPI to it) may
+    /// come in between.
     public struct YieldPoint: Sendable, Equatable {
         /// The `.yield` instruction; execution resumes after it.
         public var pc: Int
-        /// Outside `irqs_off` regions and routines, and not in the schedule action.
+        /// Outside `irqs_off` regions and routines, outside `preempt_off` ones unless the
+        /// model is `preempt_rt`, and not in the schedule action (whether the model is
+        /// `preemptible` at all is the model's, not the point's).
         public var preemptible: Bool
+        /// Outside `irqs_off` regions and routines: an IPI may come in here.
+        public var interruptible: Bool
         /// The registers that must survive the pause (the action's inputs and every
         /// register read later before it is written), in the order they are saved.
         public var saved: [Int32]
@@ -67,6 +72,9 @@ public struct CompiledModel: Sendable {
     public var mode: Mode
     /// CONFIG_PREEMPT: in fine mode, a task may be switched out at a preemptible yield point.
     public var preemptible: Bool
+    /// CONFIG_PREEMPT_RT: spinlock_t sections (`preempt_off`) do not keep the task from
+    /// being preempted (the yield points say so already; this is for what a run prints).
+    public var preemptRT: Bool
     /// Fine mode's statement boundaries (empty in coarse mode).
     public var yields: [YieldPoint]
     /// The most registers saved at any yield point of the schedule action, and of the

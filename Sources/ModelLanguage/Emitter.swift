@@ -48,11 +48,21 @@ final class Emitter {
     private var action: Action = .schedule
     /// Inside an `atomic` block: its statements are one step, no yields.
     private var atomicDepth = 0
-    /// Inside an `irqs_off` block or routine: yields are not preemption points.
+    /// Inside `irqs_off` blocks or routines: yields take no IPI and are not preemption points.
     private var irqsOffDepth = 0
-    /// The next yield is the first statement of an irqs_off region: it sits before the
-    /// region is entered, so it is preemptible when the code around the region is.
-    private var enteringIrqsOff = false
+    /// Inside `preempt_off` blocks or routines: yields are not preemption points (unless
+    /// `preemptRT`), but take IPIs.
+    private var preemptOffDepth = 0
+    /// CONFIG_PREEMPT_RT: `preempt_off` (a spinlock_t section) is preemptible.
+    var preemptRT = false
+    /// Whether the code passed a preemptible (an interruptible) point since the last yield
+    /// was emitted: at a region's entry the flags outside it are noted here. A yield sits
+    /// before its statement; between the end of the statement before it and the yield only
+    /// locals moved and regions were entered or left (local_irq_disable() is a call, not a
+    /// step), so a preemption or an IPI anywhere there is the same as one at the yield: the
+    /// first statement of a region is preemptible when the code just before it is.
+    private var stretchPreemptible = false
+    private var stretchInterruptible = false
     private var actionMMRegisters: Set<Int32> = []
     private var actionTaskRegisters: Set<Int32> = []
     /// Fine mode: a yield point (its pc) where more registers are live than a state can
@@ -199,17 +209,9 @@ final class Emitter {
     // inside it is visible after it.
     @inline(never)
     private func emitRegion(_ kind: RegionKind, _ body: [StatementSyntax], _ scope: inout Scope) {
-        switch kind {
-        case .atomic:
-            atomicDepth += 1
-            for s in body { emitStatement(s, &scope) }
-            atomicDepth -= 1
-        case .irqsOff:
-            enterIrqsOff()
-            for s in body { emitStatement(s, &scope) }
-            irqsOffDepth -= 1
-            if irqsOffDepth == 0 { enteringIrqsOff = false }
-        }
+        enterRegion(kind)
+        for s in body { emitStatement(s, &scope) }
+        leaveRegion(kind)
     }
 
     /// A statement that contains no other statement and calls no routine.
@@ -277,7 +279,7 @@ final class Emitter {
             }
         }
         switch statement {
-        case .return, .region(.irqsOff, _, _): return true
+        case .return, .region(.irqsOff, _, _), .region(.preemptOff, _, _): return true
         case .call(let name, _, _): return Primitive(rawValue: name) == nil
         case .binding(_, let value, _, _): return local(value)
         case .assignment(.name, let value, _): return local(value)
@@ -286,16 +288,41 @@ final class Emitter {
         }
     }
 
-    private func enterIrqsOff() {
-        if irqsOffDepth == 0 { enteringIrqsOff = true }
-        irqsOffDepth += 1
+    /// Whether a task here may be preempted, or take an IPI (the regions open around it).
+    private var preemptibleHere: Bool { irqsOffDepth == 0 && (preemptOffDepth == 0 || preemptRT) }
+    private var interruptibleHere: Bool { irqsOffDepth == 0 }
+
+    /// Enters a region (a block, or a routine declared `irqs_off` or `preempt_off`). An
+    /// atomic block is one step: it has no yield inside and changes neither flag.
+    private func enterRegion(_ kind: RegionKind) {
+        if kind != .atomic {
+            stretchPreemptible = stretchPreemptible || preemptibleHere
+            stretchInterruptible = stretchInterruptible || interruptibleHere
+        }
+        switch kind {
+        case .irqsOff: irqsOffDepth += 1
+        case .preemptOff: preemptOffDepth += 1
+        case .atomic: atomicDepth += 1
+        }
+    }
+
+    private func leaveRegion(_ kind: RegionKind) {
+        switch kind {
+        case .irqsOff: irqsOffDepth -= 1
+        case .preemptOff: preemptOffDepth -= 1
+        case .atomic: atomicDepth -= 1
+        }
     }
 
     /// A statement boundary: a step may end here.
     private func emitYield() {
-        let preemptible = action != .schedule && (irqsOffDepth == 0 || enteringIrqsOff)
-        enteringIrqsOff = false
-        yields.append(CompiledModel.YieldPoint(pc: code.count, preemptible: preemptible, saved: [], action: action))
+        let preemptible = action != .schedule && (stretchPreemptible || preemptibleHere)
+        let interruptible = stretchInterruptible || interruptibleHere
+        stretchPreemptible = false
+        stretchInterruptible = false
+        yields.append(
+            CompiledModel.YieldPoint(
+                pc: code.count, preemptible: preemptible, interruptible: interruptible, saved: [], action: action))
         code.append(Instruction(.yield, Int32(yields.count - 1), preemptible ? 1 : 0, 0, site: site))
     }
 
@@ -359,17 +386,30 @@ final class Emitter {
                 error(at, "new_mm() makes a new mm: bind it, as in 'let m = new_mm()'")
                 return nil
             }
-            guard arguments.count == 1 else {
-                error(at, "\(name)() takes 1 argument (an mm), got \(arguments.count)")
+            // switch_mm(next), or switch_mm(prev, next) as the kernel's switch_mm(prev, next,
+            // tsk) and activate_mm(prev, next): switching away from prev uses it.
+            let most = primitive == .switchMM ? 2 : 1
+            guard arguments.count == 1 || arguments.count == most else {
+                let takes =
+                    most == 2 ? "1 argument (the mm to load) or 2 (the mm left, the mm loaded)" : "1 argument (an mm)"
+                error(at, "\(name)() takes \(takes), got \(arguments.count)")
                 return nil
             }
-            guard let v = expression(arguments[0], scope), requireValue(v, arguments[0].location) else { return nil }
-            guard v.type == .mm || v.type == .invalid else {
-                error(arguments[0].location, "\(name)() takes an mm, got \(article(v.type))")
-                return nil
+            var values: [Value] = []
+            for argument in arguments {
+                guard let v = expression(argument, scope), requireValue(v, argument.location) else { return nil }
+                guard v.type == .mm || v.type == .invalid else {
+                    error(argument.location, "\(name)() takes an mm, got \(article(v.type))")
+                    return nil
+                }
+                values.append(v)
             }
             let op: Instruction.Operation = primitive == .free ? .free : primitive == .exitMmap ? .exitMmap : .switchMM
-            emit(op, v.register)
+            if values.count == 2 {
+                emit(op, values[1].register, values[0].register, 1)
+            } else {
+                emit(op, values[0].register)
+            }
             return nil
         }
         guard let info = checker.routines[name] else {
@@ -407,12 +447,9 @@ final class Emitter {
         let scope = parameterScope(info, arguments)
         let end = newLabel()
         frames.append(Frame(routine: info.syntax.name, returnLabel: end))
-        if info.syntax.irqsOff { enterIrqsOff() }
+        if let region = info.syntax.region { enterRegion(region) }
         emitBlock(info.syntax.body, scope)
-        if info.syntax.irqsOff {
-            irqsOffDepth -= 1
-            if irqsOffDepth == 0 { enteringIrqsOff = false }
-        }
+        if let region = info.syntax.region { leaveRegion(region) }
         frames.removeLast()
         place(end)
     }
@@ -645,8 +682,8 @@ final class Emitter {
 
     private func place(_ label: Int) { labelTargets[label] = code.count }
 
-    private func emit(_ op: Instruction.Operation, _ a: Int32 = 0, _ b: Int32 = 0) {
-        code.append(Instruction(op, a, b, 0, site: site))
+    private func emit(_ op: Instruction.Operation, _ a: Int32 = 0, _ b: Int32 = 0, _ c: Int32 = 0) {
+        code.append(Instruction(op, a, b, c, site: site))
     }
 
     private func emitJump(_ op: Instruction.Operation, _ a: Int32, _ b: Int32, to label: Int) {

@@ -38,7 +38,8 @@ public struct Instruction: Sendable, Equatable {
         case free
         /// exit_mmap(r[a])
         case exitMmap
-        /// switch_mm(r[a]) on the acting CPU
+        /// switch_mm(r[a]) on the acting CPU; c = 1: switch_mm(r[b], r[a]), switching away
+        /// from r[b], which is a use of it
         case switchMM
         /// pc = c
         case jump

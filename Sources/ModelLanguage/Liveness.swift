@@ -94,7 +94,8 @@ enum Liveness {
         case .constant, .loadPrevMM, .loadCurr, .newMM: return ([], i.a)
         case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount: return ([i.b], i.a)
         case .storeMM, .storeActiveMM: return ([i.a, i.b], nil)
-        case .storePrevMM, .addUsers, .addCount, .free, .exitMmap, .switchMM: return ([i.a], nil)
+        case .storePrevMM, .addUsers, .addCount, .free, .exitMmap: return ([i.a], nil)
+        case .switchMM: return (i.c != 0 ? [i.a, i.b] : [i.a], nil)
         case .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return ([i.a, i.b], nil)
         case .jump, .end, .yield: return ([], nil)
         }

@@ -21,7 +21,8 @@ struct Parser {
 
     /// Words that start a top-level declaration.
     static let declarationWords: Set<String> = [
-        "model", "expect", "cpus", "tasks", "mms", "cap", "actions", "mode", "preemptible", "routine",
+        "model", "expect", "cpus", "tasks", "mms", "cap", "actions", "mode", "preemptible", "preempt_rt",
+        "routine",
     ]
 
     /// A statement or declaration could not be parsed (already reported). `recovered`: the
@@ -33,7 +34,7 @@ struct Parser {
     /// Words that cannot be a value: where an expression is expected, one of them means the
     /// expression is missing (as in `let m =` at the end of a line, and `if` on the next).
     static let keywords: Set<String> = [
-        "let", "if", "else", "return", "is", "not", "and", "or", "routine", "irqs_off", "atomic",
+        "let", "if", "else", "return", "is", "not", "and", "or", "routine", "irqs_off", "preempt_off", "atomic",
     ]
 
     init(tokens: [Token]) { self.tokens = tokens }
@@ -57,7 +58,7 @@ struct Parser {
         guard t.kind == .identifier, Parser.declarationWords.contains(t.text) else {
             throw fail(
                 t.location,
-                "expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible or routine), found \(t.quoted)"
+                "expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible, preempt_rt or routine), found \(t.quoted)"
             )
         }
         advance()
@@ -100,7 +101,7 @@ struct Parser {
                 names.append((name.text, name.location))
             } while accept(",")
             return .actions(names, at: t.location)
-        case "mode", "preemptible":
+        case "mode", "preemptible", "preempt_rt":
             let value = current
             let words = t.text == "mode" ? "'coarse' or 'fine'" : "'yes' or 'no'"
             guard value.kind == .identifier, !Parser.declarationWords.contains(value.text) else {
@@ -128,12 +129,16 @@ struct Parser {
                 } while accept(",")
             }
             try expect(")", "to close the parameter list")
-            let irqsOff = current.isWord("irqs_off")
-            if irqsOff { advance() }
+            // `irqs_off` or `preempt_off` before the body: the whole routine is that region.
+            var region: RegionKind?
+            if current.isWord(RegionKind.irqsOff.rawValue) || current.isWord(RegionKind.preemptOff.rawValue) {
+                region = RegionKind(rawValue: current.text)
+                advance()
+            }
             abandonedBlock = false
             let body = try block()
             return RoutineSyntax(
-                name: name.text, at: name.location, parameters: parameters, irqsOff: irqsOff, body: body)
+                name: name.text, at: name.location, parameters: parameters, region: region, body: body)
         } catch {
             brokenRoutines.insert(name.text)
             throw error
@@ -193,7 +198,7 @@ struct Parser {
         return try simpleStatement()
     }
 
-    /// The region a statement opens (`atomic {`, `irqs_off {`), if it is one.
+    /// The region a statement opens (`atomic {`, `irqs_off {`, `preempt_off {`), if it is one.
     @inline(never)
     private func regionKind() -> RegionKind? {
         let t = current

@@ -10,7 +10,8 @@ enum DeclarationSyntax {
     /// saturated at Int.max).
     case setting(name: String, value: Int, text: String, at: SourceLocation, valueAt: SourceLocation)
     case actions([(name: String, at: SourceLocation)], at: SourceLocation)
-    /// `mode coarse|fine`, `preemptible yes|no`: a word setting and where its value is.
+    /// `mode coarse|fine`, `preemptible yes|no`, `preempt_rt yes|no`: a word setting and
+    /// where its value is.
     case word(name: String, value: String, at: SourceLocation, valueAt: SourceLocation)
     case routine(RoutineSyntax)
 }
@@ -24,15 +25,20 @@ struct RoutineSyntax {
     var name: String
     var at: SourceLocation
     var parameters: [ParameterSyntax]
-    /// Declared `irqs_off`: the whole routine runs with preemption off on its CPU.
-    var irqsOff: Bool = false
+    /// Declared `irqs_off` or `preempt_off`: the whole routine is that region.
+    var region: RegionKind? = nil
     var body: [StatementSyntax]
 }
 
 /// A block that changes how fine mode interleaves its statements.
 enum RegionKind: String {
-    /// `irqs_off { ... }`: the CPU cannot be preempted inside (other CPUs still interleave).
+    /// `irqs_off { ... }`: local_irq_disable (or a lock taken with interrupts off): neither
+    /// an IPI nor a preemption comes in on this CPU inside (other CPUs still interleave).
     case irqsOff = "irqs_off"
+    /// `preempt_off { ... }`: a spinlock_t section (task_lock): the task is not preempted
+    /// inside, but IPIs still come in; under `preempt_rt yes` (where spinlock_t sleeps) it
+    /// is preemptible too.
+    case preemptOff = "preempt_off"
     /// `atomic { ... }`: the whole block is one step (as an atomic_dec_and_test is).
     case atomic
 }

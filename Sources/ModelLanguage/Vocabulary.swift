@@ -103,6 +103,6 @@ enum Constant {
 
     static let reserved: Set<String> = Set(CloneKind.allCases.map(\.name)).union([
         "none", "init_mm", "cpu", "let", "if", "else", "return",
-        "is", "not", "and", "or", "routine", "irqs_off", "atomic",
+        "is", "not", "and", "or", "routine", "irqs_off", "preempt_off", "atomic",
     ])
 }
