@@ -102,21 +102,21 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let trace = dir.appendingPathComponent("race.trace").path
-        let r = try Self.mmcheck("check", "models/bugs/exec-mmap-preempt-race.mmc", "--trace-out", trace)
+        let r = try Self.mmcheck("check", "models/bugs/exec-mmap-rt-race.mmc", "--trace-out", trace)
         #expect(r.status == 1)
-        #expect(r.out.contains("search    breadth-first, fine steps (one statement each, preemptible)"))
+        #expect(r.out.contains("search    breadth-first, fine steps (one statement each, preemptible, PREEMPT_RT)"))
         #expect(r.out.contains("Counterexample: 26 steps (a shortest trace)"))
-        #expect(r.out.contains(" 9  cpu0: preempt kthreadd inside exec_mmap at line 138 -> init"))
-        #expect(r.out.contains("23  cpu0: kthreadd resumes its exec in exec_mmap at line 138"))
+        #expect(r.out.contains(" 9  cpu0: preempt kthreadd inside exec_mmap at line 141 -> init"))
+        #expect(r.out.contains("23  cpu0: kthreadd resumes its exec in exec_mmap at line 141"))
         let text = try String(contentsOfFile: trace, encoding: .utf8)
         #expect(text.contains("\nmode fine\n"))
-        let replay = try Self.mmcheck("replay", "models/bugs/exec-mmap-preempt-race.mmc", trace)
+        let replay = try Self.mmcheck("replay", "models/bugs/exec-mmap-rt-race.mmc", trace)
         #expect(replay.status == 1)
         #expect(replay.out.contains("result    CONFIRMED: every step is enabled and step 26 violates init-mm-immortal"))
         // The same trace is not a coarse-mode run.
         try text.replacingOccurrences(of: "\nmode fine\n", with: "\n").write(
             toFile: trace, atomically: true, encoding: .utf8)
-        let coarse = try Self.mmcheck("replay", "models/bugs/exec-mmap-preempt-race.mmc", trace)
+        let coarse = try Self.mmcheck("replay", "models/bugs/exec-mmap-rt-race.mmc", trace)
         #expect(coarse.status == 2)
         #expect(coarse.err.contains("step 2 (proceed cpu=0) is not enabled"))
         let bad = try Self.mmcheck("check", "--mode", "medium")

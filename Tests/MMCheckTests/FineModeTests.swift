@@ -113,7 +113,7 @@ import Testing
     /// The d53c3dfb23c4 race reads as the commit message tells it: read, preempted, the
     /// borrow dropped by the switch, resumed, dropped again.
     @Test func execRaceTraceTellsTheStory() throws {
-        let model = try Fixture.load("models/bugs/exec-mmap-preempt-race.mmc")
+        let model = try Fixture.load("models/bugs/exec-mmap-rt-race.mmc")
         let bounds = Fixture.bounds(of: model)
         let r = Fixture.explore(model, bounds)
         let counterexample = try #require(r.counterexamples.first)
@@ -122,9 +122,9 @@ import Testing
         #expect(replay.finalBreach?.property == .initMMImmortal)
         let text = TraceRenderer(model: model, bounds: bounds).render(replay).joined(separator: "\n")
         let story = [
-            "let active = t.active_mm", "cpu0: preempt kthreadd inside exec_mmap at line 138",
+            "let active = t.active_mm", "cpu0: preempt kthreadd inside exec_mmap at line 141",
             "cpu0.prev_mm           none -> init_mm", "init_mm.count          2 -> 1",
-            "cpu0: kthreadd resumes its exec in exec_mmap at line 138", "exec_mmap > mmdrop:48",
+            "cpu0: kthreadd resumes its exec in exec_mmap at line 141", "exec_mmap > mmdrop:48",
             "VIOLATION  init-mm-immortal: init_mm is freed",
         ]
         var rest = Substring(text)

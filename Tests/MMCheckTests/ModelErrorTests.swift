@@ -404,7 +404,7 @@ import Testing
         #expect(Self.errors([11: "    42"]) == ["bad.mmc:11:5: error: expected a statement, found '42'"])
         #expect(
             Self.errors(append: "}\n") == [
-                "bad.mmc:13:1: error: expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible or routine), found '}'"
+                "bad.mmc:13:1: error: expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible, preempt_rt or routine), found '}'"
             ])
     }
 

@@ -115,6 +115,7 @@ final class TwoProcessSystem: TransitionSystem {
         ("models/linux-6-fine.mmc", (2, 2, 2)),
         ("models/linux-2.6-fine.mmc", (2, 2, 2)),
         ("models/linux-6-exec-fine.mmc", (2, 2, 2)),
+        ("models/linux-6-exec-rt-fine.mmc", (2, 2, 2)),
         ("models/linux-6-shootdown-fine.mmc", (2, 1, 1)),
     ]
 

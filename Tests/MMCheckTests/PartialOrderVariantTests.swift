@@ -6,14 +6,17 @@ import Testing
 @testable import ModelLanguage
 
 /// The differential test of the partial-order reduction: single-edit variants of the fine
-/// models (one statement deleted, two adjacent statements swapped, one `atomic` or
-/// `irqs_off` region dropped), each searched with `--all` with and without the
+/// models (one statement deleted, two adjacent statements swapped, one `atomic`,
+/// `irqs_off` or `preempt_off` region dropped), each searched with `--all` with and without the
 /// reduction. The verdict and the set of properties violated must be the same for every
 /// variant. Variants that do not compile are skipped, and so are those whose full search
 /// passes `stateLimit` states (a debug build is slow); the counts are checked to stay
 /// meaningful.
 @Suite struct PartialOrderVariantTests {
-    static let models = ["models/linux-6-fine.mmc", "models/linux-2.6-fine.mmc", "models/linux-6-exec-fine.mmc"]
+    static let models = [
+        "models/linux-6-fine.mmc", "models/linux-2.6-fine.mmc", "models/linux-6-exec-fine.mmc",
+        "models/linux-6-exec-rt-fine.mmc",
+    ]
     static let bounds = Bounds(cpus: 2, tasks: 2, mms: 1)
     static let stateLimit = 80_000
 
@@ -47,7 +50,7 @@ import Testing
         }
         for i in inside {
             let c = code(i).trimmingCharacters(in: .whitespaces)
-            guard c == "atomic {" || c == "irqs_off {" else { continue }
+            guard c == "atomic {" || c == "irqs_off {" || c == "preempt_off {" else { continue }
             var d = 0
             var close = i
             for j in i..<lines.count {
@@ -63,10 +66,12 @@ import Testing
             e[close] = "# end of the dropped region"
             add("drop the region at line \(i + 1)", e)
         }
-        for i in lines.indices where lines[i].hasPrefix("routine") && code(i).contains(" irqs_off") {
-            var e = lines
-            e[i] = lines[i].replacingOccurrences(of: " irqs_off", with: "")
-            add("drop irqs_off of the routine at line \(i + 1)", e)
+        for region in [" irqs_off", " preempt_off"] {
+            for i in lines.indices where lines[i].hasPrefix("routine") && code(i).contains(region) {
+                var e = lines
+                e[i] = lines[i].replacingOccurrences(of: region, with: "")
+                add("drop\(region) of the routine at line \(i + 1)", e)
+            }
         }
         return out
     }

@@ -74,6 +74,7 @@ import Testing
         ("models/linux-6-shootdown.mmc", (2, 2, 2)),
         ("models/linux-6-fine.mmc", (1, 2, 2)),
         ("models/linux-6-exec-fine.mmc", (1, 2, 2)),
+        ("models/linux-6-exec-rt-fine.mmc", (1, 2, 2)),
         ("models/linux-6-shootdown-fine.mmc", (2, 2, 1)),
         ("models/linux-2.6-fine.mmc", (1, 2, 2)),
         ("models/linux-6-vfork.mmc", (2, 3, 2)),
