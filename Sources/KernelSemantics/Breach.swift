@@ -18,6 +18,8 @@ public struct Breach: Sendable, Equatable {
         case freeLoaded(cpu: Int32)
         case freeAtCount(Int32)
         case underflow(counter: Counter, value: Int32)
+        /// users raised from 0: an mmget where mmget_not_zero was needed.
+        case usersFromZero
         case overCap(counter: Counter, cap: Int32)
         case liveAtZeroCount
         case noHolder

@@ -95,6 +95,9 @@ extension Machine {
                 if users && m == Ref.initMM { return fail(.initMMImmortal, .initMMUsersChanged, mm: m, site: i.site) }
                 if !isLive(m) { return fail(.noUseAfterFree, .notLive(.changeCounter), mm: m, site: i.site) }
                 let slot = (users ? oUsers : oCount) &+ Int(m) &- 1
+                if users && i.b > 0 && w[slot] == 0 {
+                    return fail(.noUsersFromZero, .usersFromZero, mm: m, site: i.site)
+                }
                 let value = w[slot] + i.b
                 if value < 0 {
                     return fail(

@@ -1,7 +1,7 @@
-/// The eight properties (SEMANTICS.md §6.1), in their order.
+/// The nine properties (SEMANTICS.md §6.1), in their order.
 public enum Property: Int, Sendable, CaseIterable {
     case freeAtZero, noFreeWhileBorrowed, noUseAfterFree, noUnderflow, noLeak, noTeardownInUse,
-        activeMMConsistent, initMMImmortal
+        activeMMConsistent, initMMImmortal, noUsersFromZero
 
     /// The name used in model files (`expect violation <name>`) and in reports.
     public var name: String {
@@ -14,6 +14,7 @@ public enum Property: Int, Sendable, CaseIterable {
         case .noTeardownInUse: return "no-teardown-in-use"
         case .activeMMConsistent: return "active-mm-consistent"
         case .initMMImmortal: return "init-mm-immortal"
+        case .noUsersFromZero: return "no-users-from-zero"
         }
     }
 

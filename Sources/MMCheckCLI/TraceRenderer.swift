@@ -237,6 +237,8 @@ struct TraceRenderer {
         case .freeLoaded(let c): return "\(mm) is freed while cpu\(c) still has it loaded (before switch_mm)"
         case .freeAtCount(let count): return "\(mm) is freed at count \(count), not 0"
         case .underflow(let counter, let value): return "\(mm).\(counter.rawValue) drops to \(value)"
+        case .usersFromZero:
+            return "\(mm).users is raised from 0: an mmget where mmget_not_zero was needed"
         case .overCap(let counter, let cap):
             return "\(mm).\(counter.rawValue) passes the cap of \(cap): a reference leaks each time round"
         case .liveAtZeroCount: return "\(mm) is live with count 0: nothing will ever free it"

@@ -121,6 +121,8 @@ final class Emitter {
         let start = code.count
         let firstYield = yields.count
         action = kind
+        stretchPreemptible = false
+        stretchInterruptible = false
         actionMMRegisters = []
         actionTaskRegisters = []
         nextRegister = Int32(CompiledModel.inputRegisters)

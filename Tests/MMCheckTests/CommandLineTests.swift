@@ -46,7 +46,7 @@ import Testing
     @Test func quietAndProgress() throws {
         let q = try Self.mmcheck("check", "models/linux-6.mmc", "--quiet", "--progress")
         #expect(q.status == 0)
-        #expect(q.out == "verdict   PASS  all 8 properties hold in every reachable state at these bounds\n")
+        #expect(q.out == "verdict   PASS  all 9 properties hold in every reachable state at these bounds\n")
         #expect(q.err.hasPrefix("progress  done  level 17  states 9,773  transitions 49,800  queue 0  "))
         #expect(q.err.hasSuffix(" s\n") && q.err.split(separator: "\n").count == 1)
         let bug = try Self.mmcheck("check", "models/bugs/exit-mm-without-grab.mmc", "--quiet")
@@ -141,7 +141,7 @@ import Testing
         #expect(r.out.isEmpty)
         #expect(
             r.err == """
-                bad.mmc:1:18: error: unknown property 'no-such-thing' (properties: free-at-zero, no-free-while-borrowed, no-use-after-free, no-underflow, no-leak, no-teardown-in-use, active-mm-consistent, init-mm-immortal)
+                bad.mmc:1:18: error: unknown property 'no-such-thing' (properties: free-at-zero, no-free-while-borrowed, no-use-after-free, no-underflow, no-leak, no-teardown-in-use, active-mm-consistent, init-mm-immortal, no-users-from-zero)
                 bad.mmc:4:5: error: unknown routine 'mmgrab'
 
                 """)

@@ -87,7 +87,7 @@ import Testing
         // 9,773 states: 9,773 × 9,772 / 2^65 = 2.6e-12.
         #expect(
             r.out.contains(
-                "verdict   PROBABLE PASS  all 8 properties hold in every state visited; "
+                "verdict   PROBABLE PASS  all 9 properties hold in every state visited; "
                     + "with fingerprints a state is missed with probability at most 2.6e-12\n"))
         #expect(r.out.contains("store     64-bit fingerprints (hash compaction)"))
         #expect(r.out.contains("distinct states   9,773\n"))

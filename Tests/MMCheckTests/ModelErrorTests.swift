@@ -205,7 +205,7 @@ import Testing
         #expect(
             Self.errors([2: "expect violation no-such-thing"]) == [
                 "bad.mmc:2:18: error: unknown property 'no-such-thing' (properties: free-at-zero, no-free-while-borrowed, "
-                    + "no-use-after-free, no-underflow, no-leak, no-teardown-in-use, active-mm-consistent, init-mm-immortal)"
+                    + "no-use-after-free, no-underflow, no-leak, no-teardown-in-use, active-mm-consistent, init-mm-immortal, no-users-from-zero)"
             ])
     }
 

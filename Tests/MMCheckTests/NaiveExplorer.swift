@@ -211,6 +211,9 @@ struct NaiveStep {
         let m = try requireLive(m, "mmget")
         // init_mm's users is a constant and not part of the state (unreachable in linux-6).
         guard case .slot(let i) = m else { return }
+        if s.mms[i].users == 0 {
+            throw NaiveViolation(property: "no-users-from-zero", detail: "\(m).users raised from 0")
+        }
         try requireBelowCap(s.mms[i].users, "\(m).users")
         s.mms[i].users += 1
     }

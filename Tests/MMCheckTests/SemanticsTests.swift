@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 
+@testable import Explorer
 @testable import KernelSemantics
 @testable import ModelLanguage
 
@@ -83,6 +85,44 @@ struct Harness {
         #expect(b?.property == .noUnderflow)
         #expect(b?.reason == .underflow(counter: .users, value: -1))
         #expect(b?.mm == Harness.mm0)
+    }
+
+    /// users raised from 0 is its own violation (an mmget where mmget_not_zero was
+    /// needed), checked before the cap; from 1 it is a plain increment, and a decrement to
+    /// 0 and a count raised from 0 are not it.
+    @Test func usersRaisedFromZero() throws {
+        let h = try Harness(exitMM: "t.mm.users -= 1\nt.mm.users += 1")
+        let b = h.exit()
+        #expect(b?.property == .noUsersFromZero)
+        #expect(b?.reason == .usersFromZero)
+        #expect(b?.mm == Harness.mm0)
+        #expect(h.line(b) == 8)
+        #expect(try Harness(exitMM: "t.mm.users += 1\nt.mm.users -= 1").exit() == nil)
+        #expect(try Harness(exitMM: "t.mm.count -= 1\nt.mm.count += 1").exit() == nil)
+    }
+
+    /// A whole model: linux-6 whose copy_mm takes (and puts back) a user reference on a
+    /// kernel thread's lazily borrowed active_mm. By hand, on 1 CPU: init runs (1), exits
+    /// (2: mm0.users 1 -> 0, torn down; init still runs on it lazily), the switch to
+    /// kthreadd hands the borrow over (3), and kthreadd's clone takes mm0's users from 0
+    /// (4). 4 steps, the shortest.
+    @Test func mmgetOnABorrowedMMIsCaught() throws {
+        let original = try String(contentsOfFile: Repository.path("models/linux-6.mmc"), encoding: .utf8)
+        let lazy = "    if parent.mm is none {\n        return                  # a kernel thread: no mm at all\n    }"
+        #expect(original.contains(lazy))
+        let edited = original.replacingOccurrences(
+            of: lazy,
+            with:
+                "    if parent.mm is none {\n        mmget(parent.active_mm)\n        mmput(parent.active_mm)\n        return\n    }"
+        )
+        let model = try Fixture.compile(edited)
+        let bounds = Bounds(cpus: 1, tasks: 2, mms: 1)
+        let r = Fixture.explore(model, bounds)
+        let counterexample = try #require(r.counterexamples.first)
+        #expect(counterexample.property == Property.noUsersFromZero.rawValue)
+        #expect(counterexample.path.count == 4)
+        let replay = try Replay(system: KernelSystem(model: model, bounds: bounds), path: counterexample.path)
+        #expect(replay.finalBreach?.reason == .usersFromZero)
     }
 
     @Test func freeAtZeroWithNoHolderClearsTheSlot() throws {
