@@ -196,10 +196,9 @@ struct CheckOutcome {
         lines.append("mmcheck \(CommandLineTool.version)  model \(model.path) (\"\(model.name)\")")
         lines.append(
             "bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
-        let steps =
-            model.mode == .fine
-            ? "fine steps (one statement each\(model.preemptible ? model.preemptRT ? ", preemptible, PREEMPT_RT" : ", preemptible" : ""))"
-            : "coarse steps"
+        // preempt_rt needs preemptible (a file error otherwise).
+        let preemption = model.preemptRT ? ", preemptible, PREEMPT_RT" : model.preemptible ? ", preemptible" : ""
+        let steps = model.mode == .fine ? "fine steps (one statement each\(preemption))" : "coarse steps"
         let threads = options.effectiveThreads
         let on = threads > 1 ? ", \(threads) threads" : ""
         lines.append(

@@ -94,40 +94,53 @@ import Testing
         #expect((r.states, r.transitions) == (18, 20))
     }
 
-    @Test func settingErrors() {
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([6: "actions schedule\npreempt_rt maybe"])) == [
-                "bad.mmc:7:12: error: preempt_rt takes 'yes' or 'no', got 'maybe'"
-            ])
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([6: "actions schedule\npreempt_rt yes"])) == [
-                "bad.mmc:7:12: error: preempt_rt yes needs 'preemptible yes': a PREEMPT_RT kernel is fully preemptible"
-            ])
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([6: "actions schedule\npreemptible yes\npreempt_rt yes"]))
-                == [])
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([11: "    preempt_off { mmgrab(prev.active_mm) }"])) == [])
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([11: "    let preempt_off = prev.active_mm"])) == [
-                "bad.mmc:11:9: error: 'preempt_off' is a reserved word"
-            ])
-    }
-
-    @Test func switchMMArguments() {
-        #expect(ModelErrorTests.errors(ModelErrorTests.model([11: "    switch_mm(prev.active_mm, next.mm)"])) == [])
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([11: "    switch_mm(prev.active_mm, next)"])) == [
-                "bad.mmc:11:31: error: switch_mm() takes an mm, got a task"
-            ])
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([11: "    switch_mm(prev.mm, next.mm, none)"])) == [
-                "bad.mmc:11:5: error: switch_mm() takes 1 argument (the mm to load) or 2 (the mm left, the mm loaded), got 3"
-            ])
-        #expect(
-            ModelErrorTests.errors(ModelErrorTests.model([11: "    free(prev.mm, next.mm)"])) == [
-                "bad.mmc:11:5: error: free() takes 1 argument (an mm), got 2"
-            ])
+    /// The new setting, region and switch_mm form in ModelErrorTests' template: each edit
+    /// (line number: replacement) and the exact errors it gives ([]: it compiles).
+    @Test(
+        arguments: [
+            (
+                [6: "actions schedule\npreempt_rt maybe"],
+                ["bad.mmc:7:12: error: preempt_rt takes 'yes' or 'no', got 'maybe'"]
+            ),
+            (
+                [6: "actions schedule\npreempt_rt"],
+                ["bad.mmc:7:11: error: expected 'yes' or 'no' after 'preempt_rt', found end of line"]
+            ),
+            (
+                [6: "actions schedule\npreempt_rt yes"],
+                [
+                    "bad.mmc:7:12: error: preempt_rt yes needs 'preemptible yes': a PREEMPT_RT kernel is fully preemptible"
+                ]
+            ),
+            ([6: "actions schedule\npreemptible yes\npreempt_rt yes"], []),
+            (
+                [6: "actions schedule\npreemptible yes\npreempt_rt yes\npreempt_rt no"],
+                ["bad.mmc:9:1: error: 'preempt_rt' is already set at line 8"]
+            ),
+            ([11: "    preempt_off { mmgrab(prev.active_mm) }"], []),
+            ([11: "    preempt_off"], ["bad.mmc:11:5: error: expected a statement, found 'preempt_off'"]),
+            ([11: "    let preempt_off = prev.active_mm"], ["bad.mmc:11:9: error: 'preempt_off' is a reserved word"]),
+            ([11: "    switch_mm(prev.active_mm, next.mm)"], []),
+            (
+                [11: "    switch_mm(prev.active_mm, next)"],
+                ["bad.mmc:11:31: error: switch_mm() takes an mm, got a task"]
+            ),
+            (
+                [11: "    switch_mm()"],
+                [
+                    "bad.mmc:11:5: error: switch_mm() takes 1 argument (the mm to load) or 2 (the mm left, the mm loaded), got 0"
+                ]
+            ),
+            (
+                [11: "    switch_mm(prev.mm, next.mm, none)"],
+                [
+                    "bad.mmc:11:5: error: switch_mm() takes 1 argument (the mm to load) or 2 (the mm left, the mm loaded), got 3"
+                ]
+            ),
+            ([11: "    free(prev.mm, next.mm)"], ["bad.mmc:11:5: error: free() takes 1 argument (an mm), got 2"]),
+        ] as [([Int: String], [String])])
+    func errorsWithLineAndColumn(_ c: ([Int: String], [String])) {
+        #expect(ModelErrorTests.errors(ModelErrorTests.model(c.0)) == c.1)
     }
 
     /// switch_mm(prev, next) uses prev: switching away from none is a use of none (from a
