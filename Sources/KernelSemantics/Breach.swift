@@ -25,6 +25,13 @@ public struct Breach: Sendable, Equatable {
         case noHolder
         case deadTaskHolds(task: Int32, activeMM: Bool)
         case teardownInUse(task: Int32)
+        /// access_remote_vm of an mm whose users are 0: its address space is torn down (or
+        /// being torn down), and nothing pins it.
+        case accessWithoutUsers
+        /// access_remote_vm of init_mm.
+        case accessInitMM
+        /// free while a holder slot still holds the mm.
+        case freeHeldByHolder(holder: Int32)
         case activeMMDiffers(task: Int32)
         case staleActiveMM(task: Int32)
         case runningWithoutActiveMM(task: Int32)
@@ -41,6 +48,7 @@ public struct Breach: Sendable, Equatable {
         case switchMM = "switch_mm"
         /// The `prev` of switch_mm(prev, next).
         case switchAwayFrom = "switch_mm away from"
+        case accessRemoteVM = "access_remote_vm"
         case readCounter = "read a counter of"
         case
             changeCounter = "change a counter of"

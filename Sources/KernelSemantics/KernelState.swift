@@ -1,3 +1,5 @@
+import ModelLanguage
+
 /// A readable kernel state: what a packed state means, for traces and tests.
 ///
 /// Task ids: slot tasks 0..<T, then the idle task of CPU c at T + c. mm references:
@@ -55,14 +57,25 @@ public struct KernelState: Sendable, Equatable {
         public var count: Int32
     }
 
+    /// A holder slot: the mm it holds, its kind (0 free, else 1 + `Action.HolderFamily`),
+    /// and (fine mode) whether an action of it is in progress.
+    public struct Holder: Sendable, Equatable {
+        public var mm: Int32
+        public var kind: Int32
+        public var busy: Bool = false
+        public var family: Action.HolderFamily? { Action.HolderFamily(rawValue: kind - 1) }
+    }
+
     public var tasks: [Task]
     public var cpus: [CPU]
     public var mms: [MM]
+    public var holders: [Holder] = []
 
-    init(tasks: [Task], cpus: [CPU], mms: [MM]) {
+    init(tasks: [Task], cpus: [CPU], mms: [MM], holders: [Holder] = []) {
         self.tasks = tasks
         self.cpus = cpus
         self.mms = mms
+        self.holders = holders
     }
 
     /// Reads an unpacked state.
@@ -99,6 +112,10 @@ public struct KernelState: Sendable, Equatable {
         }
         mms = (0...b.mms).map { k in
             MM(live: w[layout.mmLive + k] != 0, users: w[layout.users + k], count: w[layout.count + k])
+        }
+        holders = (0..<layout.holders).map { h in
+            Holder(
+                mm: w[layout.holderMM + h], kind: w[layout.holderKind + h], busy: fine && w[layout.holderBusy + h] != 0)
         }
     }
 
@@ -144,6 +161,11 @@ public struct KernelState: Sendable, Equatable {
             w[layout.count + k] = mm.count
         }
         w[layout.count] = mms[0].count
+        for (h, holder) in holders.enumerated() where h < layout.holders {
+            w[layout.holderMM + h] = holder.mm
+            w[layout.holderKind + h] = holder.kind
+            if fine { w[layout.holderBusy + h] = holder.busy ? 1 : 0 }
+        }
     }
 
     /// The packed form of this state.

@@ -22,7 +22,7 @@ public final class KernelSystem: TransitionSystem {
     private let T: Int32, C: Int
     private let tracksKthread: Bool
 
-    /// Symmetry reduction over CPUs, task slots and mm slots, when asked for.
+    /// Symmetry reduction over CPUs, task slots, mm slots and holder slots, when asked for.
     let symmetry: Symmetry?
     public var isSymmetric: Bool { symmetry != nil }
 
@@ -72,7 +72,11 @@ public final class KernelSystem: TransitionSystem {
 
     /// Partial-order reduction: in fine mode, with more than one CPU and without the
     /// shootdown variant (whose IPIs another CPU's free can offer to any CPU).
-    public var hasReduction: Bool { fine && C > 1 && !actions.contains(.shootdown) }
+    /// Not with outside holders either: get_task_mm and the holder actions reach tasks that
+    /// are not their CPU's, which the argument for independence assumes no step does.
+    public var hasReduction: Bool {
+        fine && C > 1 && !actions.contains(.shootdown) && !machine.model.reachesOtherTasks
+    }
 
     /// The first CPU, in order, whose next step is independent of the other CPUs' and
     /// their future steps (`Machine.independentProceed`) takes that step alone; when none
@@ -107,6 +111,12 @@ public final class KernelSystem: TransitionSystem {
             freeMM = true
             break
         }
+        let holders = layout.holders, oHolderKind = layout.holderKind
+        var freeHolder: Int32 = -1
+        for h in 0..<holders where base[oHolderKind + h] == 0 {
+            freeHolder = Int32(h)
+            break
+        }
         for c in 0..<C {
             let curr = machine.current(c)
             if fine {
@@ -136,6 +146,7 @@ public final class KernelSystem: TransitionSystem {
             if !kthread { unmet.insert(.kthread) }
             if freeTask < 0 { unmet.insert(.freeTaskSlot) }
             if !freeMM { unmet.insert(.freeMMSlot) }
+            if freeHolder < 0 { unmet.insert(.freeHolder) }
             for i in 0..<variantCount {
                 let v = variants[i]
                 let r = v.requires
@@ -144,6 +155,18 @@ public final class KernelSystem: TransitionSystem {
                 if r.contains(.eachLiveMM) {
                     for k in 1...bounds.mms where base[oLive + k] != 0 && base[oUsers + k] > 0 {
                         step.mm = Int32(k - 1)
+                        emit(machine.run(step), label: step.label, into: buffer)
+                    }
+                } else if r.contains(.eachTarget) {
+                    if r.contains(.freeHolder) { step.holder = freeHolder }
+                    for t in 0..<T where Machine.isTarget(base[oStatus + Int(t)]) {
+                        step.child = t
+                        emit(machine.run(step), label: step.label, into: buffer)
+                    }
+                } else if r.contains(.eachHolder) {
+                    let kind = 1 + v.holderFamily
+                    for h in 0..<holders where machine.holderTakesAction(h, kind: kind) {
+                        step.holder = Int32(h)
                         emit(machine.run(step), label: step.label, into: buffer)
                     }
                 } else {

@@ -87,6 +87,8 @@ extension Machine {
         case .unuseMM: return unuseMM(cpu: s.cpu, task: s.task)
         case .proceed: return proceed(cpu: s.cpu)
         case .shootdown: return shootdownIPI(cpu: s.cpu, mm: Ref.slot(Int(s.mm)))
+        case .getTaskMM, .procOpen, .procAccess, .procRelease, .oomKill, .oomReap, .oomRelease:
+            return holderAction(s.kind, cpu: s.cpu, task: s.task, target: s.child, holder: s.holder)
         }
     }
 
@@ -214,6 +216,47 @@ extension Machine {
         return afterTaskStep(t, runCode())
     }
 
+    /// An outside holder's action on CPU c, taken by its current task t: get_task_mm
+    /// (access_process_vm(target)); an open (holder slot h, the lowest free one, becomes the
+    /// family's, then proc_mem_open(h, target) / mark_oom_victim(h, target)); an access or
+    /// a release of holder slot h. In fine mode the slot is busy until the action ends:
+    /// one action of a slot at a time (SEMANTICS.md §3.12).
+    func holderAction(_ kind: Action, cpu c: Int, task t: Int32, target: Int32, holder h: Int32) -> StepOutcome {
+        begin(c, kind)
+        let k = Int(kind.rawValue)
+        if kind == .getTaskMM || opensHolder[k] { setInput(.target, target) }
+        if holderKindOf[k] != 0 {
+            setInput(.holder, h)
+            if opensHolder[k] { work[oHolderKind + Int(h)] = holderKindOf[k] }
+            if fine { work[oHolderBusy + Int(h)] = 1 }
+        }
+        return afterTaskStep(t, runCode())
+    }
+
+    /// Whether a task with this status can be reached by an outside holder: it exists (not a
+    /// free slot, not a clone's child still forming).
+    @inline(__always)
+    static func isTarget(_ status: Int32) -> Bool {
+        status != TaskStatus.unused.rawValue && status != TaskStatus.forming.rawValue
+    }
+
+    /// Whether holder slot h, in `base`, is of kind `kind` (1 + its family), holds an mm
+    /// and (fine mode) has no action in progress.
+    @inline(__always)
+    func holderTakesAction(_ h: Int, kind: Int32) -> Bool {
+        base[oHolderKind + h] == kind && base[oHolderMM + h] != Ref.none && !(fine && base[oHolderBusy + h] != 0)
+    }
+
+    /// The end of a holder action: its slot is no longer busy, and free again if it holds
+    /// no mm.
+    @inline(__always)
+    func endHolderAction() {
+        guard holderKindOf[Int(action.rawValue)] != 0 else { return }
+        let h = Int(input(.holder))
+        if fine { work[oHolderBusy + h] = 0 }
+        if work[oHolderMM + h] == Ref.none { work[oHolderKind + h] = 0 }
+    }
+
     /// A step of a task action (every action but schedule) on the acting CPU: pause it in
     /// the task's frame, or finish the action.
     func afterTaskStep(_ t: Int32, _ ran: StepOutcome) -> StepOutcome {
@@ -238,6 +281,8 @@ extension Machine {
         case .cloneFail:
             let buried = bury(input(.child), mmSite: cleanupSite, activeMMSite: cleanupSite)
             guard case .done = buried else { return buried }
+        case .getTaskMM, .procOpen, .procAccess, .procRelease, .oomKill, .oomReap, .oomRelease:
+            endHolderAction()
         case .schedule, .useMM, .unuseMM, .proceed, .shootdown: break
         }
         return endStep()

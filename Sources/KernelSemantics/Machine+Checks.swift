@@ -46,6 +46,9 @@ extension Machine {
         for c in 0..<Int(C) where w[oPrev + c] == m {
             return fail(.noFreeWhileBorrowed, .freePendingInPrevMM(cpu: Int32(c)), mm: m, site: site)
         }
+        for h in 0..<Int(H) where w[oHolderMM + h] == m {
+            return fail(.noFreeWhileBorrowed, .freeHeldByHolder(holder: Int32(h)), mm: m, site: site)
+        }
         if loaded == m {
             return fail(.noFreeWhileBorrowed, .freeLoaded(cpu: cpu), mm: m, site: site)
         }
@@ -143,7 +146,8 @@ extension Machine {
 
     // MARK: State-level properties
 
-    /// The properties that hold between steps: live mms have count > 0 and a holder;
+    /// The properties that hold between steps: live mms have count > 0 and a holder (a task,
+    /// a CPU or a holder slot);
     /// active_mm is consistent with mm.
     ///
     /// Called after every step, so it is written for speed: one pass over the tasks and
@@ -173,6 +177,7 @@ extension Machine {
             let running = curr[c] == StateLayout.idleCurr  // an idle task: when its CPU runs it
             mismatch |= a ^ (m != Ref.none ? m : running ? a : Ref.none)
         }
+        for h in 0..<Int(H) { held |= Machine.bit(w[oHolderMM &+ h]) }
         // The mm slots (bit k + 1 for slot k, as its reference) that are live, and those at
         // count 0.
         let live = w + oLive, count = w + oCount

@@ -113,8 +113,8 @@ extension Machine {
         case .schedule:
             let prev = Int(current(c))
             return prev >= Int(T) || work[oStatus + prev] == TaskStatus.runnable.rawValue
-        case .cloneFail:
-            return false
+        case .cloneFail, .getTaskMM, .procOpen, .procAccess, .procRelease, .oomKill, .oomReap, .oomRelease:
+            return false  // (no reduction in models with outside holders: `KernelSystem.hasReduction`)
         case .exit, .clone, .vfork, .exec, .useMM, .unuseMM, .proceed, .shootdown:
             return true
         }

@@ -144,6 +144,34 @@ extension Machine {
                     return fail(.noUseAfterFree, .notLive(.switchMM), mm: m, site: i.site)
                 }
                 loaded = m
+            case .loadHolderMM:
+                if tracks { footprint.global = true }
+                r[Int(i.a)] = w[oHolderMM &+ Int(r[Int(i.b)])]
+            case .storeHolderMM:
+                if tracks { footprint.global = true }
+                let v = r[Int(i.b)]
+                if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
+                w[oHolderMM &+ Int(r[Int(i.a)])] = v
+            case .accessRemoteVM:
+                let m = r[Int(i.a)]
+                if tracks { footprint.read(m) }
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.accessRemoteVM), mm: m, site: i.site) }
+                if m == Ref.initMM { return fail(.initMMImmortal, .accessInitMM, mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.accessRemoteVM), mm: m, site: i.site) }
+                if w[oUsers &+ Int(m) &- 1] == 0 {
+                    return fail(.noTeardownInUse, .accessWithoutUsers, mm: m, site: i.site)
+                }
+            case .lockTask:
+                if tracks { footprint.global = true }
+                let t = Int(r[Int(i.a)])
+                if oLock >= 0 && t < Int(T) {
+                    if w[oLock &+ t] != 0 { return .blocked }  // another CPU holds it: wait
+                    w[oLock &+ t] = 1
+                }
+            case .unlockTask:
+                if tracks { footprint.global = true }
+                let t = Int(r[Int(i.a)])
+                if oLock >= 0 && t < Int(T) { w[oLock &+ t] = 0 }
             case .jump:
                 pc = Int(i.c)
             case .jumpIfEqual:

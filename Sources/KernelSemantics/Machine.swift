@@ -40,6 +40,12 @@ public final class Machine {
     let T: Int32, C: Int32, M: Int32, cap: Int32
     let oMM: Int, oActive: Int, oStatus: Int, oCurr: Int, oPrev: Int, oLive: Int, oUsers: Int, oCount: Int
     let oKthread: Int
+    /// Holder slots (`StateLayout.holderMM`), and the task lock bits (-1: not stored).
+    let H: Int32, oHolderMM: Int, oHolderKind: Int, oHolderBusy: Int, oLock: Int
+    /// By `Action.rawValue`: the kind (1 + `Action.HolderFamily`) of the holder slots the
+    /// action fills or uses, 0 for none; and whether it fills one (an open, with a target).
+    let holderKindOf: UnsafeMutablePointer<Int32>
+    let opensHolder: UnsafeMutablePointer<Bool>
     let scheduleSite: Int32, exitSite: Int32, cleanupSite: Int32
     /// The model stores kthread flags (it switches on use_mm).
     let tracksKthread: Bool
@@ -75,13 +81,15 @@ public final class Machine {
 
     /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
     public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
-        guard model.mode == .fine else { return StateLayout(bounds: bounds, actions: model.actions) }
+        let holders = model.holderSlots
+        guard model.mode == .fine else { return StateLayout(bounds: bounds, actions: model.actions, holders: holders) }
         let largestConstant = model.code.filter { $0.operation == .constant }.map { Int($0.b) }.max() ?? 0
         return StateLayout(
             bounds: bounds, actions: model.actions,
             frames: StateLayout.Frames(
                 scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
-                yieldPoints: model.yields.count, largestSavedValue: largestConstant))
+                yieldPoints: model.yields.count, largestSavedValue: largestConstant),
+            holders: holders, taskLock: model.usesTaskLock)
     }
 
     init(model: CompiledModel, bounds: Bounds) {
@@ -116,6 +124,17 @@ public final class Machine {
         oUsers = layout.users
         oCount = layout.count
         oKthread = layout.offset(.kthread)
+        H = Int32(layout.holders)
+        oHolderMM = layout.holderMM
+        oHolderKind = layout.holderKind
+        oHolderBusy = layout.holderBusy
+        oLock = layout.stores(.taskLock) ? layout.offset(.taskLock) : -1
+        holderKindOf = .allocate(capacity: Action.allCases.count)
+        opensHolder = .allocate(capacity: Action.allCases.count)
+        for a in Action.allCases {
+            holderKindOf[Int(a.rawValue)] = a.spec.holderFamily.map { 1 + $0.rawValue } ?? 0
+            opensHolder[Int(a.rawValue)] = a.spec.holderFamily != nil && a.register(of: .target) != nil
+        }
         base = .allocate(capacity: layout.fieldCount)
         work = .allocate(capacity: layout.fieldCount)
         layout.initializeConstants(base)
@@ -156,6 +175,8 @@ public final class Machine {
         registers.deallocate()
         mmRegisters.deallocate()
         mmRegisterStart.deallocate()
+        holderKindOf.deallocate()
+        opensHolder.deallocate()
     }
 
     // MARK: The initial state

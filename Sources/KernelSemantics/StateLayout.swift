@@ -15,7 +15,9 @@ import ModelLanguage
 ///   `offset(field)`: packed (1 bit for a flag, enough for `0...T` for a task link) only
 ///   when the model switches on an action that needs it (`stores(field)`); otherwise
 ///   always 0 and not part of the state, so such models keep their packed width and state
-///   counts.
+///   counts;
+/// - with `holders N`: `holderMM[H]` and `holderKind[H]` (in fine mode also
+///   `holderBusy[H]`), packed only then.
 ///
 /// Fine mode adds what a paused routine needs, and nothing in coarse mode:
 /// - `cpuPC[C]`: 0, or 1 + the yield point where the CPU's schedule action is paused;
@@ -52,6 +54,11 @@ public struct StateLayout: Sendable {
     let cpuPC: Int, cpuFrame: Int, loaded: Int, taskPC: Int, taskFrame: Int
     /// Where the `TaskField` arrays start (`offset(_:)`).
     let taskFields: Int
+    /// The holder slots (SEMANTICS.md §2.8, §2.9): `holderMM[H]`, the mm reference each holds;
+    /// `holderKind[H]`, 0 for a free slot, else 1 + its `Action.HolderFamily`; in fine
+    /// mode `holderBusy[H]`, 1 while an action of the slot is in progress.
+    let holders: Int
+    let holderMM: Int, holderKind: Int, holderBusy: Int
     /// The task fields that are part of the state, in `TaskField` order.
     let storedTaskFields: [TaskField]
     /// Number of unpacked fields.
@@ -80,10 +87,15 @@ public struct StateLayout: Sendable {
 
     /// The layout of a model with the switches `actions` (which decide the task fields and
     /// status values stored) at `bounds`; `frames` in fine mode.
-    init(bounds: Bounds, actions: ActionSet = [], frames: Frames? = nil) {
+    init(
+        bounds: Bounds, actions: ActionSet = [], frames: Frames? = nil, holders: Int = 0, taskLock: Bool = false
+    ) {
         self.bounds = bounds
-        storedTaskFields = TaskField.allCases.filter { !$0.storedWhen.isDisjoint(with: actions) }
+        storedTaskFields = TaskField.allCases.filter {
+            $0.isStored(actions: actions, taskLock: taskLock && frames != nil)
+        }
         self.frames = frames
+        self.holders = holders
         let c = bounds.cpus, t = bounds.tasks, m = bounds.mms
         taskIDs = t + c
         mm = 0
@@ -96,7 +108,10 @@ public struct StateLayout: Sendable {
         count = users + m + 1
         taskFields = count + m + 1
         let ks = frames?.scheduleSlots ?? 0, kt = frames?.taskSlots ?? 0, fine = frames != nil
-        cpuPC = taskFields + StateLayout.taskFieldCount * t
+        holderMM = taskFields + StateLayout.taskFieldCount * t
+        holderKind = holderMM + holders
+        holderBusy = holderKind + holders
+        cpuPC = holderBusy + (fine ? holders : 0)
         cpuFrame = cpuPC + (fine ? c : 0)
         loaded = cpuFrame + c * ks
         taskPC = loaded + (fine ? c : 0)
@@ -127,11 +142,17 @@ public struct StateLayout: Sendable {
             fields.append((count + i, counterBits))
         }
         fields.append((count, counterBits))
+        let kindBits = StateLayout.width(Action.HolderFamily.allCases.count)
+        for h in 0..<holders {
+            fields.append((holderMM + h, refBits))
+            fields.append((holderKind + h, kindBits))
+            if fine { fields.append((holderBusy + h, 1)) }
+        }
         if let frames {
             let pcBits = StateLayout.width(frames.yieldPoints)
             // A saved register holds a task id, an mm reference (or a dangling one, up to
-            // 2m + 2), a `how`, or a number.
-            let slotBits = StateLayout.width(max(frames.largestSavedValue, t + c, 2 * m + 2, bounds.cap))
+            // 2m + 2), a `how`, a holder slot, or a number.
+            let slotBits = StateLayout.width(max(frames.largestSavedValue, t + c, 2 * m + 2, bounds.cap, holders))
             for i in 0..<c {
                 fields.append((cpuPC + i, pcBits))
                 fields.append((loaded + i, refBits))

@@ -1,6 +1,6 @@
 import ModelLanguage
 
-/// Symmetry reduction over CPUs, task slots and mm slots.
+/// Symmetry reduction over CPUs, task slots, mm slots and holder slots.
 ///
 /// Nothing in a model names a particular CPU, task slot or mm slot (`init_mm` is a constant
 /// and is never renamed), so a state and its image under any renaming of CPUs, of task
@@ -15,10 +15,11 @@ import ModelLanguage
 /// its CPU's place, and once the tasks are placed, an mm by the first task holding it.
 /// Every state of an orbit gets the same set of orderings (renamed), hence the same least
 /// image. Items that are identical and that nothing points to (free task slots, free mm
-/// slots, idle CPUs) are interchangeable without effect and are not permuted.
+/// slots, idle CPUs, free holder slots) are interchangeable without effect and are not
+/// permuted. Holder slots are placed last, after the mms they hold.
 final class Symmetry {
     private let layout: StateLayout
-    private let T: Int, C: Int, M: Int
+    private let T: Int, C: Int, M: Int, H: Int
     private let ks: Int, kt: Int
     private let dangling: Int32
     /// For a frame's pc (0: not paused, 1 + y: paused at yield point y), the kind of each
@@ -50,13 +51,14 @@ final class Symmetry {
     /// (start, end) in `order`, at `groups[sort][2 * g]` and `groups[sort][2 * g + 1]`.
     private let groups: [UnsafeMutablePointer<Int>]
     private let groupCount: UnsafeMutablePointer<Int>
-    private static let cpuSort = 0, taskSort = 1, mmSort = 2
+    private static let cpuSort = 0, taskSort = 1, mmSort = 2, holderSort = 3
 
     init(layout: StateLayout, model: CompiledModel) {
         self.layout = layout
         T = layout.bounds.tasks
         C = layout.bounds.cpus
         M = layout.bounds.mms
+        H = layout.holders
         ks = layout.frames?.scheduleSlots ?? 0
         kt = layout.frames?.taskSlots ?? 0
         dangling = Int32(M + 1)
@@ -81,15 +83,15 @@ final class Symmetry {
         layout.initializeConstants(dst)
         best = .allocate(capacity: layout.words)
         candidate = .allocate(capacity: layout.words)
-        let sizes = [C, T, M]
+        let sizes = [C, T, M, H]
         keys = sizes.map { .allocate(capacity: max($0, 1)) }
         refs = sizes.map { .allocate(capacity: max($0, 1)) }
         order = sizes.map { .allocate(capacity: max($0, 1)) }
         map = sizes.map { .allocate(capacity: max($0, 1)) }
         secondary = sizes.map { .allocate(capacity: max($0, 1)) }
         groups = sizes.map { .allocate(capacity: 2 * max($0, 1)) }
-        groupCount = .allocate(capacity: 3)
-        groupCount.initialize(repeating: 0, count: 3)
+        groupCount = .allocate(capacity: 4)
+        groupCount.initialize(repeating: 0, count: 4)
     }
 
     deinit {
@@ -127,19 +129,24 @@ final class Symmetry {
                 sortAndGroup(Symmetry.mmSort)
                 repeat {
                     fillMap(Symmetry.mmSort)
-                    apply()
-                    if first && groupCount[Symmetry.cpuSort] == 0 && groupCount[Symmetry.taskSort] == 0
-                        && groupCount[Symmetry.mmSort] == 0
-                    {
-                        // The only ordering: its image is the representative.
-                        layout.pack(dst, into: s)
-                        return
-                    }
-                    layout.pack(dst, into: candidate)
-                    if first || less(candidate, best) {
-                        best.update(from: candidate, count: layout.words)
-                        first = false
-                    }
+                    refineHolders()
+                    sortAndGroup(Symmetry.holderSort)
+                    repeat {
+                        fillMap(Symmetry.holderSort)
+                        apply()
+                        if first && groupCount[Symmetry.cpuSort] == 0 && groupCount[Symmetry.taskSort] == 0
+                            && groupCount[Symmetry.mmSort] == 0 && groupCount[Symmetry.holderSort] == 0
+                        {
+                            // The only ordering: its image is the representative.
+                            layout.pack(dst, into: s)
+                            return
+                        }
+                        layout.pack(dst, into: candidate)
+                        if first || less(candidate, best) {
+                            best.update(from: candidate, count: layout.words)
+                            first = false
+                        }
+                    } while nextCandidate(Symmetry.holderSort)
                 } while nextCandidate(Symmetry.mmSort)
             } while nextCandidate(Symmetry.taskSort)
         } while nextCandidate(Symmetry.cpuSort)
@@ -176,22 +183,40 @@ final class Symmetry {
         }
     }
 
-    /// Writes the image of unpacked state `state` under the renaming `cpus`, `tasks`, `mms`
-    /// (old index to new) into `out` (for tests).
+    /// Once the mms are ordered, a holder slot is told apart by the place of the mm it holds.
+    private func refineHolders() {
+        let sec = secondary[Symmetry.holderSort], mmMap = map[Symmetry.mmSort]
+        let oHolderMM = layout.holderMM
+        for h in 0..<H {
+            let m = Int(src[oHolderMM + h])
+            sec[h] = m >= 2 && m <= Int(dangling) ? 1 + mmMap[m - 2] : 0
+        }
+    }
+
+    /// Writes the image of unpacked state `state` under the renaming `cpus`, `tasks`, `mms`,
+    /// `holders` (old index to new; holders: the identity when empty) into `out` (for tests).
     func image(
-        of state: UnsafePointer<Int32>, cpus: [Int], tasks: [Int], mms: [Int],
+        of state: UnsafePointer<Int32>, cpus: [Int], tasks: [Int], mms: [Int], holders: [Int] = [],
         into out: UnsafeMutablePointer<Int32>
     ) {
         src.update(from: state, count: layout.fieldCount)
         for (i, v) in cpus.enumerated() { map[Symmetry.cpuSort][i] = v }
         for (i, v) in tasks.enumerated() { map[Symmetry.taskSort][i] = v }
         for (i, v) in mms.enumerated() { map[Symmetry.mmSort][i] = v }
+        for h in 0..<H { map[Symmetry.holderSort][h] = holders.isEmpty ? h : holders[h] }
         apply()
         out.update(from: dst, count: layout.fieldCount)
     }
 
     @inline(__always)
-    private func size(_ sort: Int) -> Int { sort == Symmetry.cpuSort ? C : sort == Symmetry.taskSort ? T : M }
+    private func size(_ sort: Int) -> Int {
+        switch sort {
+        case Symmetry.cpuSort: return C
+        case Symmetry.taskSort: return T
+        case Symmetry.mmSort: return M
+        default: return H
+        }
+    }
 
     @inline(__always)
     private func kind(pc: Int32, slot j: Int) -> UInt8 {
@@ -203,13 +228,15 @@ final class Symmetry {
     /// How many fields point to each CPU (through its idle task's id), task and mm slot.
     private func countReferences() {
         let cpuRefs = refs[Symmetry.cpuSort], taskRefs = refs[Symmetry.taskSort], mmRefs = refs[Symmetry.mmSort]
-        let T = self.T, C = self.C, M = self.M, ks = self.ks, kt = self.kt, dangling = self.dangling
+        let holderRefs = refs[Symmetry.holderSort]
+        let T = self.T, C = self.C, M = self.M, H = self.H, ks = self.ks, kt = self.kt, dangling = self.dangling
         let src = self.src, slotKind = self.slotKind, slotStride = self.slotStride
         let fieldOffset = self.fieldOffset, fieldIsLink = self.fieldIsLink, fieldCount = self.fieldCount
         let oMM = layout.mm, oActiveMM = layout.activeMM, oCurr = layout.curr, oPrevMM = layout.prevMM
         cpuRefs.update(repeating: 0, count: max(C, 1))
         taskRefs.update(repeating: 0, count: max(T, 1))
         mmRefs.update(repeating: 0, count: max(M, 1))
+        holderRefs.update(repeating: 0, count: max(H, 1))
         @inline(__always) func mmRef(_ r: Int32) {
             if r < 2 { return }
             let i = Int(r > dangling ? r - dangling : r) - 2
@@ -231,6 +258,7 @@ final class Symmetry {
             let o = fieldOffset[f]
             for t in 0..<T where src[o + t] != 0 { taskRefs[Int(src[o + t]) - 1] += 1 }
         }
+        for h in 0..<H { mmRef(src[layout.holderMM + h]) }
         guard layout.frames != nil else { return }
         /// The saved registers of one paused frame, by kind (none when not paused: pc 0).
         @inline(__always) func frame(pc: Int32, at offset: Int, slots: Int) {
@@ -240,6 +268,7 @@ final class Symmetry {
                 switch kinds[j] {
                 case 1: taskRef(registers[j])
                 case 2: mmRef(registers[j])
+                case 3: holderRefs[Int(registers[j])] += 1
                 default: break
                 }
             }
@@ -275,7 +304,8 @@ final class Symmetry {
 
     private func computeKeys() {
         let mmKeys = keys[Symmetry.mmSort], taskKeys = keys[Symmetry.taskSort], cpuKeys = keys[Symmetry.cpuSort]
-        let T = self.T, C = self.C, M = self.M, ks = self.ks, kt = self.kt, dangling = self.dangling
+        let holderKeys = keys[Symmetry.holderSort], holderRefs = refs[Symmetry.holderSort]
+        let T = self.T, C = self.C, M = self.M, H = self.H, ks = self.ks, kt = self.kt, dangling = self.dangling
         let src = self.src, slotKind = self.slotKind, slotStride = self.slotStride
         let fieldOffset = self.fieldOffset, fieldIsLink = self.fieldIsLink, fieldCount = self.fieldCount
         let oMM = layout.mm, oActiveMM = layout.activeMM, oCurr = layout.curr, oPrevMM = layout.prevMM
@@ -291,6 +321,7 @@ final class Symmetry {
                 if Int(v) >= T { return 1 }
                 return taskKeysReady ? Symmetry.mix(2, taskKeys[Int(v)]) : 2
             case 2: return refKey(v)
+            case 3: return Symmetry.mix(5, holderKeys[Int(v)])
             default: return UInt64(UInt32(bitPattern: v))
             }
         }
@@ -301,6 +332,14 @@ final class Symmetry {
             h = Symmetry.mix(h, src[oCount + 1 + i])
             h = Symmetry.mix(h, mmRefs[i])
             mmKeys[i] = h
+        }
+        for i in 0..<H {
+            var h: UInt64 = 61
+            h = Symmetry.mix(h, src[layout.holderKind + i])
+            if fine { h = Symmetry.mix(h, src[layout.holderBusy + i]) }
+            h = Symmetry.mix(h, refKey(src[layout.holderMM + i]))
+            h = Symmetry.mix(h, holderRefs[i])
+            holderKeys[i] = h
         }
         for t in 0..<T {
             var h: UInt64 = 29
@@ -409,8 +448,11 @@ final class Symmetry {
             for f in 0..<fieldCount where !same(fieldOffset[f], 1, 1) { return false }
             if layout.frames == nil { return true }
             return same(layout.taskPC, 1, 1) && same(layout.taskFrame, kt, kt)
-        default:
+        case Symmetry.mmSort:
             return same(layout.mmLive + 1, 1, 1) && same(layout.users + 1, 1, 1) && same(layout.count + 1, 1, 1)
+        default:
+            guard same(layout.holderMM, 1, 1), same(layout.holderKind, 1, 1) else { return false }
+            return layout.frames == nil || same(layout.holderBusy, 1, 1)
         }
     }
 
@@ -466,7 +508,8 @@ final class Symmetry {
     /// Writes into `dst` the image of `src` under `map` (old index to new, per sort).
     private func apply() {
         let cpuMap = map[Symmetry.cpuSort], taskMap = map[Symmetry.taskSort], mmMap = map[Symmetry.mmSort]
-        let dangling = self.dangling, T = self.T, C = self.C, M = self.M, ks = self.ks, kt = self.kt
+        let holderMap = map[Symmetry.holderSort]
+        let dangling = self.dangling, T = self.T, C = self.C, M = self.M, H = self.H, ks = self.ks, kt = self.kt
         let src = self.src, dst = self.dst, slotKind = self.slotKind, slotStride = self.slotStride
         let fieldOffset = self.fieldOffset, fieldIsLink = self.fieldIsLink, fieldCount = self.fieldCount
         let oMM = layout.mm, oActiveMM = layout.activeMM, oStatus = layout.status, oCurr = layout.curr
@@ -488,7 +531,7 @@ final class Symmetry {
             let kinds = slotKind + Int(pc) * slotStride
             for j in 0..<count {
                 let v = from[j], k = kinds[j]
-                to[j] = k == 1 ? task(v) : k == 2 ? ref(v) : v
+                to[j] = k == 1 ? task(v) : k == 2 ? ref(v) : k == 3 ? Int32(holderMap[Int(v)]) : v
             }
         }
         for t in 0..<T {
@@ -527,6 +570,13 @@ final class Symmetry {
             dst[oLive + n] = src[oLive + 1 + i]
             dst[oUsers + n] = src[oUsers + 1 + i]
             dst[oCount + n] = src[oCount + 1 + i]
+        }
+        let oHolderMM = layout.holderMM, oHolderKind = layout.holderKind, oHolderBusy = layout.holderBusy
+        for h in 0..<H {
+            let n = holderMap[h]
+            dst[oHolderMM + n] = ref(src[oHolderMM + h])
+            dst[oHolderKind + n] = src[oHolderKind + h]
+            if fine { dst[oHolderBusy + n] = src[oHolderBusy + h] }
         }
     }
 }

@@ -10,6 +10,9 @@ public enum TaskField: Int, Sendable, CaseIterable {
     case kthread
     /// A vfork child's `vfork_done`: 0, or 1 + the slot of the parent waiting for it.
     case vforkParent
+    /// Fine mode: the task's alloc_lock (`task_lock`) is held: 0 or 1. Stored only in fine
+    /// models whose code takes it (`CompiledModel.usesTaskLock`).
+    case taskLock
 
     /// What a field holds, which says how it is packed and renamed.
     public enum Content: Sendable {
@@ -21,16 +24,18 @@ public enum TaskField: Int, Sendable, CaseIterable {
 
     public var content: Content {
         switch self {
-        case .kthread: return .flag
+        case .kthread, .taskLock: return .flag
         case .vforkParent: return .taskLink
         }
     }
 
-    /// The switches of a model's `actions` line that make it stored.
-    public var storedWhen: ActionSet {
+    /// Whether a model with the switches `actions` stores it; `taskLock`: a fine model
+    /// whose code takes a task_lock.
+    public func isStored(actions: ActionSet, taskLock: Bool) -> Bool {
         switch self {
-        case .kthread: return .useMM
-        case .vforkParent: return .vfork
+        case .kthread: return actions.contains(.useMM)
+        case .vforkParent: return actions.contains(.vfork)
+        case .taskLock: return taskLock
         }
     }
 
@@ -39,6 +44,7 @@ public enum TaskField: Int, Sendable, CaseIterable {
         switch self {
         case .kthread: return "kthread"
         case .vforkParent: return "vfork_done"
+        case .taskLock: return "alloc_lock"
         }
     }
 }

@@ -194,8 +194,10 @@ struct CheckOutcome {
         var lines: [String] = []
         let order = options.order == .breadthFirst ? "breadth-first" : "depth-first"
         lines.append("mmcheck \(CommandLineTool.version)  model \(model.path) (\"\(model.name)\")")
+        let holders = model.holderSlots > 0 ? ", \(model.holderSlots) holders" : ""
         lines.append(
-            "bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms; counter cap \(bounds.cap)")
+            "bounds    \(bounds.cpus) cpus, \(bounds.tasks) tasks, \(bounds.mms) mms\(holders); counter cap \(bounds.cap)"
+        )
         // preempt_rt needs preemptible (a file error otherwise).
         let preemption = model.preemptRT ? ", preemptible, PREEMPT_RT" : model.preemptible ? ", preemptible" : ""
         let steps = model.mode == .fine ? "fine steps (one statement each\(preemption))" : "coarse steps"
@@ -205,7 +207,8 @@ struct CheckOutcome {
             "search    \(order), \(steps)\(on); \(layout.bytes) bytes (\(layout.bits) bits) stored per state"
         )
         if symmetry {
-            lines.append("symmetry  CPUs, task slots and mm slots renamed: one state stored per orbit")
+            let slots = model.holderSlots > 0 ? "task slots, mm slots and holder slots" : "task slots and mm slots"
+            lines.append("symmetry  CPUs, \(slots) renamed: one state stored per orbit")
         }
         if options.fingerprint {
             lines.append("store     64-bit fingerprints (hash compaction): probabilistic, a state can be missed")
@@ -238,7 +241,9 @@ struct CheckOutcome {
                 ? " (coarse mode: nothing to reduce)"
                 : bounds.cpus < 2
                     ? " (one CPU: nothing to reduce)"
-                    : model.actions.contains(.shootdown) ? " (the shootdown variant is not reduced)" : ""
+                    : model.actions.contains(.shootdown)
+                        ? " (the shootdown variant is not reduced)"
+                        : model.reachesOtherTasks ? " (models with outside holders are not reduced)" : ""
             lines.append(
                 "  partial order     \(grouped(result.reducedStates)) states expanded with one independent step\(none)"
             )

@@ -12,7 +12,7 @@ struct CheckOptions: Equatable {
     var search = SearchOptions()
     var traceOut: String?
     var mode: CompiledModel.Mode?
-    /// Store one state per orbit under renaming of CPUs, task slots and mm slots.
+    /// Store one state per orbit under renaming of CPUs, task slots, mm slots and holder slots.
     var symmetry = false
     /// Most bytes the search's own memory may take (`--memory`); nil: the default share.
     var memory: Int?

@@ -188,8 +188,9 @@ enum Help {
                             without --max-depth only, else one. The result is the same for
                             every N: the threads expand, one thread stores in a fixed order
           --all             do not stop at the first violation; count violating steps per property
-          --symmetry        store one state per orbit under renaming of CPUs, task slots and
-                            mm slots (exact; counts orbits; traces stay shortest and real)
+          --symmetry        store one state per orbit under renaming of CPUs, task slots, mm
+                            slots and holder slots (exact; counts orbits; traces stay
+                            shortest and real)
           --fingerprint     keep a 64-bit fingerprint per state instead of the state (hash
                             compaction, breadth-first only): less memory, and the verdict says
                             how likely it is that a state was missed
@@ -268,6 +269,7 @@ enum Help {
           claim violation no-free-while-borrowed
         \(Help.traceSteps)
         a fine-mode trace has a 'mode fine' line after 'bounds'.
-        tasks are slot numbers: 0 is init's slot, 1 kthreadd's; mms are mm slot numbers.
+        tasks are slot numbers: 0 is init's slot, 1 kthreadd's; mms are mm slot numbers;
+        holders are holder slot numbers (the model's `holders` setting).
         """
 }

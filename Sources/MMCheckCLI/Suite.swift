@@ -113,8 +113,8 @@ enum Suite {
         # `mmcheck suite --update`. `mmcheck suite` compares verdict, states, transitions,
         # depth and trace (counterexample length, - for none); seconds are for information.
         # reduction is -, symmetry (then states counts orbits under renaming of CPUs,
-        # task slots and mm slots), por (partial-order reduction: the reduced graph's states
-        # and transitions) or symmetry+por.
+        # task slots, mm slots and holder slots), por (partial-order reduction: the reduced
+        # graph's states and transitions) or symmetry+por.
         # model cpus tasks mms reduction verdict states transitions depth trace seconds
         """
 

@@ -51,7 +51,7 @@ struct TraceFile: Equatable {
             let v = step[p]
             switch p {
             case .next, .task, .parent: words.append("\(p.rawValue)=\(v >= Int32(bounds.tasks) ? "idle" : String(v))")
-            case .child, .mm: words.append("\(p.rawValue)=\(v)")
+            case .child, .mm, .target, .holder: words.append("\(p.rawValue)=\(v)")
             case .how: words.append("how=\(step.how.name)")
             }
         }
@@ -215,8 +215,11 @@ struct TraceFile: Equatable {
                 switch p {
                 case .next where text == "idle":
                     step[p] = Int32(bounds.tasks + cpu)
-                case .next, .task, .parent, .child:
+                case .next, .task, .parent, .child, .target:
                     step[p] = try number(p.rawValue, below: bounds.tasks, what: "a task slot").get()
+                case .holder:
+                    // The model says how many; a slot past them is refused at replay.
+                    step[p] = try number(p.rawValue, below: CompiledModel.maxHolders, what: "a holder slot").get()
                 case .mm:
                     step[p] = try number(p.rawValue, below: bounds.mms, what: "an mm slot").get()
                 case .how:

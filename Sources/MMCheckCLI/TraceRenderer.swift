@@ -88,6 +88,13 @@ struct TraceRenderer {
         case .exec: return "cpu\(s.cpu): exec  \(names.task(s.task))"
         case .clone: return "cpu\(s.cpu): clone  \(names.task(s.task)) -> \(names.task(s.child)) (\(s.how.name))"
         case .vfork: return "cpu\(s.cpu): vfork  \(names.task(s.task)) -> \(names.task(s.child)) (the parent waits)"
+        case .getTaskMM:
+            return "cpu\(s.cpu): get_task_mm  \(names.task(s.task)) reads \(names.task(s.child))'s memory"
+        case .procOpen, .oomKill:
+            return
+                "cpu\(s.cpu): \(s.kind.spec.name)  \(names.task(s.task)) -> \(names.task(s.child)) into holder\(s.holder)"
+        case .procAccess, .procRelease, .oomReap, .oomRelease:
+            return "cpu\(s.cpu): \(s.kind.spec.name)  \(names.task(s.task)) holder\(s.holder)"
         }
     }
 
@@ -123,7 +130,21 @@ struct TraceRenderer {
         for k in 1..<state.mms.count where state.mms[k].live {
             lines.append("  \(pad(names.mm(Int32(k + 1)), 9)) users \(state.mms[k].users)  count \(state.mms[k].count)")
         }
+        for (h, holder) in state.holders.enumerated() where holder.kind != 0 {
+            lines.append("  \(pad("holder\(h)", 9)) \(holderText(holder, names))")
+        }
         return lines
+    }
+
+    /// `/proc file, mm mm0` or `OOM victim, mm none (busy)`.
+    private func holderText(_ holder: KernelState.Holder, _ names: TraceNames) -> String {
+        let family: String
+        switch holder.family {
+        case .procFile: family = "/proc file"
+        case .oomVictim: family = "OOM victim"
+        case nil: return "free"
+        }
+        return "\(family), mm \(names.mm(holder.mm))\(holder.busy ? " (in use)" : "")"
     }
 
     /// The fields that differ between `a` and `b`, as `field  old -> new` lines.
@@ -187,6 +208,9 @@ struct TraceRenderer {
             if x.users != y.users { line("\(name).users", "\(x.users)", "\(y.users)") }
             if x.count != y.count { line("\(name).count", "\(x.count)", "\(y.count)") }
         }
+        for h in a.holders.indices where a.holders[h] != b.holders[h] {
+            line("holder\(h)", holderText(a.holders[h], oldNames), holderText(b.holders[h], names))
+        }
         return lines
     }
 
@@ -219,10 +243,11 @@ struct TraceRenderer {
             case .readCounter: return "reads a counter of \(mm), which is already freed"
             case .changeCounter: return "changes a counter of \(mm), which is already freed"
             case .assign: return "assigns \(mm), which is already freed"
+            case .accessRemoteVM: return "access_remote_vm reads \(mm), which is already freed"
             }
         case .noneUsed(let use):
             switch use {
-            case .free, .exitMmap, .switchMM: return "\(use.rawValue)(none): none used as an mm"
+            case .free, .exitMmap, .switchMM, .accessRemoteVM: return "\(use.rawValue)(none): none used as an mm"
             case .switchAwayFrom: return "switch_mm(none, ...): none used as an mm"
             case .readCounter, .changeCounter, .assign: return "\(use.rawValue) none: none used as an mm"
             }
@@ -246,6 +271,10 @@ struct TraceRenderer {
         case .deadTaskHolds(let t, let active):
             return "\(names.task(t)) dies still holding \(mm) as its \(active ? "active_mm" : "mm")"
         case .teardownInUse(let t): return "exit_mmap(\(mm)) while \(names.task(t)).mm is still \(mm)"
+        case .accessWithoutUsers:
+            return "access_remote_vm(\(mm)) while \(mm).users is 0: its address space is torn down and nothing pins it"
+        case .accessInitMM: return "access_remote_vm(init_mm): init_mm has no user address space"
+        case .freeHeldByHolder(let h): return "\(mm) is freed while holder\(h) still holds it"
         case .activeMMDiffers(let t): return "\(names.task(t)) has an mm but its active_mm is \(mm)"
         case .staleActiveMM(let t):
             return "\(names.task(t)) is not running and has no mm, but its active_mm is still \(mm)"

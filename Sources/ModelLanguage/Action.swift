@@ -7,7 +7,7 @@
 /// how the machine runs it and how a trace prints it — is an exhaustive `switch` over this
 /// type, so a new case does not compile until each is written.
 ///
-/// The raw value is the step label's kind field (4 bits): keep it below 16.
+/// The raw value is the step label's kind field (5 bits): keep it below 32.
 public enum Action: UInt32, Sendable, CaseIterable {
     case schedule = 0
     case exit, clone, exec, useMM, unuseMM, cloneFail
@@ -20,10 +20,34 @@ public enum Action: UInt32, Sendable, CaseIterable {
     /// sleeps until the child execs or exits (kernel/fork.c: wait_for_vfork_done;
     /// complete_vfork_done from mm_release).
     case vfork
+    /// Outside holders (SEMANTICS.md §3.12): a task reads another task's memory through
+    /// get_task_mm (access_process_vm: get_task_mm, access_remote_vm, mmput).
+    case getTaskMM
+    /// A /proc/<pid>/mem file: opened (proc_mem_open: the file keeps an mm_count reference in
+    /// a holder slot), read or written (mem_rw), closed (mem_release).
+    case procOpen, procAccess, procRelease
+    /// The OOM killer marks a victim (mark_oom_victim: signal->oom_mm keeps an mm_count
+    /// reference in a holder slot), the OOM reaper reaps it, and the signal struct goes
+    /// (free_signal_struct drops the reference).
+    case oomKill, oomReap, oomRelease
 
     /// A named input of an action's code: input `spec.inputs[i]` is in register i.
     public enum Input: Int, Sendable, Equatable, CaseIterable {
         case prev, next, task, parent, child, how, mm
+        /// The task an outside holder reaches (get_task_mm's argument).
+        case target
+        /// A holder slot.
+        case holder
+
+        /// What the input holds, as the language types it.
+        var type: ValueType {
+            switch self {
+            case .prev, .next, .task, .parent, .child, .target: return .task
+            case .mm: return .mm
+            case .holder: return .holder
+            case .how: return .how
+            }
+        }
     }
 
     /// A field of a step in a trace line (`step clone cpu=0 parent=0 child=2 how=fork`);
@@ -37,13 +61,25 @@ public enum Action: UInt32, Sendable, CaseIterable {
         case how
         /// An mm slot number.
         case mm
+        /// A task slot an outside holder reaches.
+        case target
+        /// A holder slot.
+        case holder
+    }
+
+    /// The outside holders whose references live in holder slots: which family a slot
+    /// belongs to says which actions may use it (the slot's stored kind is 1 + the raw
+    /// value; 0 is a free slot).
+    public enum HolderFamily: Int32, Sendable, CaseIterable {
+        case procFile = 0
+        case oomVictim = 1
     }
 
     /// When a task action (one the current task of a CPU takes) is enabled, besides its
     /// task running on the CPU with nothing of its own in progress.
     public struct Requirements: OptionSet, Sendable, Hashable {
-        public let rawValue: UInt8
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
         /// The task is not a kernel thread inside use_mm (which may only unuse).
         public static let notUsingMM = Requirements(rawValue: 1)
         /// The task has an mm / has none.
@@ -57,6 +93,12 @@ public enum Action: UInt32, Sendable, CaseIterable {
         public static let freeMMSlot = Requirements(rawValue: 32)
         /// One step for each live mm slot with users > 0 (its `mm=` parameter).
         public static let eachLiveMM = Requirements(rawValue: 64)
+        /// One step for each live task slot (its `target=` parameter): not free, not forming.
+        public static let eachTarget = Requirements(rawValue: 128)
+        /// A holder slot is free: the step takes the lowest one (its `holder=` parameter).
+        public static let freeHolder = Requirements(rawValue: 256)
+        /// One step for each holder slot of the action's family that holds an mm.
+        public static let eachHolder = Requirements(rawValue: 512)
     }
 
     /// Who may take the action.
@@ -129,6 +171,8 @@ public enum Action: UInt32, Sendable, CaseIterable {
         public let parameters: [Parameter]
         /// A sample trace line, and what it means, for the help.
         public let example: (step: String, note: String)
+        /// The holder family whose slots the action fills (`freeHolder`) or uses (`eachHolder`).
+        public var holderFamily: HolderFamily? = nil
     }
 
     public var spec: Spec {
@@ -216,7 +260,49 @@ public enum Action: UInt32, Sendable, CaseIterable {
                 enabling: .task, inputs: [.parent, .child, .how], calls: [Call(.copyMM, [.parent, .child, .how])],
                 needsRoutines: [], parameters: [.parent, .child],
                 example: ("vfork cpu=0 parent=0 child=2", "the parent sleeps until the child execs or exits"))
+        case .getTaskMM:
+            return Spec(
+                name: "get_task_mm", switches: [Switch("get_task_mm", .getTaskMM, requires: .eachTarget)],
+                enabling: .task, inputs: [.target], calls: [Call(.accessProcessVM, [.target])],
+                needsRoutines: [], parameters: [.task, .target],
+                example: ("get_task_mm cpu=0 task=0 target=1", "task 0 reads task 1's memory: access_process_vm"))
+        case .procOpen, .procAccess, .procRelease, .oomKill, .oomReap, .oomRelease:
+            return holderSpec
         }
+    }
+
+    /// The specs of the holder actions: an open (a free holder slot, a target task), an
+    /// access and a release (a holder slot of the family).
+    private var holderSpec: Spec {
+        let family: HolderFamily = [.procOpen, .procAccess, .procRelease].contains(self) ? .procFile : .oomVictim
+        let (name, flag, routine, example): (String, ActionSet, EntryRoutine, (String, String))
+        switch self {
+        case .procOpen:
+            (name, flag, routine) = ("proc_open", .procOpen, .procMemOpen)
+            example = ("proc_open cpu=0 task=0 target=1 holder=0", "task 0 opens /proc/<task 1>/mem into holder slot 0")
+        case .procAccess:
+            (name, flag, routine) = ("proc_access", .procAccess, .memRW)
+            example = ("proc_access cpu=0 task=0 holder=0", "a read of the file in holder slot 0: mem_rw")
+        case .procRelease:
+            (name, flag, routine) = ("proc_release", .procRelease, .memRelease)
+            example = ("proc_release cpu=0 task=0 holder=0", "the file in holder slot 0 is closed: mem_release")
+        case .oomKill:
+            (name, flag, routine) = ("oom_kill", .oomKill, .markOOMVictim)
+            example = ("oom_kill cpu=0 task=0 target=1 holder=0", "task 1 becomes an OOM victim; slot 0 is its oom_mm")
+        case .oomReap:
+            (name, flag, routine) = ("oom_reap", .oomReap, .oomReapTaskMM)
+            example = ("oom_reap cpu=0 task=0 holder=0", "the OOM reaper reaps the victim of holder slot 0")
+        default:  // .oomRelease (`spec` sends only the six holder actions here)
+            (name, flag, routine) = ("oom_release", .oomRelease, .freeSignalStruct)
+            example = ("oom_release cpu=0 task=0 holder=0", "the victim's signal struct goes: free_signal_struct")
+        }
+        let opens = self == .procOpen || self == .oomKill
+        return Spec(
+            name: name,
+            switches: [Switch(name, flag, requires: opens ? [.eachTarget, .freeHolder] : .eachHolder)],
+            enabling: .task, inputs: opens ? [.target, .holder] : [.holder],
+            calls: [Call(routine, opens ? [.holder, .target] : [.holder])], needsRoutines: [],
+            parameters: opens ? [.task, .target, .holder] : [.task, .holder], example: example, holderFamily: family)
     }
 
     /// The register of input `input` in this action's code, if the action has it.
@@ -266,8 +352,8 @@ public enum CloneKind: Int32, Sendable, CaseIterable {
 /// switches on the CONFIG_MMU_LAZY_TLB_SHOOTDOWN variant (lazy users hold no count; `free`
 /// first moves every CPU whose task's active_mm is the mm to `init_mm`, each by its IPI step).
 public struct ActionSet: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let schedule = ActionSet(rawValue: 1)
     static let exit = ActionSet(rawValue: 2)
     static let cloneThread = ActionSet(rawValue: 4)
@@ -279,6 +365,17 @@ public struct ActionSet: OptionSet, Sendable, Hashable {
     static let cloneFail = ActionSet(rawValue: 256)
     public static let shootdown = ActionSet(rawValue: 512)
     public static let vfork = ActionSet(rawValue: 1024)
+    static let getTaskMM = ActionSet(rawValue: 2048)
+    static let procOpen = ActionSet(rawValue: 4096)
+    static let procAccess = ActionSet(rawValue: 8192)
+    static let procRelease = ActionSet(rawValue: 16384)
+    static let oomKill = ActionSet(rawValue: 32768)
+    static let oomReap = ActionSet(rawValue: 65536)
+    static let oomRelease = ActionSet(rawValue: 131_072)
+    /// The switches of actions that use holder slots.
+    public static let holderActions: ActionSet = [
+        .procOpen, .procAccess, .procRelease, .oomKill, .oomReap, .oomRelease,
+    ]
     static let anyClone: ActionSet = [.cloneThread, .cloneFork, .cloneKthread]
 
     /// Every switch, in catalogue order.
@@ -300,12 +397,16 @@ public struct TaskActionVariant: Sendable {
     public let requires: Action.Requirements
     /// The step names a child slot (its `child=` parameter).
     public let takesChild: Bool
+    /// The holder family of the slots the action fills or uses (`Action.HolderFamily`
+    /// raw value; -1: none).
+    public let holderFamily: Int32
 
     init(action: Action, how: CloneKind, requires: Action.Requirements) {
         self.action = action
         self.how = how
         self.requires = requires
         takesChild = action.spec.parameters.contains(.child)
+        holderFamily = action.spec.holderFamily?.rawValue ?? -1
     }
 
     /// The task actions `actions` switches on, in catalogue order (a switch with

@@ -74,6 +74,15 @@ final class Checker {
                 error(at, needs.message)
             }
         }
+        if let h = settings["holders"], !(1...CompiledModel.maxHolders).contains(h.value) {
+            error(h.location, "holders must be 1 to \(CompiledModel.maxHolders), got \(h.text)")
+        }
+        if settings["holders"] == nil && !truncated,
+            let (flag, at) = actionLocations.first(where: { !$0.0.isDisjoint(with: .holderActions) })
+        {
+            let name = ActionSet.names.first { $0.1 == flag }?.0 ?? "the action"
+            error(at, "action '\(name)' needs holder slots: add 'holders N' (1 to \(CompiledModel.maxHolders))")
+        }
         if preemptRT && !preemptible, let at = preemptRTAt {
             error(at, "preempt_rt yes needs 'preemptible yes': a PREEMPT_RT kernel is fully preemptible")
         }
@@ -190,6 +199,8 @@ final class Checker {
                 if thenReturns && otherwiseReturns { reason = "every branch of the 'if' before it returns" }
             case .region(let kind, let body, _):
                 if warnUnreachable(body) { reason = "the \(kind.rawValue) block before it returns" }
+            case .taskLock(_, let body, _):
+                if warnUnreachable(body) { reason = "the task_lock block before it returns" }
             default:
                 break
             }
@@ -289,8 +300,9 @@ final class Checker {
                 case "task": types.append(.task)
                 case "mm": types.append(.mm)
                 case "how": types.append(.how)
+                case "holder": types.append(.holder)
                 default:
-                    error(parameter.typeAt, "unknown type '\(parameter.type)' (types: task, mm, how)")
+                    error(parameter.typeAt, "unknown type '\(parameter.type)' (types: task, mm, how, holder)")
                     types.append(.invalid)
                 }
             }
@@ -354,6 +366,8 @@ final class Checker {
                 scheduleFrameSize: schedule?.size ?? 0, taskFrameSize: task?.size ?? 0,
                 mmRegisters: Action.allCases.map { emitter.mmRegistersByAction[$0] ?? [] },
                 taskRegisters: Action.allCases.map { emitter.taskRegistersByAction[$0] ?? [] },
+                holderRegisters: Action.allCases.map { emitter.holderRegistersByAction[$0] ?? [] },
+                holders: settings["holders"], usesTaskLock: emitter.usesTaskLock,
                 code: emitter.code, entries: entries,
                 cleanupSite: entries[Int(Action.cloneFail.rawValue)] == nil
                     ? nil : entrySite(.badForkCleanupMM, in: emitter),

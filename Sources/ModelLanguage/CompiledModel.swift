@@ -35,14 +35,16 @@ public struct CompiledModel: Sendable {
 
     /// What a register holds, as far as renaming and dangling marks care.
     public enum RegisterKind: UInt8, Sendable {
-        case other, task, mm
+        case other, task, mm, holder
     }
 
     /// The kind of each register yield point `y` saves, in the order they are saved.
     public func savedKinds(_ y: YieldPoint) -> [RegisterKind] {
         let action = Int(y.action.rawValue)
         return y.saved.map { r in
-            taskRegisters[action].contains(r) ? .task : mmRegisters[action].contains(r) ? .mm : .other
+            taskRegisters[action].contains(r)
+                ? .task
+                : mmRegisters[action].contains(r) ? .mm : holderRegisters[action].contains(r) ? .holder : .other
         }
     }
 
@@ -86,6 +88,13 @@ public struct CompiledModel: Sendable {
     public var mmRegisters: [[Int32]]
     /// The registers of each action that hold task ids (what a symmetry permutes).
     var taskRegisters: [[Int32]]
+    /// The registers of each action that hold holder slots (renamed with them).
+    var holderRegisters: [[Int32]]
+    /// `holders N`: the holder slots (open /proc files, OOM victims' signal structs) the
+    /// holder actions use (0 when the model does not set it).
+    public var holders: Setting?
+    /// Some action's code takes a task_lock: fine mode keeps a lock bit per task slot.
+    public var usesTaskLock: Bool
     public var code: [Instruction]
     /// Each action's first instruction in `code` (by `Action.rawValue`; nil: the action is
     /// off, or has no code).
@@ -99,6 +108,19 @@ public struct CompiledModel: Sendable {
     /// statement that never runs), in source order. Each prints as
     /// `file:line:column: warning: message` with `formatted(path:)`.
     public var warnings: [Diagnostic] = []
+
+    /// The most holder slots a model may have.
+    public static let maxHolders = 4
+
+    /// The number of holder slots (0 without `holders`).
+    public var holderSlots: Int { holders?.value ?? 0 }
+
+    /// Some action's step reaches a task that is not its CPU's (get_task_mm, the holder
+    /// actions) or takes another action's lock (`task_lock`): partial-order reduction's
+    /// independence argument does not cover such models.
+    public var reachesOtherTasks: Bool {
+        !actions.isDisjoint(with: ActionSet.holderActions.union(.getTaskMM)) || usesTaskLock
+    }
 
     /// Registers holding an action's inputs.
     public static let inputRegisters = Action.inputRegisters

@@ -65,6 +65,7 @@ final class Emitter {
     private var stretchInterruptible = false
     private var actionMMRegisters: Set<Int32> = []
     private var actionTaskRegisters: Set<Int32> = []
+    private var actionHolderRegisters: Set<Int32> = []
     /// Fine mode: a yield point (its pc) where more registers are live than a state can
     /// ever hold, and that limit (nothing is saved then; the model is refused).
     private(set) var tooManySaved: (pc: Int, limit: Int)?
@@ -72,11 +73,14 @@ final class Emitter {
     private(set) var mmRegistersByAction: [Action: [Int32]] = [:]
     /// The task-typed registers of each emitted action, by `Action`.
     private(set) var taskRegistersByAction: [Action: [Int32]] = [:]
+    /// The holder-typed registers of each emitted action, by `Action`.
+    private(set) var holderRegistersByAction: [Action: [Int32]] = [:]
 
     /// Records mm- and task-typed registers of the action being emitted, then makes the value.
     private func noted(register: Int32, type: ValueType, isTemporary: Bool) -> Value {
         if register >= 0 && type == .mm { actionMMRegisters.insert(register) }
         if register >= 0 && type == .task { actionTaskRegisters.insert(register) }
+        if register >= 0 && type == .holder { actionHolderRegisters.insert(register) }
         return Value(register: register, type: type, isTemporary: isTemporary)
     }
 
@@ -90,7 +94,12 @@ final class Emitter {
     private struct Frame {
         var routine: String
         var returnLabel: Int
+        /// The registers of the tasks whose task_lock this routine's own code holds here,
+        /// innermost last: a `return` unlocks them before it jumps.
+        var locks: [Int32] = []
     }
+    /// Some action's code takes a task_lock (the state then keeps a lock bit per task).
+    private(set) var usesTaskLock = false
 
     private typealias Scope = [String: Value]
 
@@ -125,7 +134,13 @@ final class Emitter {
         stretchInterruptible = false
         actionMMRegisters = []
         actionTaskRegisters = []
+        actionHolderRegisters = []
         nextRegister = Int32(CompiledModel.inputRegisters)
+        // Every input register has its input's type, whether or not a routine takes it: a
+        // paused frame saves them all, and a symmetry renames them by type.
+        for (i, input) in spec.inputs.enumerated() {
+            _ = noted(register: Int32(i), type: input.type, isTemporary: false)
+        }
         for call in spec.calls {
             let entry = call.routine
             guard let info = checker.routines[entry.name] else { continue }
@@ -139,6 +154,7 @@ final class Emitter {
         fixups.removeAll()
         mmRegistersByAction[kind] = actionMMRegisters.sorted()
         taskRegistersByAction[kind] = actionTaskRegisters.sorted()
+        holderRegistersByAction[kind] = actionHolderRegisters.sorted()
         if yields.count > firstYield && tooManySaved == nil {
             // What each pause must keep: the inputs, and every register read before written.
             let points = yields[firstYield...].map(\.pc)
@@ -183,6 +199,8 @@ final class Emitter {
             call(name, arguments, at, scope)
         case .region(let kind, let body, _):
             emitRegion(kind, body, &scope)
+        case .taskLock(let task, let body, _):
+            emitTaskLock(task, body, &scope)
         default:
             emitSimpleStatement(statement, &scope)
         }
@@ -214,6 +232,24 @@ final class Emitter {
         enterRegion(kind)
         for s in body { emitStatement(s, &scope) }
         leaveRegion(kind)
+    }
+
+    /// `task_lock(t) { body }`: take t's lock (a step of its own in fine mode, which waits
+    /// while another CPU holds it), the body as a `preempt_off` region, then the unlock.
+    @inline(never)
+    private func emitTaskLock(_ task: ExpressionSyntax, _ body: [StatementSyntax], _ scope: inout Scope) {
+        guard let t = expression(task, scope), requireValue(t, task.location) else { return }
+        guard t.type == .task || t.type == .invalid else {
+            return error(task.location, "task_lock takes a task, got \(article(t.type))")
+        }
+        usesTaskLock = true
+        emit(.lockTask, t.register)
+        if !frames.isEmpty { frames[frames.count - 1].locks.append(t.register) }
+        enterRegion(.preemptOff)
+        for s in body { emitStatement(s, &scope) }
+        leaveRegion(.preemptOff)
+        if !frames.isEmpty { frames[frames.count - 1].locks.removeLast() }
+        emit(.unlockTask, t.register)
     }
 
     /// A statement that contains no other statement and calls no routine.
@@ -255,9 +291,12 @@ final class Emitter {
             emit(field == "count" ? .addCount : .addUsers, b.register, Int32(delta))
 
         case .return:
-            if let frame = frames.last { emitJump(.jump, 0, 0, to: frame.returnLabel) }
+            if let frame = frames.last {
+                for r in frame.locks.reversed() { emit(.unlockTask, r) }
+                emitJump(.jump, 0, 0, to: frame.returnLabel)
+            }
 
-        case .conditional, .call, .region:
+        case .conditional, .call, .region, .taskLock:
             break  // see emitStatement
         }
     }
@@ -286,7 +325,7 @@ final class Emitter {
         case .binding(_, let value, _, _): return local(value)
         case .assignment(.name, let value, _): return local(value)
         case .conditional(let condition, _, _, _): return local(condition)
-        case .assignment, .adjustment, .region(.atomic, _, _): return false
+        case .assignment, .adjustment, .region(.atomic, _, _), .taskLock: return false
         }
     }
 
@@ -351,6 +390,7 @@ final class Emitter {
             switch (b.type, field) {
             case (.task, "mm"): store = .storeMM
             case (.task, "active_mm"): store = .storeActiveMM
+            case (.holder, "mm"): store = .storeHolderMM
             case (.cpu, "prev_mm"): store = .storePrevMM
             case (.cpu, "curr"): return error(fieldAt, "cpu.curr is changed by the schedule action, not by routines")
             case (.mm, "count"), (.mm, "users"):
@@ -406,7 +446,13 @@ final class Emitter {
                 }
                 values.append(v)
             }
-            let op: Instruction.Operation = primitive == .free ? .free : primitive == .exitMmap ? .exitMmap : .switchMM
+            let op: Instruction.Operation
+            switch primitive {
+            case .free: op = .free
+            case .exitMmap: op = .exitMmap
+            case .accessRemoteVM: op = .accessRemoteVM
+            case .switchMM, .newMM: op = .switchMM
+            }
             if values.count == 2 {
                 emit(op, values[1].register, values[0].register, 1)
             } else {
@@ -583,6 +629,10 @@ final class Emitter {
                 r = newRegister()
                 emit(.loadActiveMM, r, b.register)
                 type = .mm
+            case (.holder, "mm"):
+                r = newRegister()
+                emit(.loadHolderMM, r, b.register)
+                type = .mm
             case (.mm, "count"):
                 r = newRegister()
                 emit(.loadCount, r, b.register)
@@ -637,6 +687,7 @@ final class Emitter {
         case .task: return "a task has no field '\(field)' (fields: mm, active_mm)"
         case .mm: return "an mm has no field '\(field)' (fields: count, users)"
         case .cpu: return "cpu has no field '\(field)' (fields: prev_mm, curr)"
+        case .holder: return "a holder has no field '\(field)' (fields: mm)"
         case .how, .int, .invalid: return "\(article(type)) has no fields"
         }
     }
@@ -646,6 +697,7 @@ final class Emitter {
         case .task: return "a task"
         case .mm: return "an mm"
         case .how: return "a how"
+        case .holder: return "a holder"
         case .int: return "a number"
         case .cpu: return "the cpu"
         case .invalid: return "a value of unknown type"

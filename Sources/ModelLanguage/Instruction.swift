@@ -56,6 +56,16 @@ public struct Instruction: Sendable, Equatable {
         /// fine mode: a statement boundary, yield point a (b = 1: preemptible); a step
         /// that reaches it (other than where it started) pauses here
         case yield
+        /// r[a] = holder(r[b]).mm
+        case loadHolderMM
+        /// holder(r[a]).mm = r[b]
+        case storeHolderMM
+        /// access_remote_vm(r[a]): a use of the mm's address space
+        case accessRemoteVM
+        /// task_lock(task(r[a])): in fine mode the step waits while another CPU holds it
+        case lockTask
+        /// task_unlock(task(r[a]))
+        case unlockTask
     }
 
     public var operation: Operation

@@ -92,9 +92,10 @@ enum Liveness {
     private static func usesAndDef(_ i: Instruction) -> (uses: [Int32], def: Int32?) {
         switch i.operation {
         case .constant, .loadPrevMM, .loadCurr, .newMM: return ([], i.a)
-        case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount: return ([i.b], i.a)
-        case .storeMM, .storeActiveMM: return ([i.a, i.b], nil)
-        case .storePrevMM, .addUsers, .addCount, .free, .exitMmap: return ([i.a], nil)
+        case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount, .loadHolderMM: return ([i.b], i.a)
+        case .storeMM, .storeActiveMM, .storeHolderMM: return ([i.a, i.b], nil)
+        case .storePrevMM, .addUsers, .addCount, .free, .exitMmap, .accessRemoteVM, .lockTask, .unlockTask:
+            return ([i.a], nil)
         case .switchMM: return (i.c != 0 ? [i.a, i.b] : [i.a], nil)
         case .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return ([i.a, i.b], nil)
         case .jump, .end, .yield: return ([], nil)

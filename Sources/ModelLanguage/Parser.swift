@@ -21,8 +21,8 @@ struct Parser {
 
     /// Words that start a top-level declaration.
     static let declarationWords: Set<String> = [
-        "model", "expect", "cpus", "tasks", "mms", "cap", "actions", "mode", "preemptible", "preempt_rt",
-        "routine",
+        "model", "expect", "cpus", "tasks", "mms", "cap", "holders", "actions", "mode", "preemptible",
+        "preempt_rt", "routine",
     ]
 
     /// A statement or declaration could not be parsed (already reported). `recovered`: the
@@ -35,6 +35,7 @@ struct Parser {
     /// expression is missing (as in `let m =` at the end of a line, and `if` on the next).
     static let keywords: Set<String> = [
         "let", "if", "else", "return", "is", "not", "and", "or", "routine", "irqs_off", "preempt_off", "atomic",
+        "task_lock",
     ]
 
     init(tokens: [Token]) { self.tokens = tokens }
@@ -58,7 +59,7 @@ struct Parser {
         guard t.kind == .identifier, Parser.declarationWords.contains(t.text) else {
             throw fail(
                 t.location,
-                "expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible, preempt_rt or routine), found \(t.quoted)"
+                "expected a declaration (model, expect, cpus, tasks, mms, cap, holders, actions, mode, preemptible, preempt_rt or routine), found \(t.quoted)"
             )
         }
         advance()
@@ -85,7 +86,7 @@ struct Parser {
                 return .expect(.violation(property: property.text, at: property.location), at: t.location)
             }
             throw expected("'pass' or 'violation <property>' after 'expect'")
-        case "cpus", "tasks", "mms", "cap":
+        case "cpus", "tasks", "mms", "cap", "holders":
             let value = current
             guard value.kind == .integer else { throw expected("a number after '\(t.text)'") }
             advance()
@@ -195,7 +196,22 @@ struct Parser {
             advance()
             return .region(kind, body: try block(), at: at)
         }
+        if current.isWord("task_lock") {
+            let at = current.location
+            try enterBlock(at: at)
+            return try taskLock(at: at)
+        }
         return try simpleStatement()
+    }
+
+    /// `task_lock(t) { ... }`.
+    @inline(never)
+    private mutating func taskLock(at: SourceLocation) throws -> StatementSyntax {
+        advance()
+        try expect("(", "after 'task_lock' (it is written 'task_lock(t) { ... }')")
+        let task = try expression(after: "'task_lock('")
+        try expect(")", "to close task_lock's argument")
+        return .taskLock(task: task, body: try block(), at: at)
     }
 
     /// The region a statement opens (`atomic {`, `irqs_off {`, `preempt_off {`), if it is one.

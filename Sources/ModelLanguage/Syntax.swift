@@ -60,11 +60,16 @@ indirect enum StatementSyntax {
     case call(name: String, arguments: [ExpressionSyntax], at: SourceLocation)
     case `return`(at: SourceLocation)
     case region(RegionKind, body: [StatementSyntax], at: SourceLocation)
+    /// `task_lock(t) { ... }`: task t's alloc_lock (a spinlock_t) held around the block: a
+    /// `preempt_off` region that also keeps out every other CPU's `task_lock` of the same
+    /// task until it ends.
+    case taskLock(task: ExpressionSyntax, body: [StatementSyntax], at: SourceLocation)
 
     var location: SourceLocation {
         switch self {
         case .binding(_, _, let at, _), .assignment(_, _, let at), .adjustment(_, _, _, let at, _),
-            .conditional(_, _, _, let at), .call(_, _, let at), .return(let at), .region(_, _, let at):
+            .conditional(_, _, _, let at), .call(_, _, let at), .return(let at), .region(_, _, let at),
+            .taskLock(_, _, let at):
             return at
         }
     }

@@ -1,6 +1,8 @@
 /// The value types of the model language.
 enum ValueType: String, Sendable, Equatable {
     case task, mm, how
+    /// A holder slot (an open /proc file, an OOM victim's signal struct).
+    case holder
     /// A counter value (`m.count`, `m.users`) or a number literal.
     case int = "number"
     /// The acting CPU (`cpu`), usable only as `cpu.prev_mm` / `cpu.curr`.
@@ -18,6 +20,7 @@ enum EntryRoutine: CaseIterable {
     case contextSwitch, finishTaskSwitch, exitMM, copyMM, execMmap
     case kthreadUseMM, kthreadUnuseMM, badForkCleanupMM
     case mmget, mmput, mmgrabLazyTLB, mmdropLazyTLB
+    case accessProcessVM, procMemOpen, memRW, memRelease, markOOMVictim, oomReapTaskMM, freeSignalStruct
 
     var name: String {
         switch self {
@@ -33,6 +36,13 @@ enum EntryRoutine: CaseIterable {
         case .mmput: return "mmput"
         case .mmgrabLazyTLB: return "mmgrab_lazy_tlb"
         case .mmdropLazyTLB: return "mmdrop_lazy_tlb"
+        case .accessProcessVM: return "access_process_vm"
+        case .procMemOpen: return "proc_mem_open"
+        case .memRW: return "mem_rw"
+        case .memRelease: return "mem_release"
+        case .markOOMVictim: return "mark_oom_victim"
+        case .oomReapTaskMM: return "oom_reap_task_mm"
+        case .freeSignalStruct: return "free_signal_struct"
         }
     }
 
@@ -43,6 +53,9 @@ enum EntryRoutine: CaseIterable {
         case .copyMM: return [.task, .task, .how]
         case .execMmap, .kthreadUseMM, .kthreadUnuseMM: return [.task, .mm]
         case .mmget, .mmput, .mmgrabLazyTLB, .mmdropLazyTLB: return [.mm]
+        case .accessProcessVM: return [.task]
+        case .procMemOpen, .markOOMVictim: return [.holder, .task]
+        case .memRW, .memRelease, .oomReapTaskMM, .freeSignalStruct: return [.holder]
         }
     }
 
@@ -57,6 +70,9 @@ enum EntryRoutine: CaseIterable {
         case .kthreadUnuseMM: return "kthread_unuse_mm(t: task, m: mm)"
         case .badForkCleanupMM: return "bad_fork_cleanup_mm(child: task)"
         case .mmget, .mmput, .mmgrabLazyTLB, .mmdropLazyTLB: return "\(name)(m: mm)"
+        case .accessProcessVM: return "access_process_vm(t: task)"
+        case .procMemOpen, .markOOMVictim: return "\(name)(h: holder, t: task)"
+        case .memRW, .memRelease, .oomReapTaskMM, .freeSignalStruct: return "\(name)(h: holder)"
         }
     }
 
@@ -87,6 +103,8 @@ enum Primitive: String, CaseIterable {
     case exitMmap = "exit_mmap"
     case switchMM = "switch_mm"
     case newMM = "new_mm"
+    /// access_remote_vm(m): a use of m's address space (an outside holder reading it).
+    case accessRemoteVM = "access_remote_vm"
 }
 
 /// Names with a fixed meaning in expressions.
@@ -103,6 +121,6 @@ enum Constant {
 
     static let reserved: Set<String> = Set(CloneKind.allCases.map(\.name)).union([
         "none", "init_mm", "cpu", "let", "if", "else", "return",
-        "is", "not", "and", "or", "routine", "irqs_off", "preempt_off", "atomic",
+        "is", "not", "and", "or", "routine", "irqs_off", "preempt_off", "atomic", "task_lock",
     ])
 }
