@@ -16,7 +16,7 @@ import Testing
         // One bit per switch, none shared.
         #expect(switches.allSatisfy { $0.flag.rawValue.nonzeroBitCount == 1 })
         #expect(Set(switches.map(\.flag.rawValue)).count == switches.count)
-        #expect(Action.allCases.allSatisfy { $0.rawValue < 16 })  // the label's 4-bit kind field
+        #expect(Action.allCases.allSatisfy { $0.rawValue < 32 })  // the label's 5-bit kind field
         #expect(CloneKind.allCases.allSatisfy { $0.rawValue < 4 })  // its 2-bit how field
     }
 
@@ -25,9 +25,10 @@ import Testing
     @Test func callsMatchTheirRoutinesSignatures() {
         func type(_ i: Action.Input) -> ValueType {
             switch i {
-            case .prev, .next, .task, .parent, .child: return .task
+            case .prev, .next, .task, .parent, .child, .target: return .task
             case .how: return .how
             case .mm: return .mm
+            case .holder: return .holder
             }
         }
         for action in Action.allCases {
@@ -51,9 +52,10 @@ import Testing
             for p in action.spec.parameters {
                 switch p {
                 case .next, .task, .parent: step[p] = 1
-                case .child: step[p] = 3
+                case .child, .target: step[p] = 3
                 case .how: step[p] = CloneKind.fork.rawValue
                 case .mm: step[p] = 2
+                case .holder: step[p] = 3
                 }
             }
             let line = TraceFile.describe(step, bounds: bounds)

@@ -197,7 +197,7 @@ import Testing
     @Test func malformedTracesGiveLocatedErrors() {
         #expect(
             Self.errors("step shedule cpu=0 next=0\n") == [
-                "t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown, vfork)"
+                "t.trace:4:6: error: unknown action 'shedule' (actions: schedule, exit, clone, exec, use_mm, unuse_mm, clone_fail, proceed, shootdown, vfork, get_task_mm, proc_open, proc_access, proc_release, oom_kill, oom_reap, oom_release)"
             ])
         #expect(
             Self.errors("step schedule cpu=2 next=0\n") == [

@@ -47,9 +47,22 @@ import Testing
         }
     }
 
-    /// The packed image of packed state `s` under a renaming.
+    /// A model of a case: a file, or (`FILE with holders N`) a file with its `holders`
+    /// setting changed.
+    static func load(_ name: String) throws -> CompiledModel {
+        guard let at = name.range(of: " with holders ") else { return try Fixture.load(name) }
+        let file = String(name[..<at.lowerBound]), holders = String(name[at.upperBound...])
+        let text = try String(contentsOfFile: Repository.path(file), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasPrefix("holders ") ? "holders \(holders)" : String($0)
+        }
+        return try Fixture.compile(lines.joined(separator: "\n"), path: file)
+    }
+
+    /// The packed image of packed state `s` under a renaming (holders: the identity when empty).
     static func image(
-        _ s: [UInt64], _ layout: StateLayout, _ symmetry: Symmetry, cpus: [Int], tasks: [Int], mms: [Int]
+        _ s: [UInt64], _ layout: StateLayout, _ symmetry: Symmetry, cpus: [Int], tasks: [Int], mms: [Int],
+        holders: [Int] = []
     ) -> [UInt64] {
         let unpacked = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
         let renamed = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
@@ -59,7 +72,7 @@ import Testing
         }
         layout.initializeConstants(unpacked)
         s.withUnsafeBufferPointer { layout.unpack($0.baseAddress!, into: unpacked) }
-        symmetry.image(of: unpacked, cpus: cpus, tasks: tasks, mms: mms, into: renamed)
+        symmetry.image(of: unpacked, cpus: cpus, tasks: tasks, mms: mms, holders: holders, into: renamed)
         var out = [UInt64](repeating: 0, count: layout.words)
         out.withUnsafeMutableBufferPointer { layout.pack(renamed, into: $0.baseAddress!) }
         return out
@@ -78,6 +91,10 @@ import Testing
         ("models/linux-6-shootdown-fine.mmc", (2, 2, 1)),
         ("models/linux-2.6-fine.mmc", (1, 2, 2)),
         ("models/linux-6-vfork.mmc", (2, 3, 2)),
+        ("models/linux-6-holders.mmc", (2, 2, 2)),
+        ("models/linux-6-holders-fine.mmc", (2, 1, 1)),
+        ("models/linux-6-holders-fine.mmc with holders 2", (1, 1, 1)),
+        ("models/linux-6-holders-fine.mmc with holders 2", (2, 1, 1)),
     ]
 
     /// The successors of a state expanded, as a set of packed states, with the number of
@@ -105,9 +122,11 @@ import Testing
     @Test(arguments: [
         ("models/linux-6-vfork.mmc", (2, 3, 2)), ("models/linux-6-all.mmc", (2, 3, 2)),
         ("models/linux-6-shootdown-fine.mmc", (2, 2, 1)), ("models/linux-6-exec-fine.mmc", (1, 3, 2)),
+        ("models/linux-6-holders.mmc", (2, 3, 2)), ("models/linux-6-holders-fine.mmc with holders 2", (2, 1, 1)),
+        ("models/linux-6-holders-fine.mmc with holders 2", (1, 2, 1)),
     ])
     func renamingCommutesWithSteps(_ c: (String, (Int, Int, Int))) throws {
-        let model = try Fixture.load(c.0)
+        let model = try Self.load(c.0)
         let bounds = Bounds(cpus: c.1.0, tasks: c.1.1, mms: c.1.2)
         let system = KernelSystem(model: model, bounds: bounds)
         let symmetry = Symmetry(layout: system.layout, model: model)
@@ -115,37 +134,39 @@ import Testing
         var random = SplitMix64(seed: 9)
         let stride = max(1, states.count / 1500)
         let p = Self.permutations(bounds.cpus), q = Self.permutations(bounds.tasks), m = Self.permutations(bounds.mms)
+        let h = Self.permutations(system.layout.holders)
         for k in Swift.stride(from: 0, to: states.count, by: stride) {
             let s = states[k]
             let (cpus, tasks, mms) = (p[random.below(p.count)], q[random.below(q.count)], m[random.below(m.count)])
+            let holders = h[random.below(h.count)]
             func rename(_ x: [UInt64]) -> [UInt64] {
-                Self.image(x, system.layout, symmetry, cpus: cpus, tasks: tasks, mms: mms)
+                Self.image(x, system.layout, symmetry, cpus: cpus, tasks: tasks, mms: mms, holders: holders)
             }
             let (next, bad) = Self.successors(s, system)
             let (renamedNext, renamedBad) = Self.successors(rename(s), system)
             func canonical(_ set: Set<[UInt64]>) -> Set<[UInt64]> { Set(set.map { Self.canonical($0, symmetry) }) }
             guard canonical(Set(next.map(rename))) == canonical(renamedNext), bad == renamedBad else {
                 Issue.record(
-                    "\(c.0) at \(bounds): state \(k) renamed by cpus \(cpus) tasks \(tasks) mms \(mms) has other successors"
+                    "\(c.0) at \(bounds): state \(k) renamed by cpus \(cpus) tasks \(tasks) mms \(mms) holders \(holders) has other successors"
                 )
                 return
             }
         }
     }
 
-    /// For every reachable state and every renaming of CPUs, tasks and mms, the renamed
+    /// For every reachable state and every renaming of CPUs, tasks, mms and holders, the renamed
     /// state has the same representative (so the representative is a function of the
     /// orbit), and the reduced search stores as many states as there are distinct
     /// representatives of reachable states (so it explores exactly the orbits).
     @Test(arguments: exactCases)
     func oneRepresentativePerOrbit(_ c: (String, (Int, Int, Int))) throws {
-        let model = try Fixture.load(c.0)
+        let model = try Self.load(c.0)
         let bounds = Bounds(cpus: c.1.0, tasks: c.1.1, mms: c.1.2)
         let system = KernelSystem(model: model, bounds: bounds)
         let symmetry = Symmetry(layout: system.layout, model: model)
         let states = Self.reachable(system)
         let cpuPerms = Self.permutations(bounds.cpus), taskPerms = Self.permutations(bounds.tasks)
-        let mmPerms = Self.permutations(bounds.mms)
+        let mmPerms = Self.permutations(bounds.mms), holderPerms = Self.permutations(system.layout.holders)
         // Every renaming on a sample of states (all of them when there are few), one
         // random renaming on every state.
         let stride = max(1, states.count / 400)
@@ -155,20 +176,22 @@ import Testing
             let r = Self.canonical(s, symmetry)
             representatives.insert(r)
             #expect(Self.canonical(r, symmetry) == r)
-            let renamings: [([Int], [Int], [Int])] =
+            let renamings: [([Int], [Int], [Int], [Int])] =
                 k % stride == 0
-                ? cpuPerms.flatMap { p in taskPerms.flatMap { q in mmPerms.map { (p, q, $0) } } }
+                ? cpuPerms.flatMap { p in
+                    taskPerms.flatMap { q in mmPerms.flatMap { m in holderPerms.map { (p, q, m, $0) } } }
+                }
                 : [
                     (
                         cpuPerms.randomElement(using: &generator)!, taskPerms.randomElement(using: &generator)!,
-                        mmPerms.randomElement(using: &generator)!
+                        mmPerms.randomElement(using: &generator)!, holderPerms.randomElement(using: &generator)!
                     )
                 ]
-            for (p, q, m) in renamings {
-                let renamed = Self.image(s, system.layout, symmetry, cpus: p, tasks: q, mms: m)
+            for (p, q, m, h) in renamings {
+                let renamed = Self.image(s, system.layout, symmetry, cpus: p, tasks: q, mms: m, holders: h)
                 guard Self.canonical(renamed, symmetry) == r else {
                     Issue.record(
-                        "\(c.0) at \(bounds): state \(k) renamed by cpus \(p) tasks \(q) mms \(m) has another representative"
+                        "\(c.0) at \(bounds): state \(k) renamed by cpus \(p) tasks \(q) mms \(m) holders \(h) has another representative"
                     )
                     return
                 }
