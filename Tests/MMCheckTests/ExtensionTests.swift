@@ -332,16 +332,19 @@ struct ExtensionHarness {
             Step(kind: .useMM, cpu: 5, task: 9, mm: 15), Step(kind: .unuseMM, cpu: 2, task: 1),
             Step(kind: .proceed, cpu: 6, task: 0), Step(kind: .shootdown, cpu: 7, task: 0, mm: 15),
             Step(kind: .vfork, cpu: 4, task: 3, child: 13, how: .vfork),
+            Step(kind: .getTaskMM, cpu: 7, task: 15, child: 14),
+            Step(kind: .procOpen, cpu: 3, task: 2, child: 11, holder: 3),
+            Step(kind: .oomRelease, cpu: 7, task: 15, holder: 7),
         ]
         for s in steps {
             #expect(Step(label: s.label) == s)
-            #expect(s.label < 1 << 27)
+            #expect(s.label < 1 << 31)
         }
         #expect(Step.useMM(cpu: 5, task: 9, mm: 15) == steps[5].label)
         #expect(Step.cloneFail(cpu: 7, parent: 15, child: 14, how: .kthread) == steps[4].label)
         #expect(Step.proceed(cpu: 6) == steps[7].label)
         #expect(Step.shootdown(cpu: 7, mm: 15) == steps[8].label)
         #expect(Step(label: UInt32(Action.allCases.count)) == nil)  // no kind past the catalogue
-        #expect(Step(label: 1 << 27) == nil)  // past the 27 bits of a label
+        #expect(Step(label: 1 << 31) == nil)  // past the 31 bits of a label
     }
 }

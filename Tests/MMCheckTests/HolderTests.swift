@@ -124,18 +124,17 @@ import Testing
         #expect(replay.finalBreach?.reason == c.2)
     }
 
-    /// The fine holders model passes because exit_mm stores t.mm under task_lock(t) and a
-    /// reader takes and pins t.mm under the same lock. With exit_mm's lock turned into a
-    /// plain preempt_off (the same section, no exclusion), a reader on the other CPU reads
-    /// mm0 just before exit_mm clears it, exit_mm's mmput takes users to 0, and the
-    /// reader's mmget raises it from 0 (21 steps).
+    /// The fine holders model passes (ShippedModelTests, at these bounds) because exit_mm
+    /// stores t.mm under task_lock(t) and a reader takes and pins t.mm under the same
+    /// lock. With exit_mm's lock turned into a plain preempt_off (the same section, no
+    /// exclusion), a reader on the other CPU reads mm0 just before exit_mm clears it,
+    /// exit_mm's mmput takes users to 0, and the reader's mmget raises it from 0 (21 steps).
     @Test func taskLockKeepsTheOtherCPUOut() throws {
         let text = try String(contentsOfFile: Repository.path("models/linux-6-holders-fine.mmc"), encoding: .utf8)
         let lock = "task_lock(t) {              # task_lock(current)"
         #expect(text.components(separatedBy: lock).count == 2)
         let bounds = Bounds(cpus: 2, tasks: 2, mms: 1)
-        let locked = Fixture.explore(try Fixture.compile(text), bounds)
-        #expect(locked.ending == .exhausted && locked.counterexamples.isEmpty)
+        #expect(Fixture.bounds(of: try Fixture.compile(text)) == bounds)
 
         let model = try Fixture.compile(text.replacingOccurrences(of: lock, with: "preempt_off {"))
         let r = Fixture.explore(model, bounds)
@@ -181,9 +180,10 @@ import Testing
         let code = model.code[start...].prefix { $0.operation != .end }
         #expect(code.filter { $0.operation == .lockTask }.count == 1)
         #expect(code.filter { $0.operation == .unlockTask }.count == 2)
-        let r = Fixture.explore(model, Bounds(cpus: 2, tasks: 2, mms: 1))
+        let bounds = Bounds(cpus: 1, tasks: 2, mms: 1)
+        let r = Fixture.explore(model, bounds)
         #expect(r.ending == .exhausted && r.counterexamples.isEmpty)
-        #expect(r.states == Fixture.explore(try Fixture.compile(text), Bounds(cpus: 2, tasks: 2, mms: 1)).states)
+        #expect(r.states == Fixture.explore(try Fixture.compile(text), bounds).states)
     }
 
     /// In coarse mode task_lock changes nothing (each action is one step): the coarse
@@ -201,10 +201,10 @@ import Testing
     }
 
     /// Every step enabled in a reachable state of the coarse holders model (and of the fine
-    /// one at (2, 2, 1)) is written as a trace line and read back as the same label: a
+    /// one at (1, 2, 1)) is written as a trace line and read back as the same label: a
     /// label carries no field its trace line does not (get_task_mm names no holder slot,
     /// whichever slot is free).
-    @Test(arguments: [("models/linux-6-holders.mmc", (2, 2, 2)), ("models/linux-6-holders-fine.mmc", (2, 2, 1))])
+    @Test(arguments: [("models/linux-6-holders.mmc", (2, 2, 2)), ("models/linux-6-holders-fine.mmc", (1, 2, 1))])
     func everyEnabledStepRoundTripsThroughATraceLine(_ c: (String, (Int, Int, Int))) throws {
         let model = try Fixture.load(c.0)
         let bounds = Bounds(cpus: c.1.0, tasks: c.1.1, mms: c.1.2)
@@ -239,6 +239,7 @@ import Testing
             ("models/bugs/proc-mem-rw-mmget.mmc", Breach.Reason.usersFromZero, 4),
             ("models/bugs/oom-reap-put-without-get.mmc", .underflow(counter: .users, value: -1), 4),
             ("models/bugs/sqpoll-mm-reads-without-task-lock.mmc", .noneUsed(.readCounter), 21),
+            ("models/bugs/mm-reader-without-pin.mmc", .accessWithoutUsers, 21),
         ] as [(String, Breach.Reason, Int)])
     func holderBugs(_ c: (String, Breach.Reason, Int)) throws {
         let model = try Fixture.load(c.0)

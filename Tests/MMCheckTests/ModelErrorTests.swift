@@ -173,7 +173,7 @@ import Testing
     @Test func unknownParameterType() {
         #expect(
             Self.errors(append: "routine f(x: page) {\n}\n") == [
-                "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how)"
+                "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how, holder)"
             ])
     }
 
@@ -236,7 +236,7 @@ import Testing
     @Test func badActions() {
         #expect(
             Self.errors([6: "actions schedule, fly"]) == [
-                "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown, vfork)"
+                "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown, vfork, get_task_mm, proc_open, proc_access, proc_release, oom_kill, oom_reap, oom_release)"
             ])
         #expect(
             Self.errors([6: "actions schedule, exec"]) == [
@@ -404,7 +404,7 @@ import Testing
         #expect(Self.errors([11: "    42"]) == ["bad.mmc:11:5: error: expected a statement, found '42'"])
         #expect(
             Self.errors(append: "}\n") == [
-                "bad.mmc:13:1: error: expected a declaration (model, expect, cpus, tasks, mms, cap, actions, mode, preemptible, preempt_rt or routine), found '}'"
+                "bad.mmc:13:1: error: expected a declaration (model, expect, cpus, tasks, mms, cap, holders, actions, mode, preemptible, preempt_rt or routine), found '}'"
             ])
     }
 
@@ -424,10 +424,10 @@ import Testing
         let edits = [6: "actions schedule, fly", 8: "    m.count += 1 $", 11: "    if prev.mm is nothing { return }"]
         #expect(
             Self.errors(edits, append: "routine f(t: page) {\n    foo(t)\n}\n") == [
-                "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown, vfork)",
+                "bad.mmc:6:19: error: unknown action 'fly' (actions: schedule, exit, clone_thread, clone_fork, clone_kthread, exec, use_mm, unuse_mm, clone_fail, shootdown, vfork, get_task_mm, proc_open, proc_access, proc_release, oom_kill, oom_reap, oom_release)",
                 "bad.mmc:8:18: error: unexpected character '$'",
                 "bad.mmc:11:19: error: expected 'none' after 'is', found 'nothing'",
-                "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how)",
+                "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how, holder)",
                 "bad.mmc:14:5: error: unknown routine 'foo'",
             ])
     }
@@ -467,11 +467,11 @@ import Testing
     @Test func anUnknownParameterTypeIsReportedOnce() {
         #expect(
             Self.errors(append: "routine f(x: page) {\n    x.mm = none\n    mmgrab(x)\n}\n") == [
-                "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how)"
+                "bad.mmc:13:14: error: unknown type 'page' (types: task, mm, how, holder)"
             ])
         #expect(
             Self.errors([10: "routine context_switch(prev: task, next: tsk) {"]) == [
-                "bad.mmc:10:42: error: unknown type 'tsk' (types: task, mm, how)"
+                "bad.mmc:10:42: error: unknown type 'tsk' (types: task, mm, how, holder)"
             ])
     }
 

@@ -117,7 +117,7 @@ final class TwoProcessSystem: TransitionSystem {
         ("models/linux-6-exec-fine.mmc", (2, 2, 2)),
         ("models/linux-6-exec-rt-fine.mmc", (2, 2, 2)),
         ("models/linux-6-shootdown-fine.mmc", (2, 1, 1)),
-        ("models/linux-6-holders-fine.mmc", (2, 2, 1)),
+        ("models/linux-6-holders-fine.mmc", (2, 1, 1)),
     ]
 
     static func run(
@@ -152,22 +152,29 @@ final class TwoProcessSystem: TransitionSystem {
         #expect(reduced.states == 732_830 && reduced.transitions == 941_205 && reduced.reducedStates == 572_708)
     }
 
-    static var bugModels: [String] {
+    static let bugModels: [String] =
         Fixture.modelFiles(under: "models/bugs") + Fixture.modelFiles(under: "models/near-misses")
-    }
 
     /// Every bug and near-miss model in fine mode at (2,2,1): with `--all`, the same
     /// properties violated (and the same verdict) with and without the reduction.
-    @Test func everyBugModelViolatesTheSameProperties() throws {
-        for file in Self.bugModels {
-            var all = SearchOptions(findAll: true)
-            all.threads = 2
-            let full = try Self.run(file, (2, 2, 1), all)
-            all.partialOrder = true
-            let reduced = try Self.run(file, (2, 2, 1), all)
-            #expect(Self.violated(full) == Self.violated(reduced), "\(file)")
-            #expect(reduced.states <= full.states, "\(file)")
-        }
+    /// A model the reduction does not apply to (shootdown, outside holders) has nothing to
+    /// compare: `Search` runs the very same search with and without `--por` when the
+    /// system has no reduction (`theShippedFineModelsPassWithFewerStates` checks that on
+    /// the shipped models), so only that it has none is checked.
+    @Test(arguments: bugModels)
+    func everyBugModelViolatesTheSameProperties(_ file: String) throws {
+        let model = try Fixture.load(file, mode: .fine)
+        let reduces = KernelSystem(model: model, bounds: Bounds(cpus: 2, tasks: 2, mms: 1)).hasReduction
+        #expect(reduces == !(model.actions.contains(.shootdown) || model.reachesOtherTasks), "\(file)")
+        guard reduces else { return }
+        var all = SearchOptions(findAll: true)
+        all.threads = 2
+        all.partialOrder = true
+        let reduced = try Self.run(file, (2, 2, 1), all)
+        all.partialOrder = false
+        let full = try Self.run(file, (2, 2, 1), all)
+        #expect(Self.violated(full) == Self.violated(reduced), "\(file)")
+        #expect(reduced.states <= full.states, "\(file)")
     }
 
     /// The reduction is computed on the real state a representative is, and its successors

@@ -122,8 +122,7 @@ import Testing
     @Test(arguments: [
         ("models/linux-6-vfork.mmc", (2, 3, 2)), ("models/linux-6-all.mmc", (2, 3, 2)),
         ("models/linux-6-shootdown-fine.mmc", (2, 2, 1)), ("models/linux-6-exec-fine.mmc", (1, 3, 2)),
-        ("models/linux-6-holders.mmc", (2, 3, 2)), ("models/linux-6-holders-fine.mmc with holders 2", (2, 1, 1)),
-        ("models/linux-6-holders-fine.mmc with holders 2", (1, 2, 1)),
+        ("models/linux-6-holders.mmc", (2, 2, 2)), ("models/linux-6-holders-fine.mmc with holders 2", (2, 1, 1)),
     ])
     func renamingCommutesWithSteps(_ c: (String, (Int, Int, Int))) throws {
         let model = try Self.load(c.0)
