@@ -275,27 +275,38 @@ public enum Action: UInt32, Sendable, CaseIterable {
     /// access and a release (a holder slot of the family).
     private var holderSpec: Spec {
         let family: HolderFamily = [.procOpen, .procAccess, .procRelease].contains(self) ? .procFile : .oomVictim
-        let (name, flag, routine, example): (String, ActionSet, EntryRoutine, (String, String))
-        switch self {
-        case .procOpen:
-            (name, flag, routine) = ("proc_open", .procOpen, .procMemOpen)
-            example = ("proc_open cpu=0 task=0 target=1 holder=0", "task 0 opens /proc/<task 1>/mem into holder slot 0")
-        case .procAccess:
-            (name, flag, routine) = ("proc_access", .procAccess, .memRW)
-            example = ("proc_access cpu=0 task=0 holder=0", "a read of the file in holder slot 0: mem_rw")
-        case .procRelease:
-            (name, flag, routine) = ("proc_release", .procRelease, .memRelease)
-            example = ("proc_release cpu=0 task=0 holder=0", "the file in holder slot 0 is closed: mem_release")
-        case .oomKill:
-            (name, flag, routine) = ("oom_kill", .oomKill, .markOOMVictim)
-            example = ("oom_kill cpu=0 task=0 target=1 holder=0", "task 1 becomes an OOM victim; slot 0 is its oom_mm")
-        case .oomReap:
-            (name, flag, routine) = ("oom_reap", .oomReap, .oomReapTaskMM)
-            example = ("oom_reap cpu=0 task=0 holder=0", "the OOM reaper reaps the victim of holder slot 0")
-        default:  // .oomRelease (`spec` sends only the six holder actions here)
-            (name, flag, routine) = ("oom_release", .oomRelease, .freeSignalStruct)
-            example = ("oom_release cpu=0 task=0 holder=0", "the victim's signal struct goes: free_signal_struct")
-        }
+        // (name and switch, flag, entry routine, sample trace line, what it means)
+        let (name, flag, routine, step, note): (String, ActionSet, EntryRoutine, String, String) =
+            switch self {
+            case .procOpen:
+                (
+                    "proc_open", .procOpen, .procMemOpen, "task=0 target=1 holder=0",
+                    "task 0 opens /proc/<task 1>/mem into holder slot 0"
+                )
+            case .procAccess:
+                ("proc_access", .procAccess, .memRW, "task=0 holder=0", "a read of the file in holder slot 0: mem_rw")
+            case .procRelease:
+                (
+                    "proc_release", .procRelease, .memRelease, "task=0 holder=0",
+                    "the file in holder slot 0 is closed: mem_release"
+                )
+            case .oomKill:
+                (
+                    "oom_kill", .oomKill, .markOOMVictim, "task=0 target=1 holder=0",
+                    "task 1 becomes an OOM victim; slot 0 is its oom_mm"
+                )
+            case .oomReap:
+                (
+                    "oom_reap", .oomReap, .oomReapTaskMM, "task=0 holder=0",
+                    "the OOM reaper reaps the victim of holder slot 0"
+                )
+            default:  // .oomRelease (`spec` sends only the six holder actions here)
+                (
+                    "oom_release", .oomRelease, .freeSignalStruct, "task=0 holder=0",
+                    "the victim's signal struct goes: free_signal_struct"
+                )
+            }
+        let example = ("\(name) cpu=0 \(step)", note)
         let opens = self == .procOpen || self == .oomKill
         return Spec(
             name: name,

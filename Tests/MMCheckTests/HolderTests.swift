@@ -240,6 +240,7 @@ import Testing
             ("models/bugs/oom-reap-put-without-get.mmc", .underflow(counter: .users, value: -1), 4),
             ("models/bugs/sqpoll-mm-reads-without-task-lock.mmc", .noneUsed(.readCounter), 21),
             ("models/bugs/mm-reader-without-pin.mmc", .accessWithoutUsers, 21),
+            ("models/bugs/oom-reap-put-before-reap.mmc", .accessWithoutUsers, 27),
         ] as [(String, Breach.Reason, Int)])
     func holderBugs(_ c: (String, Breach.Reason, Int)) throws {
         let model = try Fixture.load(c.0)
