@@ -6,8 +6,18 @@
 
 /// Process-level measurements for run summaries.
 public enum ResourceUsage {
-    /// Peak resident set size of this process in bytes, if the platform reports it.
+    /// Peak resident set size of this process in bytes, if the platform reports it. On
+    /// Linux it is the high-water mark of the process's own address space (`VmHWM`): the
+    /// rusage maximum survives `execve`, so under `swift run` it would report the build
+    /// tool's peak instead.
     public static func peakResidentBytes() -> Int? {
+        #if os(Linux)
+            if let own = residentHighWaterBytes() { return own }
+        #endif
+        return rusagePeak()
+    }
+
+    private static func rusagePeak() -> Int? {
         var usage = rusage()
         #if canImport(Glibc)
             let who = RUSAGE_SELF.rawValue
@@ -50,7 +60,7 @@ public enum ResourceUsage {
             let digits = line.dropFirst(6).filter(\.isNumber)
             return Int(digits).map { $0 * 1024 }
         #else
-            return peakResidentBytes()
+            return rusagePeak()
         #endif
     }
 

@@ -120,7 +120,7 @@ public struct KernelState: Sendable, Equatable {
     }
 
     /// Reads a packed state.
-    init(layout: StateLayout, packed: UnsafePointer<UInt64>) {
+    public init(layout: StateLayout, packed: UnsafePointer<UInt64>) {
         let w = UnsafeMutablePointer<Int32>.allocate(capacity: layout.fieldCount)
         defer { w.deallocate() }
         layout.initializeConstants(w)

@@ -26,8 +26,13 @@ public final class KernelSystem: TransitionSystem {
     let symmetry: Symmetry?
     public var isSymmetric: Bool { symmetry != nil }
 
-    public init(model: CompiledModel, bounds: Bounds, symmetry: Bool = false) {
+    /// With coverage: the workers made for other threads, whose counts `coverage` adds.
+    private var workers: [KernelSystem] = []
+
+    /// `coverage`: count the statements each taken step executes (`statementHits`).
+    public init(model: CompiledModel, bounds: Bounds, symmetry: Bool = false, coverage: Bool = false) {
         machine = Machine(model: model, bounds: bounds)
+        if coverage { machine.coverage = CoverageCounter(sites: model.sites.count) }
         layout = machine.layout
         self.symmetry = symmetry ? Symmetry(layout: layout, model: model) : nil
         self.bounds = bounds
@@ -53,7 +58,20 @@ public final class KernelSystem: TransitionSystem {
 
     /// The same model at the same bounds, with its own machine and symmetry scratch.
     public func makeWorker() -> (any TransitionSystem)? {
-        KernelSystem(model: machine.model, bounds: bounds, symmetry: symmetry != nil)
+        let worker = KernelSystem(
+            model: machine.model, bounds: bounds, symmetry: symmetry != nil, coverage: machine.coverage != nil)
+        if machine.coverage != nil { workers.append(worker) }
+        return worker
+    }
+
+    /// With coverage: for each site of the model (`CompiledModel.sites`), how many taken
+    /// steps executed it, on this system and the workers made from it; nil without.
+    public var statementHits: [Int]? {
+        guard let own = machine.coverage else { return nil }
+        let total = CoverageCounter(sites: machine.model.sites.count)
+        total.add(own)
+        for worker in workers { worker.machine.coverage.map(total.add) }
+        return total.hits
     }
 
     public func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {
@@ -208,6 +226,12 @@ public final class KernelSystem: TransitionSystem {
     /// is noted in `awaited`, so the CPUs' IPIs are offered).
     @inline(__always)
     private func emit(_ outcome: StepOutcome, label: UInt32, into buffer: SuccessorBuffer) {
+        if let coverage = machine.coverage {
+            switch outcome {
+            case .done, .paused, .violated: coverage.finishStep(taken: true)
+            case .blocked, .awaitingShootdown: coverage.finishStep(taken: false)
+            }
+        }
         switch outcome {
         case .done, .paused:
             // Packing writes every word.

@@ -30,6 +30,9 @@ extension Machine {
     /// program counter and the indices use unchecked arithmetic (a compiled model's jumps
     /// stay inside its code, and an mm reference used as an index is first checked live).
     func execute(from entry: Int) -> StepOutcome {
+        if coverage != nil {
+            return fine ? interpret(from: entry, FineCountedCode.self) : interpret(from: entry, CoarseCountedCode.self)
+        }
         guard fine else { return interpret(from: entry, CoarseCode.self) }
         return tracking ? interpret(from: entry, FineTrackedCode.self) : interpret(from: entry, FineCode.self)
     }
@@ -48,6 +51,7 @@ extension Machine {
         while true {
             let i = UnsafePointer(code + pc)
             pc &+= 1
+            if Mode.counts { coverage?.note(i.site) }
             if !touched && i.operation.touchesState {
                 touched = true
                 startSite = i.site
@@ -196,22 +200,38 @@ protocol CodeMode {
     static var fine: Bool { get }
     /// The loop notes the step's footprint (`Machine.footprint`) as it goes.
     static var tracks: Bool { get }
+    /// The loop notes each statement it runs in `Machine.coverage`.
+    static var counts: Bool { get }
+}
+
+extension CodeMode {
+    static var tracks: Bool { false }
+    static var counts: Bool { false }
 }
 
 enum CoarseCode: CodeMode {
     static var fine: Bool { false }
-    static var tracks: Bool { false }
 }
 
 enum FineCode: CodeMode {
     static var fine: Bool { true }
-    static var tracks: Bool { false }
 }
 
 /// Fine code run to find out whether a step is independent (`Machine+Independence.swift`).
 enum FineTrackedCode: CodeMode {
     static var fine: Bool { true }
     static var tracks: Bool { true }
+}
+
+/// Code run while `--coverage` counts statements (never with partial-order reduction).
+enum CoarseCountedCode: CodeMode {
+    static var fine: Bool { false }
+    static var counts: Bool { true }
+}
+
+enum FineCountedCode: CodeMode {
+    static var fine: Bool { true }
+    static var counts: Bool { true }
 }
 
 /// The interpreter reads an instruction's fields through its pointer, each where it is

@@ -72,6 +72,9 @@ public final class Machine {
     /// (past every live reference, and still saying which mm it was).
     let dangling: Int32
 
+    /// Counts the statements taken steps execute, when `--coverage` asks (`KernelSystem`).
+    var coverage: CoverageCounter?
+
     // Partial-order reduction (fine mode): `Machine+Independence.swift`.
     /// The interpreter notes what the step touches in `footprint` (`FineTrackedCode`).
     @exclusivity(unchecked) var tracking = false

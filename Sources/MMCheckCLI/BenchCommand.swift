@@ -16,23 +16,17 @@ enum BenchCommand {
     static let fineSymmetryLadder = [(2, 2, 2), (2, 2, 3), (2, 3, 3)]
 
     static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
-        let flags = ["--symmetry", "--fingerprint", "--no-por"]
-        let rest = arguments.filter { !flags.contains($0) }
-        if let option = rest.first(where: { $0.hasPrefix("-") }) {
-            console.err(
-                "mmcheck: error: unknown option '\(option)' (bench takes an optional model file, --symmetry, --fingerprint and --no-por)"
-            )
+        let parsed: Arguments
+        let format: CheckOptions.OutputFormat
+        do {
+            parsed = try Arguments.parse(arguments, for: .bench)
+            format = try parsed.value(.format).map(CheckOptions.OutputFormat.parse) ?? .text
+        } catch {
+            console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage
         }
-        for flag in flags where arguments.filter({ $0 == flag }).count > 1 {
-            console.err("mmcheck: error: option '\(flag)' is given twice")
-            return CommandLineTool.ExitCode.usage
-        }
-        let symmetry = arguments.contains("--symmetry"), fingerprint = arguments.contains("--fingerprint")
-        guard rest.count <= 1 else {
-            console.err("mmcheck: error: unexpected argument '\(rest[1])': bench takes one model file")
-            return CommandLineTool.ExitCode.usage
-        }
+        let symmetry = parsed.has(.symmetry), fingerprint = parsed.has(.fingerprint)
+        let rest = parsed.operands
         let path = rest.first ?? CheckOptions.defaultModel
         // A model that does not load is an error before anything is printed.
         let fine: Bool
@@ -42,14 +36,28 @@ enum BenchCommand {
             error.lines.forEach(console.err)
             return CommandLineTool.ExitCode.usage
         }
-        let partialOrder = fine && !fingerprint && !arguments.contains("--no-por")
+        let partialOrder = fine && !fingerprint && !parsed.has(.noPOR)
         let kind =
             "breadth-first" + (symmetry ? " with symmetry: states are orbits" : "")
             + (fingerprint ? (symmetry ? "; " : " with ") + "fingerprints" : "")
             + (partialOrder ? (symmetry ? "; " : " with ") + "partial-order reduction" : "")
-        console.out("mmcheck \(CommandLineTool.version)  bench \(path)  (\(kind), one search per line)")
-        console.out("")
-        console.out(
+        let json = format == .json
+        let say = { (line: String) in if !json { console.out(line) } }
+        var runs: [JSON] = []
+        var overallPeak: Int?
+        /// The JSON document, whether the ladder ran to its end or stopped.
+        func document(stopped: String?) -> String {
+            JSON.object([
+                ("schema", .string(JSON.schema)), ("command", .string("bench")),
+                ("version", .string(CommandLineTool.version)), ("model", .string(path)),
+                ("symmetry", .bool(symmetry)), ("fingerprint", .bool(fingerprint)),
+                ("partialOrder", .bool(partialOrder)), ("runs", .array(runs)), ("stopped", .string(stopped)),
+                ("peakMemoryBytes", .int(overallPeak ?? ResourceUsage.peakResidentBytes())),
+            ]).rendered()
+        }
+        say("mmcheck \(CommandLineTool.version)  bench \(path)  (\(kind), one search per line)")
+        say("")
+        say(
             "bounds   threads  bytes       states    transitions   seconds     states/s  transitions/s  bytes/state  peak MiB"
         )
         let memory = MemoryDefault.choose().bytes
@@ -72,12 +80,24 @@ enum BenchCommand {
                 let peakIsOwn = ResourceUsage.resetPeakResident()
                 let r = Search(system: system, options: options, stop: stop).run()
                 let peak = peakIsOwn ? ResourceUsage.residentHighWaterBytes() : nil
+                if let peak { overallPeak = max(overallPeak ?? 0, peak) }
                 if case .limit(let reason) = r.ending {
-                    console.out("\(c),\(t),\(m)".padding(7) + "  stopped: \(reason)")
+                    say("\(c),\(t),\(m)".padding(7) + "  stopped: \(reason)")
+                    if json { console.out(document(stopped: "\(c),\(t),\(m): \(reason)")) }
                     return CommandLineTool.ExitCode.incomplete
                 }
                 let seconds = max(r.seconds, 1e-9)
-                console.out(
+                runs.append(
+                    .object([
+                        ("cpus", .int(c)), ("tasks", .int(t)), ("mms", .int(m)), ("threads", .int(threads)),
+                        ("stateBytes", .int(system.stateBytes)), ("states", .int(r.states)),
+                        ("transitions", .int(r.transitions)), ("seconds", .double(r.seconds)),
+                        ("statesPerSecond", .double((Double(r.states) / seconds).rounded())),
+                        ("transitionsPerSecond", .double((Double(r.transitions) / seconds).rounded())),
+                        ("bytesPerState", .double(Double(r.searchBytes) / Double(max(r.states, 1)))),
+                        ("peakMemoryBytes", .int(peak)), ("stoppedAtViolation", .bool(!r.counterexamples.isEmpty)),
+                    ]))
+                say(
                     [
                         "\(c),\(t),\(m)".padding(7), String(threads).leftPadding(7),
                         String(system.stateBytes).leftPadding(6),
@@ -89,9 +109,14 @@ enum BenchCommand {
                     ].joined(separator: " ") + (r.counterexamples.isEmpty ? "" : "  (stopped at a violation)"))
             }
         }
-        if let peak = ResourceUsage.peakResidentBytes() {
-            console.out("")
-            console.out("peak memory \(fixed(Double(peak) / 1_048_576, 1)) MiB")
+        if json {
+            console.out(document(stopped: nil))
+        } else if let peak = overallPeak {
+            say("")
+            say("peak memory \(fixed(Double(peak) / 1_048_576, 1)) MiB (the largest of the searches' own peaks)")
+        } else if let peak = ResourceUsage.peakResidentBytes() {
+            say("")
+            say("peak memory \(fixed(Double(peak) / 1_048_576, 1)) MiB")
         }
         return CommandLineTool.ExitCode.pass
     }

@@ -21,7 +21,7 @@ enum CheckCommand {
                 path: path, cpus: options.cpus, tasks: options.tasks, mms: options.mms,
                 mode: options.mode, strict: options.strict, console: console)
         } catch {
-            if options.file == nil, error.lines.first?.contains("no such file") == true {
+            if options.file == nil, error.missing {
                 console.err(
                     "mmcheck: error: no model file given and \(CheckOptions.defaultModel) not found from this directory"
                 )
@@ -30,12 +30,37 @@ enum CheckCommand {
             }
             return CommandLineTool.ExitCode.usage
         }
-        // A trace file that cannot be written is found now, not after the search.
-        if let file = options.traceOut {
+        // A file that cannot be written is found now, not after the search; two outputs
+        // may not share a path.
+        let requested: [(Option, String?)] = [
+            (.traceOut, options.traceOut), (.html, options.html), (.dot, options.dot),
+        ]
+        let outputs: [(option: Option, path: String)] = requested.compactMap { o in o.1.map { (o.0, $0) } }
+        for (n, output) in outputs.enumerated() {
+            if let other = outputs[..<n].first(where: { $0.path == output.path }) {
+                console.err(
+                    "mmcheck: error: options '\(other.option.rawValue)' and '\(output.option.rawValue)' name the same file '\(output.path)'"
+                )
+                return CommandLineTool.ExitCode.usage
+            }
             do {
-                try OutputFile.checkWritable(file, what: "trace file", inputs: [path])
+                try OutputFile.checkWritable(output.path, what: output.option.fileWhat, inputs: [path])
             } catch {
                 console.err(error.message)
+                return CommandLineTool.ExitCode.usage
+            }
+        }
+        // The state graph is built (and refused when too large) before the search.
+        var dotText: String?
+        if options.dot != nil {
+            let system = KernelSystem(model: loaded.model, bounds: loaded.bounds)
+            do {
+                let graph = try StateGraph.build(system)
+                dotText = StateGraphDOT(model: loaded.model, bounds: loaded.bounds).render(graph, layout: system.layout)
+            } catch {
+                console.err(
+                    "mmcheck: error: option '--dot': more than \(grouped(StateGraph.limit)) states are reachable at \(loaded.bounds.cpus) cpus, \(loaded.bounds.tasks) tasks, \(loaded.bounds.mms) mms: a drawing that large cannot be read (try smaller --cpus, --tasks, --mms)"
+                )
                 return CommandLineTool.ExitCode.usage
             }
         }
@@ -50,7 +75,7 @@ enum CheckCommand {
         options.search.threads = options.threads ?? CheckOptions.defaultThreads
         var check = Check(
             model: loaded.model, bounds: loaded.bounds, options: options.search, symmetry: options.symmetry,
-            stop: stop)
+            coverage: options.coverage, stop: stop)
         if options.progress || console.errIsTerminal {
             check.progress = ProgressReporter(firstAfter: 2, every: 3) { console.err(CheckCommand.progressLine($0)) }
         }
@@ -63,30 +88,52 @@ enum CheckCommand {
                         level: r.depth, states: r.states, transitions: r.transitions, queue: 0, seconds: r.seconds,
                         bytes: r.searchBytes), end: true))
         }
-        let report = outcome.report(memorySource: memorySource)
-        if options.quiet {
-            report.filter { $0.hasPrefix("verdict ") }.forEach(console.out)
-        } else {
-            report.forEach(console.out)
-        }
-        if let file = options.traceOut {
-            if let text = outcome.traceFileText(modelPath: path) {
-                do {
-                    try OutputFile.write(text, to: file, what: "trace file")
-                    if !options.quiet {
-                        console.out("")
-                        console.out("trace written to \(file) (replay with: mmcheck replay \(path) \(file))")
-                    }
-                } catch {
-                    // The verdict stands (and keeps its exit code); the file is what failed.
-                    console.err(error.message)
-                    return outcome.exitCode == CommandLineTool.ExitCode.pass
-                        ? CommandLineTool.ExitCode.usage : outcome.exitCode
-                }
-            } else if !options.quiet {
-                console.out("")
-                console.out("no counterexample: \(file) not written")
+        // The files, each written in place; what was written, and what not and why.
+        var notes: [String] = []
+        var files: [(String, JSON)] = []
+        var failed = false
+        for output in outputs {
+            let text: String?
+            switch output.option {
+            case .traceOut: text = outcome.traceFileText(modelPath: path)
+            case .html: text = outcome.htmlPage()
+            default: text = dotText
             }
+            guard let text else {
+                notes.append("no counterexample: \(output.path) not written")
+                files.append((output.option.fileKind, .null))
+                continue
+            }
+            do {
+                try OutputFile.write(text, to: output.path, what: output.option.fileWhat)
+                files.append((output.option.fileKind, .string(output.path)))
+                switch output.option {
+                case .traceOut:
+                    notes.append("trace written to \(output.path) (replay with: mmcheck replay \(path) \(output.path))")
+                case .html:
+                    notes.append("page written to \(output.path) (open it in a browser; ← and → step through it)")
+                default: notes.append("state graph written to \(output.path) (draw it with: dot -Tsvg \(output.path))")
+                }
+            } catch {
+                // The verdict stands (and keeps its exit code); the file is what failed.
+                console.err(error.message)
+                files.append((output.option.fileKind, .null))
+                failed = true
+            }
+        }
+        if options.format == .json {
+            console.out(outcome.json(files: files).rendered())
+        } else if options.quiet {
+            outcome.report(memorySource: memorySource).filter { $0.hasPrefix("verdict ") }.forEach(console.out)
+        } else {
+            outcome.report(memorySource: memorySource).forEach(console.out)
+            for note in notes {
+                console.out("")
+                console.out(note)
+            }
+        }
+        if failed {
+            return outcome.exitCode == CommandLineTool.ExitCode.pass ? CommandLineTool.ExitCode.usage : outcome.exitCode
         }
         return outcome.exitCode
     }
@@ -110,14 +157,19 @@ struct Check {
     let bounds: Bounds
     let options: SearchOptions
     var symmetry = false
+    /// Count the statements the explored steps execute (`--coverage`).
+    var coverage = false
     /// Checked during the search: once requested, the search ends incomplete.
     var stop: StopRequest?
     /// Told where the search is, every few seconds.
     var progress: ProgressReporter?
 
     func run() -> CheckOutcome {
-        let system = KernelSystem(model: model, bounds: bounds, symmetry: symmetry)
+        let system = KernelSystem(model: model, bounds: bounds, symmetry: symmetry, coverage: coverage)
         let result = Search(system: system, options: options, stop: stop, progress: progress).run()
+        let report = system.statementHits.map {
+            CoverageReport(model: model, siteHits: $0, complete: result.ending == .exhausted)
+        }
         var traces: [(SearchResult.Counterexample, Replay)] = []
         // Shown first: a model error, else the expected property, else the shortest (ties
         // by property): the same whatever order the search found them in.
@@ -146,7 +198,7 @@ struct Check {
         }
         return CheckOutcome(
             model: model, bounds: bounds, options: options, symmetry: symmetry,
-            layout: system.layout, result: result, traces: traces)
+            layout: system.layout, result: result, traces: traces, coverage: report)
     }
 }
 
@@ -159,6 +211,8 @@ struct CheckOutcome {
     let layout: StateLayout
     let result: SearchResult
     let traces: [(SearchResult.Counterexample, Replay)]
+    /// `--coverage`: the statements the explored steps executed.
+    var coverage: CoverageReport? = nil
 
     /// The first violation found, with its replay.
     var firstViolation: (property: String, replay: Replay)? {
@@ -270,18 +324,16 @@ struct CheckOutcome {
                 lines.append("  \(name.padding(22)) \(grouped(result.violationCounts[p]))\(shortest)")
             }
         }
+        if let coverage {
+            lines.append("")
+            lines += coverage.lines(model: model)
+        }
         lines.append("")
         lines.append("expected  \(expectationLine())")
         if let (counterexample, replay) = traces.first {
             lines.append("")
-            let kind =
-                options.order == .depthFirst
-                ? "depth-first: not necessarily shortest"
-                : options.partialOrder && result.reducedStates > 0
-                    ? "shortest in the reduced graph; --no-por finds a shortest trace"
-                    : "a shortest trace"
             lines.append(
-                "Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(kind))"
+                "Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(traceKind))"
             )
             lines.append("")
             lines += TraceRenderer(model: model, bounds: bounds).render(replay)
@@ -292,7 +344,7 @@ struct CheckOutcome {
         return lines
     }
 
-    private func verdictLine() -> String {
+    func verdictLine() -> String {
         if modelError, let (_, replay) = traces.first(where: { $0.0.property == Int(Property.modelErrorCode) }),
             let breach = replay.finalBreach
         {
@@ -319,12 +371,15 @@ struct CheckOutcome {
     /// Fingerprints: the chance that two of the n states visited share a 64-bit
     /// fingerprint, so that one of them (and what lies only beyond it) was never explored:
     /// at most n(n-1)/2 pairs, each 2^-64 (the birthday bound; README, "Fingerprints").
-    var missProbability: String {
+    var missProbability: String { String(format: "%.1e", missBound) }
+
+    /// The bound itself: n(n-1)/2 pairs times 2^-64.
+    var missBound: Double {
         let n = Double(result.states)
-        return String(format: "%.1e", n * (n - 1) / 0x1p65)
+        return n * (n - 1) / 0x1p65
     }
 
-    private func expectationLine() -> String {
+    func expectationLine() -> String {
         let expected: String
         switch model.expectation {
         case .pass: expected = "pass"
@@ -366,4 +421,22 @@ struct CheckOutcome {
 
     /// Whether the run found what the model's `expect` line says.
     var expectationMet: Bool { expectationLine().hasSuffix(": met") }
+}
+
+extension CheckOutcome {
+    /// The first counterexample as an HTML page (`--html`), or nil without one.
+    func htmlPage() -> String? {
+        guard let (counterexample, replay) = traces.first else { return nil }
+        return HTMLPage(model: model, bounds: bounds).render(
+            property: Property.outcomeNames[counterexample.property], replay: replay, note: traceKind)
+    }
+
+    /// What kind of trace the counterexample is: shortest, shortest in the reduced graph,
+    /// or depth-first.
+    var traceKind: String {
+        options.order == .depthFirst
+            ? "depth-first: not necessarily shortest"
+            : options.partialOrder && result.reducedStates > 0
+                ? "shortest in the reduced graph; --no-por finds a shortest trace" : "a shortest trace"
+    }
 }

@@ -24,15 +24,34 @@ struct CheckOptions: Equatable {
     var quiet = false
     /// `--threads`; nil: every core.
     var threads: Int?
+    /// `--html FILE`: the counterexample as a page.
+    var html: String?
+    /// `--dot FILE`: the state graph in Graphviz DOT.
+    var dot: String?
+    /// `--coverage`: the statements no explored step executed.
+    var coverage = false
+    /// `--format`: text or JSON on stdout.
+    var format = OutputFormat.text
     /// `--por` (true) or `--no-por` (false); nil: on in fine mode, unless with fingerprints
-    /// (`partialOrder(fine:)`).
+    /// or `--coverage` (`partialOrder(fine:)`).
     var partialOrder: Bool?
 
     /// Whether the search uses partial-order reduction, for a model in fine mode or not.
-    func partialOrder(fine: Bool) -> Bool { partialOrder ?? (fine && !search.fingerprint) }
+    func partialOrder(fine: Bool) -> Bool { partialOrder ?? (fine && !search.fingerprint && !coverage) }
 
     /// Threads when `--threads` is not given: the cores this process may use.
     static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// What stdout carries: the readable report, or one JSON document.
+    enum OutputFormat: String, Equatable {
+        case text, json
+        static func parse(_ text: String) throws(UsageError) -> OutputFormat {
+            guard let format = OutputFormat(rawValue: text) else {
+                throw UsageError(message: "option '--format' takes 'text' or 'json', got '\(text)'")
+            }
+            return format
+        }
+    }
 
     /// A usage error: one line naming the offending argument.
     struct UsageError: Error, Equatable {
@@ -42,22 +61,10 @@ struct CheckOptions: Equatable {
     static let defaultModel = "models/linux-6.mmc"
 
     static func parse(_ arguments: [String]) throws(UsageError) -> CheckOptions {
+        let parsed = try Arguments.parse(arguments, for: .check)
         var options = CheckOptions()
-        var seen: Set<String> = []
-        var i = 0
-        /// The option's value: after `=`, or the next argument.
-        func value(_ name: String, _ inline: String?, needs what: String) throws(UsageError) -> String {
-            if let inline { return inline }
-            i += 1
-            guard i < arguments.count else { throw UsageError(message: "option '\(name)' needs \(what)") }
-            return arguments[i]
-        }
-        func number(_ name: String, _ inline: String?, range: ClosedRange<Int>) throws(UsageError) -> Int {
-            let text = try value(name, inline, needs: "a number")
-            return try CheckOptions.number(name, text, range: range)
-        }
-        func bound(_ name: String, _ inline: String?) throws(UsageError) -> Int {
-            let text = try value(name, inline, needs: "a number")
+        options.file = parsed.operands.first
+        func bound(_ name: String, _ text: String) throws(UsageError) -> Int {
             guard Digits.isWholeNumber(text) else {
                 throw UsageError(message: "option '\(name)' needs a number, got '\(text)'")
             }
@@ -66,68 +73,51 @@ struct CheckOptions: Equatable {
             case .failure(let e): throw UsageError(message: "option '\(name)': \(e.message)")
             }
         }
-        while i < arguments.count {
-            let argument = arguments[i]
-            if argument.hasPrefix("-") {
-                var name = argument
-                var inline: String?
-                if let eq = argument.firstIndex(of: "=") {
-                    name = String(argument[..<eq])
-                    inline = String(argument[argument.index(after: eq)...])
+        for (option, value) in parsed.given {
+            let name = option.rawValue, text = value ?? ""
+            switch option {
+            case .cpus: options.cpus = try bound(name, text)
+            case .tasks: options.tasks = try bound(name, text)
+            case .mms: options.mms = try bound(name, text)
+            case .maxStates: options.search.maxStates = try number(name, text, range: 1...StateStore.maximumCount)
+            case .maxDepth: options.search.maxDepth = try number(name, text, range: 0...Int(UInt32.max))
+            case .threads: options.threads = try number(name, text, range: 1...256)
+            case .memory: options.memory = try CheckOptions.byteSize(name, text)
+            case .traceOut: options.traceOut = text
+            case .html: options.html = text
+            case .dot: options.dot = text
+            case .format: options.format = try OutputFormat.parse(text)
+            case .mode:
+                guard let mode = CompiledModel.Mode(rawValue: text) else {
+                    throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
                 }
-                guard seen.insert(name).inserted else { throw UsageError(message: "option '\(name)' is given twice") }
-                switch name {
-                case "--cpus": options.cpus = try bound(name, inline)
-                case "--tasks": options.tasks = try bound(name, inline)
-                case "--mms": options.mms = try bound(name, inline)
-                case "--max-states":
-                    options.search.maxStates = try number(name, inline, range: 1...StateStore.maximumCount)
-                case "--max-depth": options.search.maxDepth = try number(name, inline, range: 0...Int(UInt32.max))
-                case "--threads": options.threads = try number(name, inline, range: 1...256)
-                case "--memory":
-                    let text = try value(name, inline, needs: "a size such as 512M or 8G")
-                    options.memory = try CheckOptions.byteSize(name, text)
-                case "--trace-out":
-                    options.traceOut = try value(name, inline, needs: "a file name")
-                case "--mode":
-                    let text = try value(name, inline, needs: "'coarse' or 'fine'")
-                    guard let mode = CompiledModel.Mode(rawValue: text) else {
-                        throw UsageError(message: "option '--mode' takes 'coarse' or 'fine', got '\(text)'")
-                    }
-                    options.mode = mode
-                case "--dfs", "--all", "--symmetry", "--strict", "--progress", "--quiet", "--fingerprint", "--por",
-                    "--no-por":
-                    if inline != nil { throw UsageError(message: "option '\(name)' takes no value") }
-                    switch name {
-                    case "--dfs": options.search.order = .depthFirst
-                    case "--all": options.search.findAll = true
-                    case "--strict": options.strict = true
-                    case "--progress": options.progress = true
-                    case "--quiet": options.quiet = true
-                    case "--fingerprint": options.search.fingerprint = true
-                    case "--por", "--no-por":
-                        if options.partialOrder != nil {
-                            throw UsageError(message: "options '--por' and '--no-por' contradict each other")
-                        }
-                        options.partialOrder = name == "--por"
-                    default: options.symmetry = true
-                    }
-                default:
-                    throw UsageError(message: "unknown option '\(name)' (see 'mmcheck help check')")
+                options.mode = mode
+            case .dfs: options.search.order = .depthFirst
+            case .all: options.search.findAll = true
+            case .symmetry: options.symmetry = true
+            case .strict: options.strict = true
+            case .progress: options.progress = true
+            case .quiet: options.quiet = true
+            case .coverage: options.coverage = true
+            case .fingerprint: options.search.fingerprint = true
+            case .por, .noPOR:
+                if options.partialOrder != nil {
+                    throw UsageError(message: "options '--por' and '--no-por' contradict each other")
                 }
-            } else {
-                guard options.file == nil else {
-                    throw UsageError(message: "unexpected argument '\(argument)': check takes one model file")
-                }
-                options.file = argument
+                options.partialOrder = option == .por
+            case .update, .suite, .results:
+                preconditionFailure("\(name) is not an option of check: the table lets it through")
             }
-            i += 1
         }
         if options.search.fingerprint && options.partialOrder == true {
             throw UsageError(message: "option '--por' does not work with '--fingerprint': drop one")
         }
         if options.search.fingerprint && options.search.order == .depthFirst {
             throw UsageError(message: "option '--fingerprint' works breadth-first only: drop '--dfs'")
+        }
+        if options.coverage && options.partialOrder == true {
+            // A reduced search keeps the properties, not which statements run.
+            throw UsageError(message: "option '--coverage' explores every interleaving: drop '--por'")
         }
         return options
     }

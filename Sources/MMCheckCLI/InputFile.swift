@@ -16,6 +16,8 @@ enum InputFile {
     /// One line saying why a file cannot be read.
     struct Failure: Error {
         var message: String
+        /// The file does not exist (a caller may say more, e.g. that no file was named).
+        var missing = false
     }
 
     /// The file's bytes as UTF-8 text. `what` names it in errors ("model file").
@@ -24,7 +26,12 @@ enum InputFile {
             Failure(message: "mmcheck: error: cannot read \(what) '\(path)': \(reason)")
         }
         var info = stat()
-        guard stat(path, &info) == 0 else { throw fail(errno == ENOENT ? "no such file" : describe(errno)) }
+        guard stat(path, &info) == 0 else {
+            guard errno == ENOENT else { throw fail(describe(errno)) }
+            var failure = fail("no such file")
+            failure.missing = true
+            throw failure
+        }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw fail("it is a directory") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw fail(describe(errno)) }

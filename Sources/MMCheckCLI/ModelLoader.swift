@@ -15,6 +15,8 @@ enum ModelLoader {
     /// Error lines, each ready to print.
     struct Failure: Error {
         var lines: [String]
+        /// The file does not exist.
+        var missing = false
     }
 
     /// Reads a UTF-8 text file, or fails with one line saying why.
@@ -22,7 +24,7 @@ enum ModelLoader {
         do {
             return try InputFile.readText(path, what: what)
         } catch {
-            throw Failure(lines: [error.message])
+            throw Failure(lines: [error.message], missing: error.missing)
         }
     }
 

@@ -10,15 +10,16 @@ import ModelLanguage
 /// one than it claims, or it reaches the model error it claims (as `check` exits 2 on one).
 enum ReplayCommand {
     static func run(_ arguments: [String], console: Console) -> Int32 {
-        let positional = arguments.filter { !$0.hasPrefix("-") }
-        if let option = arguments.first(where: { $0.hasPrefix("-") }) {
-            console.err("mmcheck: error: unknown option '\(option)' (replay takes MODEL TRACE)")
+        let parsed: Arguments
+        let format: CheckOptions.OutputFormat
+        do {
+            parsed = try Arguments.parse(arguments, for: .replay)
+            format = try parsed.value(.format).map(CheckOptions.OutputFormat.parse) ?? .text
+        } catch {
+            console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage
         }
-        guard positional.count == 2 else {
-            console.err("mmcheck: error: replay takes two arguments, MODEL and TRACE (got \(positional.count))")
-            return CommandLineTool.ExitCode.usage
-        }
+        let positional = parsed.operands
         let (modelPath, tracePath) = (positional[0], positional[1])
         let traceText: String
         do {
@@ -62,40 +63,72 @@ enum ReplayCommand {
             console.err("\(tracePath):\(line):1: error: step \(i + 1)\(what) \(reason)")
             return CommandLineTool.ExitCode.usage
         }
-        console.out(
-            "mmcheck \(CommandLineTool.version)  replay \(tracePath) on \(modelPath) (\"\(loaded.model.name)\")")
-        console.out(
-            "bounds    \(trace.bounds.cpus) cpus, \(trace.bounds.tasks) tasks, \(trace.bounds.mms) mms; counter cap \(trace.bounds.cap)"
-        )
-        console.out("")
-        TraceRenderer(model: loaded.model, bounds: trace.bounds).render(replay, fullStates: true).forEach(console.out)
-        console.out("")
+        let renderer = TraceRenderer(model: loaded.model, bounds: trace.bounds)
         let reached: String?
         if let breach = replay.finalBreach {
             reached = breach.property.map { "violation \($0.name)" } ?? Property.modelErrorName
         } else {
             reached = nil
         }
-        guard let reached else {
-            console.out(
-                "result    NOT CONFIRMED: no violation is reached after \(replay.entries.count) steps (the trace claims \(trace.claim))"
-            )
-            return CommandLineTool.ExitCode.usage
-        }
-        guard reached == trace.claim else {
-            console.out("result    NOT CONFIRMED: the trace reaches \(reached), but claims \(trace.claim)")
-            return CommandLineTool.ExitCode.usage
-        }
-        if reached == Property.modelErrorName {
+        let result: String, code: Int32
+        if let reached, reached == trace.claim {
+            let what =
+                reached == Property.modelErrorName
+                ? "reaches the model error the trace claims"
+                : "violates \(reached.replacingOccurrences(of: "violation ", with: ""))"
+            result = "CONFIRMED: every step is enabled and step \(replay.entries.count) \(what)"
             // As `check` does: a model that cannot run is an error of the model, exit 2.
-            console.out(
-                "result    CONFIRMED: every step is enabled and step \(replay.entries.count) reaches the model error the trace claims"
-            )
-            return CommandLineTool.ExitCode.usage
+            code =
+                reached == Property.modelErrorName ? CommandLineTool.ExitCode.usage : CommandLineTool.ExitCode.violation
+        } else if let reached {
+            result = "NOT CONFIRMED: the trace reaches \(reached), but claims \(trace.claim)"
+            code = CommandLineTool.ExitCode.usage
+        } else {
+            result =
+                "NOT CONFIRMED: no violation is reached after \(replay.entries.count) steps (the trace claims \(trace.claim))"
+            code = CommandLineTool.ExitCode.usage
+        }
+        if let file = parsed.value(.html) {
+            do {
+                try OutputFile.checkWritable(file, what: Option.html.fileWhat, inputs: [modelPath, tracePath])
+                try OutputFile.write(
+                    HTMLPage(model: loaded.model, bounds: trace.bounds).render(
+                        property: reached ?? "no violation", replay: replay, note: "replayed from \(tracePath)"),
+                    to: file, what: Option.html.fileWhat)
+            } catch {
+                console.err(error.message)
+                return CommandLineTool.ExitCode.usage
+            }
+        }
+        if format == .json {
+            let document = JSON.object([
+                ("schema", .string(JSON.schema)), ("command", .string("replay")),
+                ("version", .string(CommandLineTool.version)),
+                ("model", .object([("path", .string(modelPath)), ("name", .string(loaded.model.name))])),
+                ("trace", .string(tracePath)),
+                (
+                    "bounds",
+                    .object([
+                        ("cpus", .int(trace.bounds.cpus)), ("tasks", .int(trace.bounds.tasks)),
+                        ("mms", .int(trace.bounds.mms)), ("cap", .int(trace.bounds.cap)),
+                    ])
+                ),
+                ("mode", .string(loaded.model.mode.rawValue)), ("claim", .string(trace.claim)),
+                ("reached", .string(reached)), ("confirmed", .bool(reached == trace.claim)),
+                ("result", .string(result)), ("steps", renderer.json(replay)),
+            ])
+            console.out(document.rendered())
+            return code
         }
         console.out(
-            "result    CONFIRMED: every step is enabled and step \(replay.entries.count) violates \(reached.replacingOccurrences(of: "violation ", with: ""))"
+            "mmcheck \(CommandLineTool.version)  replay \(tracePath) on \(modelPath) (\"\(loaded.model.name)\")")
+        console.out(
+            "bounds    \(trace.bounds.cpus) cpus, \(trace.bounds.tasks) tasks, \(trace.bounds.mms) mms; counter cap \(trace.bounds.cap)"
         )
-        return CommandLineTool.ExitCode.violation
+        console.out("")
+        renderer.render(replay, fullStates: true).forEach(console.out)
+        console.out("")
+        console.out("result    \(result)")
+        return code
     }
 }

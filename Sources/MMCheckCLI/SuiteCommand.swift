@@ -13,57 +13,22 @@ import ModelLanguage
 /// file, baseline or model.
 enum SuiteCommand {
     static func run(_ arguments: [String], console: Console, stop: StopRequest? = nil) -> Int32 {
-        var update = false
-        var suitePath = Suite.defaultSuite
-        var results = Suite.defaultResults
+        let parsed: Arguments
         var threads: Int?
-        var fingerprint = false
-        var i = 0
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--update":
-                if update {
-                    console.err("mmcheck: error: option '--update' is given twice")
-                    return CommandLineTool.ExitCode.usage
-                }
-                update = true
-            case "--fingerprint":
-                if fingerprint {
-                    console.err("mmcheck: error: option '--fingerprint' is given twice")
-                    return CommandLineTool.ExitCode.usage
-                }
-                fingerprint = true
-            case "--threads":
-                guard threads == nil else {
-                    console.err("mmcheck: error: option '--threads' is given twice")
-                    return CommandLineTool.ExitCode.usage
-                }
-                guard i + 1 < arguments.count else {
-                    console.err("mmcheck: error: option '--threads' needs a number")
-                    return CommandLineTool.ExitCode.usage
-                }
-                do {
-                    threads = try CheckOptions.number("--threads", arguments[i + 1], range: 1...256)
-                } catch {
-                    console.err("mmcheck: error: \(error.message)")
-                    return CommandLineTool.ExitCode.usage
-                }
-                i += 1
-            case "--suite", "--results":
-                guard i + 1 < arguments.count else {
-                    console.err("mmcheck: error: option '\(arguments[i])' needs a path")
-                    return CommandLineTool.ExitCode.usage
-                }
-                if arguments[i] == "--suite" { suitePath = arguments[i + 1] } else { results = arguments[i + 1] }
-                i += 1
-            default:
-                console.err(
-                    "mmcheck: error: unknown \(arguments[i].hasPrefix("-") ? "option" : "argument") '\(arguments[i])' (see 'mmcheck help suite')"
-                )
-                return CommandLineTool.ExitCode.usage
+        let format: CheckOptions.OutputFormat
+        do {
+            parsed = try Arguments.parse(arguments, for: .suite)
+            threads = try parsed.value(.threads).map { text throws(CheckOptions.UsageError) in
+                try CheckOptions.number("--threads", text, range: 1...256)
             }
-            i += 1
+            format = try parsed.value(.format).map(CheckOptions.OutputFormat.parse) ?? .text
+        } catch {
+            console.err("mmcheck: error: \(error.message)")
+            return CommandLineTool.ExitCode.usage
         }
+        let update = parsed.has(.update), fingerprint = parsed.has(.fingerprint)
+        let suitePath = parsed.value(.suite) ?? Suite.defaultSuite
+        let results = parsed.value(.results) ?? Suite.defaultResults
         if update && fingerprint {
             console.err("mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is exact")
             return CommandLineTool.ExitCode.usage
@@ -109,6 +74,10 @@ enum SuiteCommand {
             }
         }
         let memory = MemoryDefault.choose(threads: threads ?? CheckOptions.defaultThreads).bytes
+        // The text report line by line; JSON is one document at the end.
+        let json = format == .json
+        let say = { (line: String) in if !json { console.out(line) } }
+        var entryJSON: [JSON] = []
         var rows: [Suite.Row] = []
         var failures = 0
         var changes = 0
@@ -125,10 +94,17 @@ enum SuiteCommand {
                 return CommandLineTool.ExitCode.usage
             }
             if stop?.isRequested == true {
-                console.out("")
-                console.out(
+                say("")
+                say(
                     "interrupted during \(entry.model) (\(entry.cpus),\(entry.tasks),\(entry.mms)), entry \(n + 1) of \(entries.count)"
                         + (update ? "; nothing was written" : ""))
+                if format == .json {
+                    console.out(
+                        document(
+                            entryJSON, suite: suitePath, results: results, update: update, fingerprint: fingerprint,
+                            failures: failures, interrupted: n
+                        ).rendered())
+                }
                 return CommandLineTool.ExitCode.incomplete
             }
             rows.append(row)
@@ -144,23 +120,38 @@ enum SuiteCommand {
             }
             let old = baseline.first { $0.key == row.key }
             let differences = old.map { Suite.differences($0, row) } ?? ["no baseline"]
+            let status: String
+            if update {
+                status = !problems.isEmpty ? "fails" : differences.isEmpty ? "unchanged" : "updated"
+            } else {
+                status = problems.isEmpty && differences.isEmpty ? "ok" : "differs"
+            }
+            entryJSON.append(
+                .object([
+                    ("model", .string(entry.model)), ("cpus", .int(entry.cpus)), ("tasks", .int(entry.tasks)),
+                    ("mms", .int(entry.mms)), ("symmetry", .bool(entry.symmetry)),
+                    ("partialOrder", .bool(entry.partialOrder)), ("verdict", .string(row.verdict)),
+                    ("states", .int(row.states)), ("transitions", .int(row.transitions)), ("depth", .int(row.depth)),
+                    ("trace", .int(row.trace)), ("seconds", .double(row.seconds)), ("status", .string(status)),
+                    ("problems", .array((problems + (update ? [] : differences)).map(JSON.string))),
+                ]))
             if update {
                 if !differences.isEmpty {
                     changes += 1
-                    console.out("updated  \(entry.model) (\(bounds)): \(differences.joined(separator: "; "))")
+                    say("updated  \(entry.model) (\(bounds)): \(differences.joined(separator: "; "))")
                 }
                 traces.append((Suite.tracePath(entry, results: results), outcome.traceFileText(modelPath: entry.model)))
                 if !problems.isEmpty {
                     failures += 1
-                    console.out("FAIL     \(entry.model) (\(bounds)): \(problems.joined(separator: "; "))")
+                    say("FAIL     \(entry.model) (\(bounds)): \(problems.joined(separator: "; "))")
                 }
             } else {
                 problems += differences
                 if problems.isEmpty {
-                    console.out("ok       \(entry.model) (\(bounds))  \(summary)")
+                    say("ok       \(entry.model) (\(bounds))  \(summary)")
                 } else {
                     failures += 1
-                    console.out("FAIL     \(entry.model) (\(bounds)): \(problems.joined(separator: "; "))")
+                    say("FAIL     \(entry.model) (\(bounds)): \(problems.joined(separator: "; "))")
                 }
             }
         }
@@ -172,13 +163,37 @@ enum SuiteCommand {
                 console.err(error.message)
                 return CommandLineTool.ExitCode.usage
             }
-            console.out("")
-            console.out("\(baselinePath): \(rows.count) entries, \(changes) changed")
+            say("")
+            say("\(baselinePath): \(rows.count) entries, \(changes) changed")
         } else {
-            console.out("")
-            console.out("\(rows.count) entries: \(rows.count - failures) match the baseline, \(failures) differ")
+            say("")
+            say("\(rows.count) entries: \(rows.count - failures) match the baseline, \(failures) differ")
+        }
+        if format == .json {
+            console.out(
+                document(
+                    entryJSON, suite: suitePath, results: results, update: update, fingerprint: fingerprint,
+                    failures: failures, interrupted: nil
+                ).rendered())
         }
         return failures == 0 ? CommandLineTool.ExitCode.pass : CommandLineTool.ExitCode.violation
+    }
+
+    /// The JSON document of `suite --format json`: every entry run, with its status
+    /// (`ok`/`differs`, or with `--update` `unchanged`/`updated`/`fails`) and the problems
+    /// found; `interrupted`: the index of the entry an interrupt stopped.
+    private static func document(
+        _ entries: [JSON], suite: String, results: String, update: Bool, fingerprint: Bool, failures: Int,
+        interrupted: Int?
+    ) -> JSON {
+        .object([
+            ("schema", .string(JSON.schema)), ("command", .string("suite")),
+            ("version", .string(CommandLineTool.version)),
+            ("suite", .string(suite)), ("results", .string(results)), ("update", .bool(update)),
+            ("fingerprint", .bool(fingerprint)), ("entries", .array(entries)),
+            ("matched", .int(entries.count - failures)), ("differ", .int(failures)),
+            ("interruptedAt", .int(interrupted)),
+        ])
     }
 
     /// Writes an entry's counterexample at `path` (under the results folder, see

@@ -147,15 +147,42 @@ struct TraceRenderer {
         return "\(family), mm \(names.mm(holder.mm))\(holder.busy ? " (in use)" : "")"
     }
 
+    /// One field a step changed: `field  old -> new`, or a task or mm that appeared
+    /// (`old` nil) or an mm that was freed.
+    struct Change {
+        enum Kind: String { case changed, created, freed }
+        var kind: Kind
+        var field: String
+        var old: String?
+        var new: String
+
+        /// The trace's line for it.
+        var line: String {
+            switch kind {
+            case .changed: return "\(field.padding(22)) \(old ?? "") -> \(new)"
+            case .created: return "\(field.padding(22)) new: \(new)"
+            case .freed: return "\(field.padding(22)) freed (\(old ?? "") before this step)"
+            }
+        }
+    }
+
     /// The fields that differ between `a` and `b`, as `field  old -> new` lines.
     /// `failedChild`: the child of a clone_fail step, which never runs.
     func changes(
         _ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames,
         failedChild: Int32? = nil
     ) -> [String] {
-        var lines: [String] = []
+        changeList(a, b, oldNames, names, failedChild: failedChild).map(\.line)
+    }
+
+    /// The changes between `a` and `b`, field by field.
+    func changeList(
+        _ a: KernelState, _ b: KernelState, _ oldNames: TraceNames, _ names: TraceNames,
+        failedChild: Int32? = nil
+    ) -> [Change] {
+        var lines: [Change] = []
         func line(_ field: String, _ old: String, _ new: String) {
-            lines.append("\(pad(field, 22)) \(old) -> \(new)")
+            lines.append(Change(kind: .changed, field: field, old: old, new: new))
         }
         for c in a.cpus.indices where a.cpus[c] != b.cpus[c] {
             if a.cpus[c].curr != b.cpus[c].curr {
@@ -171,8 +198,9 @@ struct TraceRenderer {
                 let status = Int32(t) == failedChild ? "being forked (never runs)" : statusName(y.status)
                 let fields = TaskField.allCases.compactMap { fieldValue($0, y[$0], names) }.map { ", " + $0 }.joined()
                 lines.append(
-                    "\(pad(names.task(Int32(t)), 22)) new: \(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(fields)"
-                )
+                    Change(
+                        kind: .created, field: names.task(Int32(t)), old: nil,
+                        new: "\(status), mm \(names.mm(y.mm)), active_mm \(names.mm(y.activeMM))\(fields)"))
                 continue
             }
             let name = oldNames.task(Int32(t))
@@ -197,12 +225,14 @@ struct TraceRenderer {
             let x = a.mms[k], y = b.mms[k]
             let ref = Int32(k + 1)
             if !x.live && y.live {
-                lines.append("\(pad(names.mm(ref), 22)) new: users \(y.users), count \(y.count)")
+                lines.append(
+                    Change(kind: .created, field: names.mm(ref), old: nil, new: "users \(y.users), count \(y.count)"))
                 continue
             }
             let name = oldNames.mm(ref)
             if x.live && !y.live {
-                lines.append("\(pad(name, 22)) freed (users \(x.users), count \(x.count) before this step)")
+                lines.append(
+                    Change(kind: .freed, field: name, old: "users \(x.users), count \(x.count)", new: "freed"))
                 continue
             }
             if x.users != y.users { line("\(name).users", "\(x.users)", "\(y.users)") }

@@ -1,7 +1,7 @@
 /// A position in a model file (1-based line and column).
 public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var line: Int
-    var column: Int
+    public var column: Int
     public init(line: Int, column: Int) {
         self.line = line
         self.column = column

@@ -72,7 +72,7 @@ import Testing
     /// The help lists every switch and one sample trace line per action: it derives from
     /// the catalogue, so it cannot miss one.
     @Test func theHelpListsEveryActionAndSwitch() {
-        let help = Help.check + Help.replay
+        let help = Command.check.help + Command.replay.help
         for s in ActionSet.switches { #expect(help.contains(s.name)) }
         for a in Action.allCases { #expect(help.contains("step \(a.spec.example.step)")) }
     }

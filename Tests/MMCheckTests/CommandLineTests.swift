@@ -160,7 +160,7 @@ import Testing
             (["bench", "--symmetry", "--symmetry"], "mmcheck: error: option '--symmetry' is given twice\n"),
             (
                 ["bench", "--fast"],
-                "mmcheck: error: unknown option '--fast' (bench takes an optional model file, --symmetry, --fingerprint and --no-por)\n"
+                "mmcheck: error: unknown option '--fast' (see 'mmcheck help bench')\n"
             ),
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (
@@ -187,6 +187,24 @@ import Testing
             (["check", "--no-por", "--por"], "mmcheck: error: options '--por' and '--no-por' contradict each other\n"),
             (["check", "--no-por", "--no-por"], "mmcheck: error: option '--no-por' is given twice\n"),
             (["check", "--por=yes"], "mmcheck: error: option '--por' takes no value\n"),
+            // The command table: an option of another command, values, operands.
+            (["bench", "--dfs"], "mmcheck: error: unknown option '--dfs' (see 'mmcheck help bench')\n"),
+            (["replay", "--symmetry"], "mmcheck: error: unknown option '--symmetry' (see 'mmcheck help replay')\n"),
+            (["replay", "m.mmc"], "mmcheck: error: replay takes MODEL TRACE, got 1 argument\n"),
+            (
+                ["replay", "m.mmc", "t.trace", "u.trace"],
+                "mmcheck: error: unexpected argument 'u.trace': replay takes two arguments, MODEL and TRACE\n"
+            ),
+            (["suite", "models"], "mmcheck: error: unexpected argument 'models' (see 'mmcheck help suite')\n"),
+            (["suite", "--results"], "mmcheck: error: option '--results' needs a folder name\n"),
+            (["check", "--format", "xml"], "mmcheck: error: option '--format' takes 'text' or 'json', got 'xml'\n"),
+            (["bench", "--format=yaml"], "mmcheck: error: option '--format' takes 'text' or 'json', got 'yaml'\n"),
+            (["check", "--html"], "mmcheck: error: option '--html' needs a file name\n"),
+            (["check", "--coverage=1"], "mmcheck: error: option '--coverage' takes no value\n"),
+            (
+                ["check", "--coverage", "--por"],
+                "mmcheck: error: option '--coverage' explores every interleaving: drop '--por'\n"
+            ),
             (
                 ["suite", "--update", "--fingerprint"],
                 "mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is exact\n"

@@ -1,0 +1,74 @@
+/// The whole reachable state graph of a small system, for drawing (`--dot`): every state
+/// numbered in breadth-first order from 0, and every step as an edge. A violating step
+/// ends in no state: its edge carries the violated property instead. No reduction is
+/// applied (no symmetry, no partial order): the graph is the one the properties speak of.
+public struct StateGraph {
+    /// The most states a graph is built for: beyond this a drawing is unreadable and
+    /// `build` stops.
+    public static let limit = 2_000
+
+    public struct Edge: Equatable, Sendable {
+        public var from: Int
+        /// The successor's number; nil for a violating step.
+        public var to: Int?
+        public var label: UInt32
+        /// The violated property's index (`propertyNames`), for a violating step.
+        public var violation: Int?
+    }
+
+    /// The packed states, in order of discovery.
+    public private(set) var states: [[UInt64]] = []
+    public private(set) var edges: [Edge] = []
+    /// The initial states' numbers.
+    public private(set) var initial: [Int] = []
+    /// Initial states that already violate a property, with the property's index.
+    public private(set) var initialViolations: [(state: Int, violation: Int)] = []
+
+    /// Why a graph was not built.
+    public enum Failure: Error, Equatable {
+        /// More than `limit` states are reachable.
+        case tooLarge(limit: Int)
+    }
+
+    /// Explores `system` breadth-first, keeping every state and step; throws once more
+    /// than `limit` states are found.
+    public static func build(
+        _ system: any TransitionSystem, limit: Int = StateGraph.limit
+    ) throws(Failure)
+        -> StateGraph
+    {
+        var graph = StateGraph()
+        var numbers: [[UInt64]: Int] = [:]
+        let buffer = SuccessorBuffer(stateWords: system.stateWords)
+        func number(_ i: Int) throws(Failure) -> Int {
+            let words = Array(UnsafeBufferPointer(start: buffer.state(i), count: system.stateWords))
+            if let n = numbers[words] { return n }
+            guard graph.states.count < limit else { throw .tooLarge(limit: limit) }
+            numbers[words] = graph.states.count
+            graph.states.append(words)
+            return graph.states.count - 1
+        }
+        system.initialStates(into: buffer)
+        for i in 0..<buffer.count {
+            let v = buffer.violation(i)
+            let n = try number(i)
+            if v >= 0 { graph.initialViolations.append((n, Int(v))) }
+            graph.initial.append(n)
+        }
+        var next = 0
+        while next < graph.states.count {
+            buffer.reset()
+            graph.states[next].withUnsafeBufferPointer { system.expand($0.baseAddress!, into: buffer) }
+            for i in 0..<buffer.count {
+                let v = buffer.violation(i)
+                if v >= 0 {
+                    graph.edges.append(Edge(from: next, to: nil, label: buffer.label(i), violation: Int(v)))
+                } else {
+                    graph.edges.append(Edge(from: next, to: try number(i), label: buffer.label(i), violation: nil))
+                }
+            }
+            next += 1
+        }
+        return graph
+    }
+}
