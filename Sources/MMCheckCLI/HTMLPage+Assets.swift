@@ -80,7 +80,7 @@ extension HTMLPage {
         tr.interrupt td.cell .card { background: #fdf0e6; }
         tr.resume td.cell .card { background: #edf7f1; }
         tr.violation td { background: var(--red-bg); }
-        tr.violation.current td { background: #fbd9d4; }
+        #lanes tr.violation.current td { background: #fbd9d4; }
         tr.violation td.num { color: var(--red); font-weight: 700; }
         tr.violation .card { border-left-color: var(--red) !important; }
         .breach { color: var(--red); margin-top: 4px; font-size: 13px; }

@@ -121,7 +121,7 @@ extension HTMLPage {
     /// violation marked. `data-users` / `data-count` list the values (`-`: not live).
     func timelines(_ trace: Trace) -> [String] {
         let n = trace.states.count - 1
-        let dx = max(10, min(36, 900 / max(n, 1)))
+        let dx = max(10, min(60, 900 / max(n, 1)))
         let x0 = 120, height = 78, top = 10, bottom = 16
         let width = x0 + n * dx + 24
         var html = ["<section id=\"timelines\">", "<h2>users and count of each mm, step by step</h2>"]

@@ -196,12 +196,15 @@ extension HTMLPage {
                 var states: [StepState]
             }
             var out: [StepState] = []
+            // A slot not yet used has no name of its own: `slot 1`.
+            var used = Array(repeating: false, count: states.first?.mms.count ?? 0)
             for (i, state) in states.enumerated() {
                 let n = names[i]
-                let mms = state.mms.indices.map {
-                    MMState(
-                        index: $0, name: n.mm(Int32($0 + 1)), live: state.mms[$0].live, users: state.mms[$0].users,
-                        count: state.mms[$0].count)
+                let mms = state.mms.indices.map { k in
+                    used[k] = used[k] || state.mms[k].live
+                    return MMState(
+                        index: k, name: used[k] ? n.mm(Int32(k + 1)) : "slot \(k - 1)", live: state.mms[k].live,
+                        users: state.mms[k].users, count: state.mms[k].count)
                 }
                 let holders = page.holders(in: state, names: n).map { Holding(mm: n.mm($0.mm), holder: $0.holder) }
                 let step = i > 0 ? steps[i - 1] : nil

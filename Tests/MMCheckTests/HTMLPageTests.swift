@@ -156,7 +156,7 @@ import Testing
             #expect(rows.contains { $0.classes.contains(cls) }, "no step marked \(cls)")
         }
 
-        let expected = try Self.holdersAtTheEnd(c)
+        let expected = try Self.holders(c, afterStep: steps)
         #expect(expected.isSuperset(of: which.holders))
         #expect(Set(try Self.listItems(dom, list: "holders")) == expected)
 
@@ -172,6 +172,16 @@ import Testing
         #expect(users.last.map(String.init) == (last.live ? String(last.users) : "-"))
         #expect(counts.last.map(String.init) == (last.live ? String(last.count) : "-"))
         if !last.live { #expect(Self.attribute("data-freed", in: timeline)?.isEmpty == false) }
+
+        // ← twice: the step two before the last is selected and the panel shows its holders.
+        let keys = dir.appendingPathComponent("keys.html")
+        let press = "document.dispatchEvent(new KeyboardEvent(\"keydown\", {key: \"ArrowLeft\"}));"
+        try c.page.replacingOccurrences(of: "</body>", with: "<script>\(press)\(press)</script></body>")
+            .write(to: keys, atomically: true, encoding: .utf8)
+        let stepped = try Browser.dumpDOM(chromium, keys, profile: dir.appendingPathComponent("profile"))
+        let back = max(0, steps - 2)
+        #expect(Self.rows(stepped).filter { $0.classes.contains("current") }.map(\.step) == [back])
+        #expect(Set(try Self.listItems(stepped, list: "holders")) == (try Self.holders(c, afterStep: back)))
 
         let png = dir.appendingPathComponent("trace.png")
         try Browser.screenshot(chromium, file, to: png, profile: dir.appendingPathComponent("profile"))
@@ -229,18 +239,18 @@ import Testing
         }
     }
 
-    /// Who holds each live mm in the replay's last state, worked out here from the state
-    /// itself, as `mm: holder` lines.
-    static func holdersAtTheEnd(_ c: Counterexample) throws -> Set<String> {
+    /// Who holds each live mm after `step` (0: in the initial state), worked out here from
+    /// the state itself, as `mm: holder` lines.
+    static func holders(_ c: Counterexample, afterStep step: Int) throws -> Set<String> {
         var names = TraceNames(bounds: c.bounds)
-        for entry in c.replay.entries {
+        for entry in c.replay.entries.prefix(step) {
             names.update(before: entry.before, after: entry.after)
             let child = entry.step.child
             if entry.step.kind == .cloneFail, entry.after.tasks[Int(child)].status == .unused {
                 names.nameFailedChild(child)
             }
         }
-        let s = try #require(c.replay.entries.last).after
+        let s = step == 0 ? c.replay.initial : c.replay.entries[step - 1].after
         let model = c.model
         var out: Set<String> = []
         for k in s.mms.indices where s.mms[k].live {
