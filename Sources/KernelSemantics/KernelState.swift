@@ -11,9 +11,9 @@ public struct KernelState: Sendable, Equatable {
         public var mm: Int32
         public var activeMM: Int32
         /// Fine mode: 1 + the yield point where the task's own action is paused (0: none),
-        /// and the registers saved there.
+        /// and the registers saved there (in the order of the yield point's `saved`).
         public var pc: Int32 = 0
-        var frame: [Int32] = []
+        public internal(set) var frame: [Int32] = []
         /// The `TaskField`s, as stored (by raw value; 0 where the model does not store one).
         public var fields: [Int32] = Array(repeating: 0, count: TaskField.allCases.count)
 

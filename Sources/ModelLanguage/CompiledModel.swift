@@ -128,6 +128,17 @@ public struct CompiledModel: Sendable {
     /// The first instruction of `action`'s code, if it has code in this model.
     public func entry(_ action: Action) -> Int? { entries[Int(action.rawValue)] }
 
+    /// The number of lines of the model's source.
+    public var sourceLineCount: Int { sourceLines.count }
+
+    /// A line (1-based) as written, indentation kept, for excerpts ("" past the end).
+    public func sourceLineAsWritten(_ line: Int) -> String {
+        guard line >= 1, line <= sourceLines.count else { return "" }
+        var text = Substring(sourceLines[line - 1])
+        while let l = text.last, l == " " || l == "\t" || l == "\r" { text.removeLast() }
+        return String(text)
+    }
+
     /// The trimmed source text of a line (1-based), for messages.
     public func sourceLine(_ line: Int) -> String {
         guard line >= 1, line <= sourceLines.count else { return "" }
