@@ -27,7 +27,10 @@ struct CoverageReport {
     /// From the hits per site (`KernelSystem.statementHits`).
     init(model: CompiledModel, siteHits: [Int], complete: Bool) {
         var byLocation: [SourceLocation: Statement] = [:]
-        for (i, site) in model.sites.enumerated() {
+        // A site no instruction carries (the opening line of a region, whose code is its
+        // statements') is no statement of its own.
+        let carried = Set(model.code.map(\.site))
+        for (i, site) in model.sites.enumerated() where carried.contains(Int32(i)) {
             let hits = i < siteHits.count ? siteHits[i] : 0
             byLocation[site.location, default: Statement(location: site.location, routine: site.routine, hits: 0)]
                 .hits += hits

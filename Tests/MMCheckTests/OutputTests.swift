@@ -222,6 +222,34 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.dot").path))
     }
 
+    /// --html through the command line: check writes the page of its counterexample (one
+    /// row per step, the violation last), replay the page of the trace it confirms, and a
+    /// pass writes nothing.
+    @Test func htmlPagesFromCheckAndReplay() throws {
+        let dir = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = "models/bugs/exit-mm-without-grab.mmc"
+        let page = dir.appendingPathComponent("bug.html").path
+        let check = try Self.mmcheck("check", model, "--html", page)
+        #expect(check.status == 1 && check.out.contains("page written to \(page)"))
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(html.components(separatedBy: "<tr class=\"step").count - 1 == 2)
+        #expect(html.components(separatedBy: "<tr class=\"step violation").count - 1 == 1)
+        let replayed = dir.appendingPathComponent("replayed.html").path
+        let replay = try Self.mmcheck(
+            "replay", model, "results/bugs/exit-mm-without-grab.2-3-3.trace", "--html", replayed)
+        #expect(replay.status == 1)
+        #expect(
+            try String(contentsOfFile: replayed, encoding: .utf8).components(separatedBy: "<tr class=\"step").count - 1
+                == 2)
+        let none = dir.appendingPathComponent("none.html").path
+        let pass = try Self.mmcheck(
+            "check", "models/linux-6.mmc", "--cpus", "1", "--tasks", "2", "--mms", "2", "--html", none)
+        #expect(pass.status == 0 && pass.out.contains("no counterexample: \(none) not written"))
+        #expect(!FileManager.default.fileExists(atPath: none))
+    }
+
     /// Outputs may not share a path, and are checked before the search.
     @Test func outputsAreCheckedFirst() throws {
         let same = try Self.mmcheck("check", "models/linux-6.mmc", "--trace-out", "/tmp/x", "--html", "/tmp/x")
