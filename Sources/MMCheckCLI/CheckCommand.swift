@@ -124,7 +124,7 @@ enum CheckCommand {
         if options.format == .json {
             console.out(outcome.json(files: files).rendered())
         } else if options.quiet {
-            outcome.report(memorySource: memorySource).filter { $0.hasPrefix("verdict ") }.forEach(console.out)
+            console.out("verdict   \(outcome.verdictLine())")
         } else {
             outcome.report(memorySource: memorySource).forEach(console.out)
             for note in notes {
@@ -333,7 +333,7 @@ struct CheckOutcome {
         if let (counterexample, replay) = traces.first {
             lines.append("")
             lines.append(
-                "Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(traceKind))"
+                "Counterexample: \(counterexample.path.count) step\(counterexample.path.count == 1 ? "" : "s") (\(traceKind.text))"
             )
             lines.append("")
             lines += TraceRenderer(model: model, bounds: bounds).render(replay)
@@ -379,13 +379,19 @@ struct CheckOutcome {
         return n * (n - 1) / 0x1p65
     }
 
-    func expectationLine() -> String {
-        let expected: String
+    /// The model's `expect` line as a verdict word: `pass` or `violation P`.
+    var expectedVerdict: String {
         switch model.expectation {
-        case .pass: expected = "pass"
-        case .violation(let p): expected = "violation \(p)"
+        case .pass: return "pass"
+        case .violation(let p): return "violation \(p)"
         }
-        let met = verdictWord == expected || (options.findAll && expectedViolationFound)
+    }
+
+    /// Whether the run found what the model's `expect` line says.
+    var expectationMet: Bool { verdictWord == expectedVerdict || (options.findAll && expectedViolationFound) }
+
+    func expectationLine() -> String {
+        let expected = expectedVerdict, met = expectationMet
         if !met, options.order == .depthFirst, !options.findAll, case .violation = model.expectation,
             firstViolation != nil, !modelError
         {
@@ -419,8 +425,6 @@ struct CheckOutcome {
             comments: comments)
     }
 
-    /// Whether the run found what the model's `expect` line says.
-    var expectationMet: Bool { expectationLine().hasSuffix(": met") }
 }
 
 extension CheckOutcome {
@@ -428,15 +432,27 @@ extension CheckOutcome {
     func htmlPage() -> String? {
         guard let (counterexample, replay) = traces.first else { return nil }
         return HTMLPage(model: model, bounds: bounds).render(
-            property: Property.outcomeNames[counterexample.property], replay: replay, note: traceKind)
+            property: Property.outcomeNames[counterexample.property], replay: replay, note: traceKind.text)
     }
 
-    /// What kind of trace the counterexample is: shortest, shortest in the reduced graph,
-    /// or depth-first.
-    var traceKind: String {
+    /// What kind of trace the counterexample is.
+    enum TraceKind: String {
+        case shortest
+        case shortestInReducedGraph = "shortest-in-reduced-graph"
+        case depthFirst = "depth-first"
+
+        /// How the report says it.
+        var text: String {
+            switch self {
+            case .shortest: return "a shortest trace"
+            case .shortestInReducedGraph: return "shortest in the reduced graph; --no-por finds a shortest trace"
+            case .depthFirst: return "depth-first: not necessarily shortest"
+            }
+        }
+    }
+
+    var traceKind: TraceKind {
         options.order == .depthFirst
-            ? "depth-first: not necessarily shortest"
-            : options.partialOrder && result.reducedStates > 0
-                ? "shortest in the reduced graph; --no-por finds a shortest trace" : "a shortest trace"
+            ? .depthFirst : options.partialOrder && result.reducedStates > 0 ? .shortestInReducedGraph : .shortest
     }
 }

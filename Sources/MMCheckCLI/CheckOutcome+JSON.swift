@@ -25,19 +25,11 @@ extension CheckOutcome {
         }
         var counterexample: JSON = .null
         if let (c, replay) = traces.first {
-            let kind =
-                options.order == .depthFirst
-                ? "depth-first" : options.partialOrder && r.reducedStates > 0 ? "shortest-in-reduced-graph" : "shortest"
             let renderer = TraceRenderer(model: model, bounds: bounds)
             counterexample = .object([
                 ("property", .string(Property.outcomeNames[c.property])), ("length", .int(c.path.count)),
-                ("kind", .string(kind)), ("steps", renderer.json(replay)),
+                ("kind", .string(traceKind.rawValue)), ("steps", renderer.json(replay)),
             ])
-        }
-        let expected: String
-        switch model.expectation {
-        case .pass: expected = "pass"
-        case .violation(let p): expected = "violation \(p)"
         }
         return .object([
             ("schema", .string(JSON.schema)), ("command", .string("check")),
@@ -88,7 +80,7 @@ extension CheckOutcome {
             ),
             ("missProbability", options.fingerprint ? .double(missBound) : .null),
             ("violationCounts", counts),
-            ("expected", .object([("outcome", .string(expected)), ("met", .bool(expectationMet))])),
+            ("expected", .object([("outcome", .string(expectedVerdict)), ("met", .bool(expectationMet))])),
             ("counterexample", counterexample),
             ("coverage", coverage?.json ?? .null),
             ("files", .object(files)),

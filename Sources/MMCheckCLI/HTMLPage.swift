@@ -140,13 +140,8 @@ extension HTMLPage {
                 }
                 let s = entry.step
                 var classes: [String] = []
-                if s.kind == .schedule && entry.preemptedAt >= 0 { classes.append("preempt") }
-                if s.kind == .proceed, s.cpu < entry.before.cpus.count, entry.before.cpus[s.cpu].pc == 0,
-                    switchedOut.contains(entry.before.cpus[s.cpu].curr)
-                {
-                    classes.append("resume")
-                }
-                if s.kind == .shootdown { classes.append("interrupt") }
+                // `preempt`, `resume` or `interrupt`, as the JSON's `event` says.
+                if let event = renderer.event(entry, switchedOut: switchedOut) { classes.append(event) }
                 if entry.breach != nil { classes.append("violation") }
                 let headline = renderer.headline(entry, names, switchedOut: &switchedOut)
                 var statement: (String, String, String)?
