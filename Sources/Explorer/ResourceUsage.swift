@@ -131,7 +131,7 @@ public enum ResourceUsage {
     }
 
     /// Monotonic time in seconds.
-    static func now() -> Double {
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -2,7 +2,7 @@
 /// numbered in breadth-first order from 0, and every step as an edge. A violating step
 /// ends in no state: its edge carries the violated property instead. No reduction is
 /// applied (no symmetry, no partial order): the graph is the one the properties speak of.
-public struct StateGraph {
+public struct StateGraph: Sendable {
     /// The most states a graph is built for: beyond this a drawing is unreadable and
     /// `build` stops.
     public static let limit = 2_000
@@ -70,5 +70,34 @@ public struct StateGraph {
             next += 1
         }
         return graph
+    }
+
+    /// Whether `other` is the same graph: the same initial states, the same states, and
+    /// from each state the same steps (label, and successor or violated property), however
+    /// the two are numbered. Two systems with the same graph give every property the same
+    /// verdict: a property sees only states and steps.
+    public func isSame(as other: StateGraph) -> Bool {
+        guard states.count == other.states.count, edges.count == other.edges.count,
+            initial.count == other.initial.count, initialViolations.count == other.initialViolations.count
+        else { return false }
+        struct Step: Hashable {
+            var label: UInt32
+            var to: [UInt64]
+            var violation: Int
+        }
+        func table(_ g: StateGraph) -> [[UInt64]: Set<Step>] {
+            var t: [[UInt64]: Set<Step>] = [:]
+            for s in g.states { t[s] = [] }
+            for e in g.edges {
+                t[g.states[e.from], default: []].insert(
+                    Step(label: e.label, to: e.to.map { g.states[$0] } ?? [], violation: e.violation ?? -1))
+            }
+            return t
+        }
+        func starts(_ g: StateGraph) -> Set<[UInt64]> { Set(g.initial.map { g.states[$0] }) }
+        func bad(_ g: StateGraph) -> Set<[UInt64]> {
+            Set(g.initialViolations.map { g.states[$0.state] + [UInt64($0.violation)] })
+        }
+        return starts(self) == starts(other) && bad(self) == bad(other) && table(self) == table(other)
     }
 }

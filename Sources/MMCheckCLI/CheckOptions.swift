@@ -73,8 +73,8 @@ struct CheckOptions: Equatable {
             case .failure(let e): throw UsageError(message: "option '\(name)': \(e.message)")
             }
         }
-        for (option, value) in parsed.given {
-            let name = option.rawValue, text = value ?? ""
+        for (option, values) in parsed.given {
+            let name = option.rawValue, text = values.first ?? ""
             switch option {
             case .cpus: options.cpus = try bound(name, text)
             case .tasks: options.tasks = try bound(name, text)
@@ -105,7 +105,7 @@ struct CheckOptions: Equatable {
                     throw UsageError(message: "options '--por' and '--no-por' contradict each other")
                 }
                 options.partialOrder = option == .por
-            case .update, .suite, .results:
+            case .update, .suite, .results, .show, .write:
                 preconditionFailure("\(name) is not an option of check: the table lets it through")
             }
         }

@@ -59,6 +59,7 @@ public enum CommandLineTool {
             case .replay: return ReplayCommand.run(rest, console: console)
             case .suite: return SuiteCommand.run(rest, console: console, stop: stop)
             case .bench: return BenchCommand.run(rest, console: console, stop: stop)
+            case .mutate: return MutateCommand.run(rest, console: console, stop: stop)
             case .help: break
             }
         }

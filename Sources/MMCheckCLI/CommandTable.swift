@@ -5,12 +5,12 @@ import ModelLanguage
 /// overview, the list in errors, the options each takes and the README's options list
 /// derive from this table and from `Option`.
 enum Command: String, CaseIterable {
-    case check, replay, suite, bench, help
+    case check, replay, suite, bench, mutate, help
 
     /// What follows the command name on its usage line.
     var operands: String {
         switch self {
-        case .check, .bench: return "[FILE]"
+        case .check, .bench, .mutate: return "[FILE]"
         case .replay: return "MODEL TRACE"
         case .suite: return ""
         case .help: return "[COMMAND]"
@@ -20,7 +20,7 @@ enum Command: String, CaseIterable {
     /// How many operands the command takes.
     var operandCount: ClosedRange<Int> {
         switch self {
-        case .check, .bench, .help: return 0...1
+        case .check, .bench, .mutate, .help: return 0...1
         case .replay: return 2...2
         case .suite: return 0...0
         }
@@ -33,6 +33,7 @@ enum Command: String, CaseIterable {
         case .replay: return "re-execute a trace file and confirm its violation"
         case .suite: return "run the regression suite against results/"
         case .bench: return "speed benchmark: states/s and bytes/state at fixed bounds"
+        case .mutate: return "check every single-edit mutant of a model: which edits do the properties catch?"
         case .help: return "show help"
         }
     }
@@ -48,6 +49,7 @@ enum Command: String, CaseIterable {
         case .replay: return [.html, .format]
         case .suite: return [.update, .suite, .results, .threads, .fingerprint, .format]
         case .bench: return [.symmetry, .fingerprint, .noPOR, .format]
+        case .mutate: return [.cpus, .tasks, .mms, .mode, .symmetry, .threads, .show, .write, .format]
         case .help: return []
         }
     }
@@ -93,6 +95,20 @@ enum Command: String, CaseIterable {
                 fine-mode model runs at (1,2,2) to (2,2,3), with partial-order reduction as check
                 has it by default. Breadth-first only: depth-first search is single-threaded.
                 """
+        case .mutate:
+            return """
+                Makes every single edit of the model's routines (FILE, default models/linux-6.mmc)
+                that a mistake in the kernel code could be: a statement deleted, two adjacent
+                statements swapped, a helper called in place of its partner (mmgrab/mmdrop,
+                mmget/mmput, mmget/mmgrab, mmput/mmdrop, the _lazy_tlb pair), a condition negated
+                or made always true or false, an operand replaced by another of the routine's, and
+                in fine mode a region removed or a statement moved out of it. It checks each mutant
+                at the model's bounds, one per thread, and prints a table (id, edit, verdict,
+                property, trace length, states), the survivors, and the score: killed of
+                checked. A mutant that does not compile is counted, not checked. A survivor
+                whose whole state graph (states and steps, unreduced) is the original's is
+                marked equivalent: no property can tell it apart.
+                """
         case .help: return "Shows the overview, or the help of COMMAND."
         }
     }
@@ -112,6 +128,11 @@ enum Command: String, CaseIterable {
                 """
         case .suite:
             return "exit codes: 0 everything matches; 1 something differs; 2 bad suite, baseline or model"
+        case .mutate:
+            return """
+                exit codes: 0 every mutant was checked (killed or not); 2 bad option or model, or
+                            an unknown mutant id; 3 interrupted, or a mutant's search was cut
+                """
         case .bench:
             return """
                 exit codes: 0 done; 2 bad option or model; 3 a search stopped at the memory limit
@@ -162,6 +183,8 @@ enum Option: String, CaseIterable, Sendable {
     case update = "--update"
     case suite = "--suite"
     case results = "--results"
+    case show = "--show"
+    case write = "--write"
 
     /// The placeholder of the option's value in help; nil when it takes none.
     var value: String? {
@@ -171,11 +194,16 @@ enum Option: String, CaseIterable, Sendable {
         case .mode: return "MODE"
         case .traceOut, .html, .dot, .suite: return "FILE"
         case .results: return "DIR"
+        case .show: return "ID"
+        case .write: return "ID FILE"
         case .format: return "FORMAT"
         case .dfs, .all, .symmetry, .fingerprint, .por, .noPOR, .coverage, .strict, .progress, .quiet, .update:
             return nil
         }
     }
+
+    /// How many arguments the option's value is.
+    var valueCount: Int { value == nil ? 0 : self == .write ? 2 : 1 }
 
     /// What a usage error says the option needs when its value is missing.
     var needs: String {
@@ -185,6 +213,8 @@ enum Option: String, CaseIterable, Sendable {
         case .format: return "'text' or 'json'"
         case .traceOut, .html, .dot, .suite: return "a file name"
         case .results: return "a folder name"
+        case .show: return "a mutant id"
+        case .write: return "a mutant id and a file name"
         default: return "a number"
         }
     }
@@ -201,11 +231,14 @@ enum Option: String, CaseIterable, Sendable {
         case .threads:
             return command == .suite
                 ? "threads for every entry, as for check (default: every core)"
-                : "threads that expand states (default: every core); breadth-first without --max-depth only, "
-                    + "else one. The result is the same for every N: the threads expand, one thread stores in a "
-                    + "fixed order"
+                : command == .mutate
+                    ? "mutants checked at once, one search each (default: every core)"
+                    : "threads that expand states (default: every core); breadth-first without --max-depth only, "
+                        + "else one. The result is the same for every N: the threads expand, one thread stores in a "
+                        + "fixed order"
         case .all: return "do not stop at the first violation; count violating steps per property"
         case .symmetry:
+            if command == .mutate { return "check each mutant with symmetry reduction (states are orbits)" }
             return command == .bench
                 ? "the reduced search at (4,4,4) to (6,6,6), or for a fine-mode model (2,2,2) to (2,3,3); states "
                     + "are orbits"
@@ -264,6 +297,8 @@ enum Option: String, CaseIterable, Sendable {
             return "rewrite the baseline and the counterexample .trace files under DIR, and say what changed"
         case .suite: return "the suite file (default models/suite)"
         case .results: return "the results folder with baseline.txt (default results/)"
+        case .show: return "print mutant ID's edit as a diff of the model, and check nothing"
+        case .write: return "write mutant ID as a model file FILE (a survivor to study or add to the corpus)"
         }
     }
 
@@ -292,11 +327,12 @@ enum Option: String, CaseIterable, Sendable {
 /// A command's arguments as the table reads them: operands, flags, and option values.
 struct Arguments {
     var operands: [String] = []
-    /// Each option given, with its value (nil for a flag), in the order given.
-    var given: [(option: Option, value: String?)] = []
+    /// Each option given, with its values (none for a flag), in the order given.
+    var given: [(option: Option, values: [String])] = []
 
     func has(_ option: Option) -> Bool { given.contains { $0.option == option } }
-    func value(_ option: Option) -> String? { given.first { $0.option == option }?.value }
+    func value(_ option: Option) -> String? { values(option).first }
+    func values(_ option: Option) -> [String] { given.first { $0.option == option }?.values ?? [] }
 
     /// Reads `arguments` for `command`: `--name VALUE` or `--name=VALUE` for an option
     /// with a value, `--name` for a flag. An option the command does not take, one given
@@ -327,19 +363,20 @@ struct Arguments {
             guard !parsed.has(option) else {
                 throw CheckOptions.UsageError(message: "option '\(name)' is given twice")
             }
-            var value: String?
+            var values: [String] = []
             if option.value == nil {
                 if inline != nil { throw CheckOptions.UsageError(message: "option '\(name)' takes no value") }
-            } else if let inline {
-                value = inline
             } else {
-                guard i < arguments.count else {
-                    throw CheckOptions.UsageError(message: "option '\(name)' needs \(option.needs)")
+                if let inline { values.append(inline) }
+                while values.count < option.valueCount {
+                    guard i < arguments.count else {
+                        throw CheckOptions.UsageError(message: "option '\(name)' needs \(option.needs)")
+                    }
+                    values.append(arguments[i])
+                    i += 1
                 }
-                value = arguments[i]
-                i += 1
             }
-            parsed.given.append((option, value))
+            parsed.given.append((option, values))
         }
         guard command.operandCount.contains(parsed.operands.count) else {
             throw CheckOptions.UsageError(
@@ -352,7 +389,8 @@ struct Arguments {
 
     private static func tooMany(_ argument: String, _ command: Command) -> String {
         switch command {
-        case .check, .bench: return "unexpected argument '\(argument)': \(command.rawValue) takes one model file"
+        case .check, .bench, .mutate:
+            return "unexpected argument '\(argument)': \(command.rawValue) takes one model file"
         case .replay: return "unexpected argument '\(argument)': replay takes two arguments, MODEL and TRACE"
         case .suite: return "unexpected argument '\(argument)' (see 'mmcheck help suite')"
         case .help: return "unexpected argument '\(argument)': help takes one command"

@@ -165,11 +165,11 @@ import Testing
             (["check", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (
                 ["frobnicate"],
-                "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, help; try 'mmcheck help')\n"
+                "mmcheck: error: unknown command 'frobnicate' (commands: check, replay, suite, bench, mutate, help; try 'mmcheck help')\n"
             ),
             (
                 ["help", "frobnicate"],
-                "mmcheck: error: no help for unknown command 'frobnicate' (commands: check, replay, suite, bench, help)\n"
+                "mmcheck: error: no help for unknown command 'frobnicate' (commands: check, replay, suite, bench, mutate, help)\n"
             ),
             (["bench", "nowhere.mmc"], "mmcheck: error: cannot read model file 'nowhere.mmc': no such file\n"),
             (["check", "--threads", "0"], "mmcheck: error: option '--threads' must be between 1 and 256, got 0\n"),
@@ -285,7 +285,7 @@ import Testing
         #expect(checkHelp.out == help.out)
         // Every command has its help both ways, and the overview names it.
         let overview = try Self.mmcheck("help").out
-        for command in ["check", "replay", "suite", "bench"] {
+        for command in ["check", "replay", "suite", "bench", "mutate"] {
             let a = try Self.mmcheck("help", command), b = try Self.mmcheck(command, "--help")
             #expect(a.status == 0 && b.status == 0 && a.out == b.out && a.out.hasPrefix("usage: mmcheck \(command)"))
             #expect(overview.contains("mmcheck \(command)"))
