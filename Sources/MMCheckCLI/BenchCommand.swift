@@ -20,7 +20,7 @@ enum BenchCommand {
         let format: CheckOptions.OutputFormat
         do {
             parsed = try Arguments.parse(arguments, for: .bench)
-            format = try parsed.value(.format).map(CheckOptions.OutputFormat.parse) ?? .text
+            format = try parsed.format()
         } catch {
             console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage

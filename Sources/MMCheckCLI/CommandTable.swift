@@ -334,6 +334,18 @@ struct Arguments {
     func value(_ option: Option) -> String? { values(option).first }
     func values(_ option: Option) -> [String] { given.first { $0.option == option }?.values ?? [] }
 
+    /// `--threads N`, range-checked, when given.
+    func threads() throws(CheckOptions.UsageError) -> Int? {
+        guard let text = value(.threads) else { return nil }
+        return try CheckOptions.number("--threads", text, range: 1...256)
+    }
+
+    /// `--format`: text when not given.
+    func format() throws(CheckOptions.UsageError) -> CheckOptions.OutputFormat {
+        guard let text = value(.format) else { return .text }
+        return try CheckOptions.OutputFormat.parse(text)
+    }
+
     /// Reads `arguments` for `command`: `--name VALUE` or `--name=VALUE` for an option
     /// with a value, `--name` for a flag. An option the command does not take, one given
     /// twice, a missing or unwanted value, or the wrong number of operands is a usage

@@ -130,14 +130,7 @@ extension HTMLPage {
             var switchedOut: Set<Int32> = []
             let file = (page.model.path as NSString).lastPathComponent
             for (i, entry) in replay.entries.enumerated() {
-                let oldNames = names
-                names.update(before: entry.before, after: entry.after)
-                let failedChild: Int32? = entry.step.kind == .cloneFail ? entry.step.child : nil
-                if let child = failedChild, Int(child) < entry.after.tasks.count,
-                    entry.after.tasks[Int(child)].status == .unused
-                {
-                    names.nameFailedChild(child)
-                }
+                let (oldNames, failedChild) = names.advance(over: entry)
                 let s = entry.step
                 var classes: [String] = []
                 // `preempt`, `resume` or `interrupt`, as the JSON's `event` says.

@@ -36,10 +36,8 @@ enum MutateCommand {
                         [$0.option.rawValue] + $0.values
                     })
             (cpus, tasks, mms, mode) = (check.cpus, check.tasks, check.mms, check.mode)
-            threads = try parsed.value(.threads).map { text throws(CheckOptions.UsageError) in
-                try CheckOptions.number("--threads", text, range: 1...256)
-            }
-            format = try parsed.value(.format).map(CheckOptions.OutputFormat.parse) ?? .text
+            threads = try parsed.threads()
+            format = try parsed.format()
         } catch {
             console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage

@@ -14,7 +14,7 @@ enum ReplayCommand {
         let format: CheckOptions.OutputFormat
         do {
             parsed = try Arguments.parse(arguments, for: .replay)
-            format = try parsed.value(.format).map(CheckOptions.OutputFormat.parse) ?? .text
+            format = try parsed.format()
         } catch {
             console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage

@@ -18,10 +18,8 @@ enum SuiteCommand {
         let format: CheckOptions.OutputFormat
         do {
             parsed = try Arguments.parse(arguments, for: .suite)
-            threads = try parsed.value(.threads).map { text throws(CheckOptions.UsageError) in
-                try CheckOptions.number("--threads", text, range: 1...256)
-            }
-            format = try parsed.value(.format).map(CheckOptions.OutputFormat.parse) ?? .text
+            threads = try parsed.threads()
+            format = try parsed.format()
         } catch {
             console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage

@@ -41,6 +41,20 @@ struct TraceNames {
         nextTask += 1
     }
 
+    /// Names what `entry`'s step created (and a failed clone's child); returns the names
+    /// as they were before it, and that child, for the step's change lines.
+    mutating func advance(over entry: Replay.Entry) -> (before: TraceNames, failedChild: Int32?) {
+        let before = self
+        update(before: entry.before, after: entry.after)
+        let failedChild: Int32? = entry.step.kind == .cloneFail ? entry.step.child : nil
+        if let child = failedChild, Int(child) < entry.after.tasks.count,
+            entry.after.tasks[Int(child)].status == .unused
+        {
+            nameFailedChild(child)
+        }
+        return (before, failedChild)
+    }
+
     func task(_ id: Int32) -> String { tasks.indices.contains(Int(id)) ? tasks[Int(id)] : "task\(id)" }
 
     func mm(_ ref: Int32) -> String {

@@ -25,12 +25,7 @@ extension TraceRenderer {
         var switchedOut: Set<Int32> = []
         var steps: [JSON] = []
         for (i, entry) in replay.entries.enumerated() {
-            let oldNames = names
-            names.update(before: entry.before, after: entry.after)
-            let failedChild: Int32? = entry.step.kind == .cloneFail ? entry.step.child : nil
-            if let child = failedChild, entry.after.tasks[Int(child)].status == .unused {
-                names.nameFailedChild(child)
-            }
+            let (oldNames, failedChild) = names.advance(over: entry)
             let kind = event(entry, switchedOut: switchedOut)
             let text = headline(entry, names, switchedOut: &switchedOut)
             let s = entry.step

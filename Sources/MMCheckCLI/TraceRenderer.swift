@@ -19,12 +19,7 @@ struct TraceRenderer {
         let width = String(replay.entries.count).count
         var switchedOut: Set<Int32> = []
         for (i, entry) in replay.entries.enumerated() {
-            let oldNames = names
-            names.update(before: entry.before, after: entry.after)
-            let failedChild: Int32? = entry.step.kind == .cloneFail ? entry.step.child : nil
-            if let child = failedChild, entry.after.tasks[Int(child)].status == .unused {
-                names.nameFailedChild(child)
-            }
+            let (oldNames, failedChild) = names.advance(over: entry)
             let number = String(repeating: " ", count: width - String(i + 1).count) + String(i + 1)
             lines.append("")
             lines.append("\(number)  \(headline(entry, names, switchedOut: &switchedOut))")
