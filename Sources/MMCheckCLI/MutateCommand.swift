@@ -10,15 +10,19 @@ import Synchronization
 /// which of the survivors are equivalent (the same state graph as the original).
 enum MutateCommand {
     /// What checking one mutant came to.
+    enum Verdict: String, Sendable {
+        case killed, survived, equivalent, incomplete
+        case notCompiled = "not compiled"
+    }
+
     struct Outcome: Sendable {
-        var compiled: Bool
-        /// `killed`, `survived`, `equivalent`, `incomplete`, or `not compiled`.
-        var verdict: String
+        var verdict: Verdict
         var property: String?
         var trace: Int?
         var states: Int
         /// Why a survivor was not compared with the original, when it was not.
         var note: String?
+        var compiled: Bool { verdict != .notCompiled }
     }
 
     /// Survivors are compared with the original (`StateGraph.isSame`) up to this many states.
@@ -89,8 +93,9 @@ enum MutateCommand {
         let workers = max(1, threads ?? CheckOptions.defaultThreads)
         let memory = MemoryDefault.choose(threads: workers).bytes / workers
         let symmetry = parsed.has(.symmetry)
-        let original = Mutex<StateGraph?>(nil)
-        let originalBuilt = Mutex(false)
+        // The original's graph, built once, by the first survivor that needs it (nil inside:
+        // too large to build).
+        let original = Mutex<StateGraph??>(nil)
         let results = Mutex([Outcome?](repeating: nil, count: mutants.count))
         let next = Atomic<Int>(0)
         let started = ResourceUsage.now()
@@ -102,16 +107,14 @@ enum MutateCommand {
                     mutants[i], path: path, model: model, bounds: bounds, symmetry: symmetry, memory: memory,
                     stop: stop
                 ) {
-                    // The original's graph, built once, by the first survivor that needs it.
-                    originalBuilt.withLock { built in
-                        if !built {
-                            built = true
-                            let g = try? StateGraph.build(
-                                KernelSystem(model: model, bounds: bounds), limit: equivalenceLimit)
-                            original.withLock { $0 = g }
+                    original.withLock { graph in
+                        if graph == nil {
+                            graph = .some(
+                                try? StateGraph.build(
+                                    KernelSystem(model: model, bounds: bounds), limit: equivalenceLimit))
                         }
+                        return graph ?? nil
                     }
-                    return original.withLock { $0 }
                 }
                 results.withLock { $0[i] = outcome }
             }
@@ -120,12 +123,12 @@ enum MutateCommand {
         let outcomes = results.withLock { $0 }
         let interrupted = outcomes.contains { $0 == nil }
         let rows = zip(mutants, outcomes).compactMap { m, o in o.map { (m, $0) } }
-        let checked = rows.filter { $0.1.compiled && $0.1.verdict != "incomplete" }
-        let killed = checked.filter { $0.1.verdict == "killed" }
-        let survivors = checked.filter { $0.1.verdict == "survived" || $0.1.verdict == "equivalent" }
-        let equivalent = survivors.filter { $0.1.verdict == "equivalent" }
+        let checked = rows.filter { $0.1.compiled && $0.1.verdict != .incomplete }
+        let killed = checked.filter { $0.1.verdict == .killed }
+        let survivors = checked.filter { $0.1.verdict == .survived || $0.1.verdict == .equivalent }
+        let equivalent = survivors.filter { $0.1.verdict == .equivalent }
         let notCompiled = rows.filter { !$0.1.compiled }.count
-        let incomplete = rows.filter { $0.1.verdict == "incomplete" }.count
+        let incomplete = rows.filter { $0.1.verdict == .incomplete }.count
         let score =
             checked.isEmpty ? "-" : "\(fixed(100 * Double(killed.count) / Double(checked.count), 1))%"
         let killable = checked.count - equivalent.count
@@ -152,7 +155,7 @@ enum MutateCommand {
                                     ("id", .int(m.id)), ("kind", .string(m.kind.rawValue)),
                                     ("line", .int(m.location.line)), ("column", .int(m.location.column)),
                                     ("before", .string(m.before)), ("after", .string(m.after)),
-                                    ("verdict", .string(o.verdict)), ("property", .string(o.property)),
+                                    ("verdict", .string(o.verdict.rawValue)), ("property", .string(o.property)),
                                     ("trace", .int(o.trace)), ("states", .int(o.compiled ? o.states : nil)),
                                     ("note", .string(o.note)),
                                 ])
@@ -175,7 +178,7 @@ enum MutateCommand {
             )
             for (m, o) in rows where o.compiled {
                 console.out(
-                    "\(String(m.id).leftPadding(4))  \(edit(m, path: path).padding(width))  \(o.verdict.padding(10))  \((o.property ?? "-").padding(24))  \((o.trace.map(String.init) ?? "-").leftPadding(5))  \(grouped(o.states).leftPadding(10))"
+                    "\(String(m.id).leftPadding(4))  \(edit(m, path: path).padding(width))  \(o.verdict.rawValue.padding(10))  \((o.property ?? "-").padding(24))  \((o.trace.map(String.init) ?? "-").leftPadding(5))  \(grouped(o.states).leftPadding(10))"
                 )
             }
             console.out("")
@@ -185,7 +188,7 @@ enum MutateCommand {
                 console.out("survivors (\(survivors.count)):")
                 for (m, o) in survivors {
                     let why =
-                        o.verdict == "equivalent"
+                        o.verdict == .equivalent
                         ? "equivalent: the same states and steps as the original"
                         : o.note ?? "the properties hold: a safe edit at these bounds, or a gap in the properties"
                     console.out("  \(String(m.id).leftPadding(4))  \(edit(m, path: path))  (\(why))")
@@ -213,7 +216,7 @@ enum MutateCommand {
             case .success(let compiled) = ModelCompiler.compile(
                 path: path, text: m.text, properties: Property.allCases.map(\.name), mode: model.mode)
         else {
-            return Outcome(compiled: false, verdict: "not compiled", states: 0)
+            return Outcome(verdict: .notCompiled, states: 0)
         }
         var options = SearchOptions(memoryLimit: memory, threads: 1)
         options.partialOrder = compiled.mode == .fine
@@ -221,26 +224,26 @@ enum MutateCommand {
         let states = outcome.result.states
         if let (c, _) = outcome.traces.first {
             return Outcome(
-                compiled: true, verdict: "killed", property: Property.outcomeNames[c.property], trace: c.path.count,
+                verdict: .killed, property: Property.outcomeNames[c.property], trace: c.path.count,
                 states: states)
         }
         if case .limit = outcome.result.ending {
-            return Outcome(compiled: true, verdict: "incomplete", states: states)
+            return Outcome(verdict: .incomplete, states: states)
         }
         let mine: StateGraph
         do {
             mine = try StateGraph.build(KernelSystem(model: compiled, bounds: bounds), limit: equivalenceLimit)
         } catch {
             return Outcome(
-                compiled: true, verdict: "survived", states: states,
+                verdict: .survived, states: states,
                 note: "not compared with the original: more than \(grouped(equivalenceLimit)) states")
         }
         guard let original = original() else {
             return Outcome(
-                compiled: true, verdict: "survived", states: states,
+                verdict: .survived, states: states,
                 note: "not compared: the original has more than \(grouped(equivalenceLimit)) states")
         }
-        return Outcome(compiled: true, verdict: mine.isSame(as: original) ? "equivalent" : "survived", states: states)
+        return Outcome(verdict: mine.isSame(as: original) ? .equivalent : .survived, states: states)
     }
 
     /// `models/linux-6.mmc:22:5  delete  m.count -= 1`.

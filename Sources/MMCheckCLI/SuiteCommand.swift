@@ -76,8 +76,16 @@ enum SuiteCommand {
         let json = format == .json
         let say = { (line: String) in if !json { console.out(line) } }
         var entryJSON: [JSON] = []
-        var rows: [Suite.Row] = []
         var failures = 0
+        /// The JSON document of the entries run so far.
+        func printDocument(interrupted: Int?) {
+            console.out(
+                document(
+                    entryJSON, suite: suitePath, results: results, update: update, fingerprint: fingerprint,
+                    failures: failures, interrupted: interrupted
+                ).rendered())
+        }
+        var rows: [Suite.Row] = []
         var changes = 0
         /// Trace files to write (text) or remove (nil), written only once every entry has run.
         var traces: [(path: String, text: String?)] = []
@@ -96,13 +104,7 @@ enum SuiteCommand {
                 say(
                     "interrupted during \(entry.model) (\(entry.cpus),\(entry.tasks),\(entry.mms)), entry \(n + 1) of \(entries.count)"
                         + (update ? "; nothing was written" : ""))
-                if format == .json {
-                    console.out(
-                        document(
-                            entryJSON, suite: suitePath, results: results, update: update, fingerprint: fingerprint,
-                            failures: failures, interrupted: n
-                        ).rendered())
-                }
+                if json { printDocument(interrupted: n) }
                 return CommandLineTool.ExitCode.incomplete
             }
             rows.append(row)
@@ -167,13 +169,7 @@ enum SuiteCommand {
             say("")
             say("\(rows.count) entries: \(rows.count - failures) match the baseline, \(failures) differ")
         }
-        if format == .json {
-            console.out(
-                document(
-                    entryJSON, suite: suitePath, results: results, update: update, fingerprint: fingerprint,
-                    failures: failures, interrupted: nil
-                ).rendered())
-        }
+        if json { printDocument(interrupted: nil) }
         return failures == 0 ? CommandLineTool.ExitCode.pass : CommandLineTool.ExitCode.violation
     }
 
