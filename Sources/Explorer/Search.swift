@@ -97,7 +97,6 @@ public final class Search {
         self.progress = progress
         budget = MemoryBudget(limit: options.memoryLimit ?? Int.max)
         precondition(!options.fingerprint || options.order == .breadthFirst, "fingerprints: breadth-first only")
-        precondition(!options.fingerprint || !options.partialOrder, "fingerprints: no partial-order reduction")
         store = Search.makeStore(for: system, options: options, budget: budget)
         buffer = SuccessorBuffer(stateWords: system.stateWords)
         initial = SuccessorBuffer(stateWords: system.stateWords)
@@ -592,31 +591,50 @@ public final class Search {
 
     /// Fingerprints: rebuilds each pending counterexample once the search is over. The
     /// search's store is given back first. Then, for each state of the chain from the
-    /// violating step back to an initial state, the search runs again from the start to
-    /// the level before that state, and the first state there (in the order the search
-    /// expands them) that has it as a successor is its parent: the state an exact search
-    /// would name. Each run repeats a prefix of the search, so it needs no more memory
-    /// than the search had, and time up to the search's own per level of the trace.
+    /// violating step back to an initial state, a search of every step runs again from the
+    /// start until a level has a step to that state, and the first state there (in the
+    /// order the search expands them) that has one is its parent: the state an exact
+    /// search would name. Each run repeats a prefix of the search, so it needs no more
+    /// memory than the search had, and time up to the search's own per level of the trace.
+    ///
+    /// With partial-order reduction the violating step's state was reached in the reduced
+    /// graph, whose levels are not the full graph's; the chain is rebuilt in the full graph
+    /// (every reduced step is one of its steps), so it reaches that state in as few steps as
+    /// any path does, and is never longer than the reduced graph's.
     private func rebuildByFingerprints() {
         store.discard()
         for p in pending {
             var chain = [p.state]
-            for level in stride(from: p.level - 1, through: 0, by: -1) {
-                guard let parent = firstPredecessor(of: chain[chain.count - 1], atLevel: level) else {
-                    preconditionFailure("counterexample rebuild: no state of level \(level) leads to the next one")
+            var level = p.level
+            while !isInitial(chain[chain.count - 1]) {
+                guard level > 0, let (parent, found) = shortestPredecessor(of: chain[chain.count - 1], below: level)
+                else {
+                    preconditionFailure(
+                        "counterexample rebuild: no state of a level below \(level) leads to the next one")
                 }
                 chain.append(parent)
+                level = found
             }
             let (root, path) = path(through: chain.reversed(), violation: p.violation, label: p.label)
             counterexamples[p.index] = .init(property: Int(p.violation), initialIndex: root, path: path)
         }
     }
 
-    /// The first state of level `target` (in breadth-first order, canonical) with a step to
-    /// `wanted`, found by a fresh fingerprint search from the initial states.
-    private func firstPredecessor(
-        of wanted: ContiguousArray<UInt64>, atLevel target: Int
-    ) -> ContiguousArray<UInt64>? {
+    /// Whether `s` (canonical) is an initial state's representative.
+    private func isInitial(_ s: ContiguousArray<UInt64>) -> Bool {
+        s.withUnsafeBufferPointer { w in
+            (0..<initial.count).contains {
+                initial.violation($0) < 0 && same(canonical(initial.state($0)), w.baseAddress!)
+            }
+        }
+    }
+
+    /// The first state, in breadth-first order over every step (canonical), of the first
+    /// level below `limit` that has a step to `wanted`, and that level; found by a fresh
+    /// fingerprint search from the initial states.
+    private func shortestPredecessor(
+        of wanted: ContiguousArray<UInt64>, below limit: Int
+    ) -> (ContiguousArray<UInt64>, Int)? {
         let words = system.stateWords
         let seen = FingerprintStore(stateWords: words, stateBytes: system.stateBytes, budget: budget)
         let successors = SuccessorBuffer(stateWords: words)
@@ -631,6 +649,7 @@ public final class Search {
                 level += 1
                 levelEnd = seen.count
             }
+            if level >= limit { return nil }
             seen.load(head, into: current)
             head += 1
             if head & (Search.releaseEvery - 1) == 0 { seen.expanded(below: head) }
@@ -638,13 +657,10 @@ public final class Search {
             system.expand(current, into: successors)
             for k in 0..<successors.count where successors.violation(k) < 0 {
                 if symmetric { system.canonicalize(successors.mutableState(k)) }
-                if level == target {
-                    if wanted.withUnsafeBufferPointer({ same(successors.state(k), $0.baseAddress!) }) {
-                        return ContiguousArray(UnsafeBufferPointer(start: current, count: words))
-                    }
-                } else if seen.insert(successors.state(k), link: 0).index == StateStore.full {
-                    return nil
+                if wanted.withUnsafeBufferPointer({ same(successors.state(k), $0.baseAddress!) }) {
+                    return (ContiguousArray(UnsafeBufferPointer(start: current, count: words)), level)
                 }
+                if seen.insert(successors.state(k), link: 0).index == StateStore.full { return nil }
             }
         }
         return nil

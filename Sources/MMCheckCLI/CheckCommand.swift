@@ -286,7 +286,7 @@ struct CheckOutcome {
         lines.append("  transitions       \(grouped(result.transitions))")
         lines.append("  search depth      \(result.depth)")
         if model.mode == .fine && !options.partialOrder {
-            let why = options.fingerprint ? "not with --fingerprint" : "--no-por: every interleaving"
+            let why = options.fingerprint ? "off with --fingerprint unless --por" : "--no-por: every interleaving"
             lines.append("  partial order     off (\(why))")
         }
         if options.partialOrder {
@@ -439,6 +439,9 @@ extension CheckOutcome {
     enum TraceKind: String {
         case shortest
         case shortestInReducedGraph = "shortest-in-reduced-graph"
+        /// Fingerprints with partial-order reduction: rebuilt over every step to the state
+        /// the reduced search violated from (`Search.rebuildByFingerprints`).
+        case noLongerThanReducedGraph = "no-longer-than-reduced-graph"
         case depthFirst = "depth-first"
 
         /// How the report says it.
@@ -446,13 +449,17 @@ extension CheckOutcome {
             switch self {
             case .shortest: return "a shortest trace"
             case .shortestInReducedGraph: return "shortest in the reduced graph; --no-por finds a shortest trace"
+            case .noLongerThanReducedGraph:
+                return "no longer than the reduced graph's shortest (rebuilt over every step); --no-por finds a "
+                    + "shortest trace"
             case .depthFirst: return "depth-first: not necessarily shortest"
             }
         }
     }
 
     var traceKind: TraceKind {
-        options.order == .depthFirst
-            ? .depthFirst : options.partialOrder && result.reducedStates > 0 ? .shortestInReducedGraph : .shortest
+        if options.order == .depthFirst { return .depthFirst }
+        guard options.partialOrder && result.reducedStates > 0 else { return .shortest }
+        return options.fingerprint ? .noLongerThanReducedGraph : .shortestInReducedGraph
     }
 }

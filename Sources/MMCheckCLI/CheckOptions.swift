@@ -109,9 +109,6 @@ struct CheckOptions: Equatable {
                 preconditionFailure("\(name) is not an option of check: the table lets it through")
             }
         }
-        if options.search.fingerprint && options.partialOrder == true {
-            throw UsageError(message: "option '--por' does not work with '--fingerprint': drop one")
-        }
         if options.search.fingerprint && options.search.order == .depthFirst {
             throw UsageError(message: "option '--fingerprint' works breadth-first only: drop '--dfs'")
         }

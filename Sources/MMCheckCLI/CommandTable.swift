@@ -256,7 +256,8 @@ enum Option: String, CaseIterable, Sendable {
                     + "only): less memory, and the verdict says how likely it is that a state was missed"
             }
         case .por:
-            return "partial-order reduction, on by default in fine mode (not with --fingerprint): where a CPU's "
+            return
+                "partial-order reduction, on by default in fine mode (with --fingerprint only when asked): where a CPU's "
                 + "next step is independent of every other CPU's, it is expanded alone. The same verdict and "
                 + "violated properties, fewer states; a trace is shortest in the reduced graph (README, "
                 + "\"Partial-order reduction\")"

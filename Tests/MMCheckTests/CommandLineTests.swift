@@ -180,10 +180,6 @@ import Testing
                 "mmcheck: error: option '--fingerprint' works breadth-first only: drop '--dfs'\n"
             ),
             (["check", "--fingerprint=64"], "mmcheck: error: option '--fingerprint' takes no value\n"),
-            (
-                ["check", "--por", "--fingerprint"],
-                "mmcheck: error: option '--por' does not work with '--fingerprint': drop one\n"
-            ),
             (["check", "--no-por", "--por"], "mmcheck: error: options '--por' and '--no-por' contradict each other\n"),
             (["check", "--no-por", "--no-por"], "mmcheck: error: option '--no-por' is given twice\n"),
             (["check", "--por=yes"], "mmcheck: error: option '--por' takes no value\n"),
