@@ -4,22 +4,32 @@
 /// Two states with the same fingerprint count as one, so a state can be missed (with the
 /// probability the search reports); states that have been expanded are given back to the
 /// system chunk by chunk. A counterexample is rebuilt by searching again (`Search`).
+///
+/// With `numbers` (partial-order reduction) it also keeps the numbers of the last two
+/// levels' states (`LevelNumbers`), so that a lookup names a state seen before by its
+/// number wherever the proviso needs it: the reduced search is then the exact one's.
 final class FingerprintStore: VisitedStates {
     let stateWords: Int
     let stateBytes: Int
     private let fingerprints: FingerprintSet
     private let queue: RecordArena
+    private let numbers: LevelNumbers?
 
-    init(stateWords: Int, stateBytes: Int, budget: MemoryBudget) {
+    init(stateWords: Int, stateBytes: Int, numbers: Bool = false, budget: MemoryBudget) {
         precondition(stateWords > 0 && stateBytes > 0 && stateBytes <= stateWords * 8)
         self.stateWords = stateWords
         self.stateBytes = stateBytes
         fingerprints = FingerprintSet(budget: budget)
         queue = RecordArena(recordBytes: stateBytes, budget: budget)
+        self.numbers = numbers ? LevelNumbers(budget: budget) : nil
     }
 
     var count: Int { queue.count }
-    var bytesAllocated: Int { fingerprints.bytesAllocated + queue.bytesAllocated }
+    var bytesAllocated: Int {
+        fingerprints.bytesAllocated + queue.bytesAllocated + (numbers?.bytesAllocated ?? 0)
+    }
+
+    func levelBegins() { numbers?.levelBegins() }
 
     @inline(__always)
     func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool) {
@@ -36,12 +46,13 @@ final class FingerprintStore: VisitedStates {
         guard let isNew = fingerprints.insert(f) else {
             return (StateStore.full, false)
         }
-        guard isNew else { return (Int.max, false) }
+        guard isNew else { return (numbers?.number(f) ?? Int.max, false) }
         // Numbers stay below 2^32, as in the exact store (the arena's chunk arithmetic).
         guard queue.count < StateStore.maximumCount else { return (StateStore.full, false) }
         // The set now holds the fingerprint; without room in the queue the search stops.
         guard let record = queue.append() else { return (StateStore.full, false) }
         record.copyMemory(from: UnsafeRawPointer(s), byteCount: stateBytes)
+        if let numbers, !numbers.added(f, number: queue.count - 1) { return (StateStore.full, false) }
         return (queue.count - 1, true)
     }
 
@@ -61,7 +72,8 @@ final class FingerprintStore: VisitedStates {
             second: { _ in },
             last: { k in
                 if fingerprints.contains(hashes[k]) {
-                    hashes[k] = SuccessorBuffer.unknownNumber  // not kept
+                    // Its number when the proviso needs it, else unknown.
+                    hashes[k] = numbers?.number(hashes[k]).map { UInt64($0) } ?? SuccessorBuffer.unknownNumber
                     buffer.markAlreadyStored(k)
                 }
             })

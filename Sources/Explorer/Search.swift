@@ -136,7 +136,9 @@ public final class Search {
         for system: any TransitionSystem, options: SearchOptions, budget: MemoryBudget
     ) -> any VisitedStates {
         if options.fingerprint {
-            return FingerprintStore(stateWords: system.stateWords, stateBytes: system.stateBytes, budget: budget)
+            return FingerprintStore(
+                stateWords: system.stateWords, stateBytes: system.stateBytes,
+                numbers: options.partialOrder && system.hasReduction, budget: budget)
         }
         return StateStore(
             stateWords: system.stateWords, stateBytes: system.stateBytes, links: options.order == .depthFirst,
@@ -185,6 +187,7 @@ public final class Search {
         var head = 0
         var level = 0
         var levelEnd = store.count
+        store.levelBegins()
         while head < store.count {
             if head == levelEnd {
                 if violated && !options.findAll {
@@ -194,6 +197,7 @@ public final class Search {
                 level += 1
                 levelEnd = store.count
                 levelStarts.append(head)
+                store.levelBegins()
             }
             if stopRequested { return }
             if let maxDepth = options.maxDepth, level >= maxDepth {
@@ -591,76 +595,90 @@ public final class Search {
 
     /// Fingerprints: rebuilds each pending counterexample once the search is over. The
     /// search's store is given back first. Then, for each state of the chain from the
-    /// violating step back to an initial state, a search of every step runs again from the
-    /// start until a level has a step to that state, and the first state there (in the
-    /// order the search expands them) that has one is its parent: the state an exact
-    /// search would name. Each run repeats a prefix of the search, so it needs no more
-    /// memory than the search had, and time up to the search's own per level of the trace.
-    ///
-    /// With partial-order reduction the violating step's state was reached in the reduced
-    /// graph, whose levels are not the full graph's; the chain is rebuilt in the full graph
-    /// (every reduced step is one of its steps), so it reaches that state in as few steps as
-    /// any path does, and is never longer than the reduced graph's.
+    /// violating step back to an initial state, the search runs again from the start to
+    /// the level before that state, and the first state there (in the order the search
+    /// expands them) that has it as a successor is its parent: the state an exact search
+    /// would name. With partial-order reduction the search run again is the reduced one,
+    /// with the same proviso, so its levels are the search's. Each run repeats a prefix of
+    /// the search, so it needs no more memory than the search had, and time up to the
+    /// search's own per level of the trace.
     private func rebuildByFingerprints() {
         store.discard()
         for p in pending {
             var chain = [p.state]
-            var level = p.level
-            while !isInitial(chain[chain.count - 1]) {
-                guard level > 0, let (parent, found) = shortestPredecessor(of: chain[chain.count - 1], below: level)
-                else {
-                    preconditionFailure(
-                        "counterexample rebuild: no state of a level below \(level) leads to the next one")
+            for level in stride(from: p.level - 1, through: 0, by: -1) {
+                guard let parent = firstPredecessor(of: chain[chain.count - 1], atLevel: level) else {
+                    preconditionFailure("counterexample rebuild: no state of level \(level) leads to the next one")
                 }
                 chain.append(parent)
-                level = found
             }
             let (root, path) = path(through: chain.reversed(), violation: p.violation, label: p.label)
             counterexamples[p.index] = .init(property: Int(p.violation), initialIndex: root, path: path)
         }
     }
 
-    /// Whether `s` (canonical) is an initial state's representative.
-    private func isInitial(_ s: ContiguousArray<UInt64>) -> Bool {
-        s.withUnsafeBufferPointer { w in
-            (0..<initial.count).contains {
-                initial.violation($0) < 0 && same(canonical(initial.state($0)), w.baseAddress!)
-            }
-        }
-    }
-
-    /// The first state, in breadth-first order over every step (canonical), of the first
-    /// level below `limit` that has a step to `wanted`, and that level; found by a fresh
-    /// fingerprint search from the initial states.
-    private func shortestPredecessor(
-        of wanted: ContiguousArray<UInt64>, below limit: Int
-    ) -> (ContiguousArray<UInt64>, Int)? {
+    /// The first state of level `target` (in breadth-first order, canonical) with a step to
+    /// `wanted`, found by a fresh fingerprint search from the initial states: one expanding
+    /// the states before that level as the search did (a reduced set, and every step when
+    /// one of its successors closes a cycle), and that level's states with every step, as
+    /// `predecessorChain` does.
+    private func firstPredecessor(
+        of wanted: ContiguousArray<UInt64>, atLevel target: Int
+    ) -> ContiguousArray<UInt64>? {
         let words = system.stateWords
-        let seen = FingerprintStore(stateWords: words, stateBytes: system.stateBytes, budget: budget)
+        let seen = FingerprintStore(stateWords: words, stateBytes: system.stateBytes, numbers: reduces, budget: budget)
         let successors = SuccessorBuffer(stateWords: words)
         let current = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
         defer { current.deallocate() }
         for k in 0..<initial.count where initial.violation(k) < 0 {
             guard seen.insert(canonical(initial.state(k)), link: 0).index != StateStore.full else { return nil }
         }
+        seen.levelBegins()
         var head = 0, levelEnd = seen.count, level = 0
+        /// Stores the successors; whether one of them was seen at or before state `i`.
+        func take(_ i: Int) -> Bool? {
+            var closes = false
+            for k in 0..<successors.count where successors.violation(k) < 0 {
+                if symmetric { system.canonicalize(successors.mutableState(k)) }
+                let (index, _) = seen.insert(successors.state(k), link: 0)
+                if index == StateStore.full { return nil }
+                if index == Int.max || index <= i { closes = true }
+            }
+            return closes
+        }
         while head < seen.count {
             if head == levelEnd {
                 level += 1
                 levelEnd = seen.count
+                seen.levelBegins()
             }
-            if level >= limit { return nil }
-            seen.load(head, into: current)
+            let i = head
+            seen.load(i, into: current)
             head += 1
             if head & (Search.releaseEvery - 1) == 0 { seen.expanded(below: head) }
             successors.reset()
-            system.expand(current, into: successors)
-            for k in 0..<successors.count where successors.violation(k) < 0 {
-                if symmetric { system.canonicalize(successors.mutableState(k)) }
-                if wanted.withUnsafeBufferPointer({ same(successors.state(k), $0.baseAddress!) }) {
-                    return (ContiguousArray(UnsafeBufferPointer(start: current, count: words)), level)
+            if level == target {
+                system.expand(current, into: successors)
+                for k in 0..<successors.count where successors.violation(k) < 0 {
+                    if symmetric { system.canonicalize(successors.mutableState(k)) }
+                    if wanted.withUnsafeBufferPointer({ same(successors.state(k), $0.baseAddress!) }) {
+                        return ContiguousArray(UnsafeBufferPointer(start: current, count: words))
+                    }
                 }
-                if seen.insert(successors.state(k), link: 0).index == StateStore.full { return nil }
+                continue
+            }
+            let reduced: Bool
+            if reduces {
+                reduced = system.expandReduced(current, into: successors)
+            } else {
+                system.expand(current, into: successors)
+                reduced = false
+            }
+            guard let closes = take(i) else { return nil }
+            if reduced && closes {
+                successors.reset()
+                system.expand(current, into: successors)
+                guard take(i) != nil else { return nil }
             }
         }
         return nil

@@ -35,10 +35,14 @@ protocol VisitedStates: AnyObject {
     func discard()
     /// States numbered below `i` will not be loaded again: a store may forget them.
     func expanded(below i: Int)
+    /// Breadth-first: the expansion of the next level (level 0 first) begins; the states
+    /// stored since the last call are its states.
+    func levelBegins()
 }
 
 extension StateStore: VisitedStates {
     func expanded(below i: Int) {}
+    func levelBegins() {}
     func discard() { preconditionFailure("an exact store is kept to the end") }
 }
 

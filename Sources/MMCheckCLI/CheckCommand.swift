@@ -439,9 +439,6 @@ extension CheckOutcome {
     enum TraceKind: String {
         case shortest
         case shortestInReducedGraph = "shortest-in-reduced-graph"
-        /// Fingerprints with partial-order reduction: rebuilt over every step to the state
-        /// the reduced search violated from (`Search.rebuildByFingerprints`).
-        case noLongerThanReducedGraph = "no-longer-than-reduced-graph"
         case depthFirst = "depth-first"
 
         /// How the report says it.
@@ -449,17 +446,13 @@ extension CheckOutcome {
             switch self {
             case .shortest: return "a shortest trace"
             case .shortestInReducedGraph: return "shortest in the reduced graph; --no-por finds a shortest trace"
-            case .noLongerThanReducedGraph:
-                return "no longer than the reduced graph's shortest (rebuilt over every step); --no-por finds a "
-                    + "shortest trace"
             case .depthFirst: return "depth-first: not necessarily shortest"
             }
         }
     }
 
     var traceKind: TraceKind {
-        if options.order == .depthFirst { return .depthFirst }
-        guard options.partialOrder && result.reducedStates > 0 else { return .shortest }
-        return options.fingerprint ? .noLongerThanReducedGraph : .shortestInReducedGraph
+        options.order == .depthFirst
+            ? .depthFirst : options.partialOrder && result.reducedStates > 0 ? .shortestInReducedGraph : .shortest
     }
 }

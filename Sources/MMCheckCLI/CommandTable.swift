@@ -248,8 +248,7 @@ enum Option: String, CaseIterable, Sendable {
             switch command {
             case .suite:
                 return "run every entry with 64-bit fingerprints and compare with the same exact baseline: it "
-                    + "shows that hash compaction missed nothing on the corpus (not with --update); `por` entries "
-                    + "run exact"
+                    + "shows that hash compaction missed nothing on the corpus (not with --update)"
             case .bench: return "keep 64-bit fingerprints instead of states (and no partial-order reduction)"
             default:
                 return "keep a 64-bit fingerprint per state instead of the state (hash compaction, breadth-first "
