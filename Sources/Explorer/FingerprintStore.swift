@@ -94,6 +94,7 @@ final class FingerprintStore: VisitedStates {
     func discard() {
         fingerprints.discard()
         queue.release(below: Int.max)
+        numbers?.clear()
     }
 
     func link(_ i: Int) -> UInt32 { preconditionFailure("a fingerprint store keeps no links") }

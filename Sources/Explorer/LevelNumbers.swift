@@ -31,6 +31,12 @@ final class LevelNumbers {
         next = Map(bits: 10, budget: budget)
     }
 
+    /// Forgets every number (the search is over), giving their memory back.
+    func clear() {
+        levelBegins()
+        levelBegins()
+    }
+
     /// Notes that the state with fingerprint `f` was just added as number `n` (it belongs
     /// to the next level). False when the map could not grow.
     @inline(__always)

@@ -36,7 +36,7 @@ enum BenchCommand {
             error.lines.forEach(console.err)
             return CommandLineTool.ExitCode.usage
         }
-        let partialOrder = fine && !fingerprint && !parsed.has(.noPOR)
+        let partialOrder = fine && !parsed.has(.noPOR)
         let kind =
             "breadth-first" + (symmetry ? " with symmetry: states are orbits" : "")
             + (fingerprint ? (symmetry ? "; " : " with ") + "fingerprints" : "")

@@ -286,7 +286,7 @@ struct CheckOutcome {
         lines.append("  transitions       \(grouped(result.transitions))")
         lines.append("  search depth      \(result.depth)")
         if model.mode == .fine && !options.partialOrder {
-            let why = options.fingerprint ? "off with --fingerprint unless --por" : "--no-por: every interleaving"
+            let why = coverage != nil ? "--coverage: every interleaving" : "--no-por: every interleaving"
             lines.append("  partial order     off (\(why))")
         }
         if options.partialOrder {

@@ -32,12 +32,12 @@ struct CheckOptions: Equatable {
     var coverage = false
     /// `--format`: text or JSON on stdout.
     var format = OutputFormat.text
-    /// `--por` (true) or `--no-por` (false); nil: on in fine mode, unless with fingerprints
-    /// or `--coverage` (`partialOrder(fine:)`).
+    /// `--por` (true) or `--no-por` (false); nil: on in fine mode, unless with `--coverage`
+    /// (`partialOrder(fine:)`).
     var partialOrder: Bool?
 
     /// Whether the search uses partial-order reduction, for a model in fine mode or not.
-    func partialOrder(fine: Bool) -> Bool { partialOrder ?? (fine && !search.fingerprint && !coverage) }
+    func partialOrder(fine: Bool) -> Bool { partialOrder ?? (fine && !coverage) }
 
     /// Threads when `--threads` is not given: the cores this process may use.
     static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }

@@ -249,14 +249,14 @@ enum Option: String, CaseIterable, Sendable {
             case .suite:
                 return "run every entry with 64-bit fingerprints and compare with the same exact baseline: it "
                     + "shows that hash compaction missed nothing on the corpus (not with --update)"
-            case .bench: return "keep 64-bit fingerprints instead of states (and no partial-order reduction)"
+            case .bench: return "keep 64-bit fingerprints instead of states"
             default:
                 return "keep a 64-bit fingerprint per state instead of the state (hash compaction, breadth-first "
                     + "only): less memory, and the verdict says how likely it is that a state was missed"
             }
         case .por:
             return
-                "partial-order reduction, on by default in fine mode (with --fingerprint only when asked): where a CPU's "
+                "partial-order reduction, on by default in fine mode: where a CPU's "
                 + "next step is independent of every other CPU's, it is expanded alone. The same verdict and "
                 + "violated properties, fewer states; a trace is shortest in the reduced graph (README, "
                 + "\"Partial-order reduction\")"
