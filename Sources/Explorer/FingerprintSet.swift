@@ -12,12 +12,17 @@
 /// slot between: a lookup scans from the home while the entries are smaller, and an
 /// insertion shifts the rest of its run one slot right. Only the fingerprint is kept (8
 /// bytes a slot, 0 marks an empty one); the table doubles past `maximumLoad`, or when a run
-/// would pass the end of the tail.
+/// would pass the end of the tail. When the budget or the system refuses a larger table
+/// (the old one is held while the entries move), the table is filled further, up to
+/// `fullLoad`, with longer runs, before an insertion fails: a search that would need a
+/// table twice as large for its last few states can still end.
 ///
 /// `@exclusivity(unchecked)`: touched once per lookup, by the one thread that inserts;
 /// other threads only look up while no one inserts.
 final class FingerprintSet {
     static let maximumLoad = 0.9
+    /// The load an insertion fails past, once a larger table has been refused.
+    static let fullLoad = 0.97
 
     private let budget: MemoryBudget
     @exclusivity(unchecked) private var table: UnsafeMutablePointer<UInt64>
@@ -25,6 +30,8 @@ final class FingerprintSet {
     /// Slots, the overflow tail included.
     @exclusivity(unchecked) private var slots: Int
     @exclusivity(unchecked) private(set) var count = 0
+    /// A larger table was refused: no growth is tried again.
+    @exclusivity(unchecked) private var refused = false
 
     /// A set whose first table is charged to the budget even past its limit.
     init(budget: MemoryBudget, initialBits: Int = 12) {
@@ -88,13 +95,19 @@ final class FingerprintSet {
     @inline(__always)
     func insert(_ f: UInt64) -> Bool? {
         assert(f != 0)
-        if Double(count + 1) > Double(1 << tableBits) * FingerprintSet.maximumLoad {
-            guard grow() else { return contains(f) ? false : nil }
+        let homes = Double(1 << tableBits)
+        if Double(count + 1) > homes * FingerprintSet.maximumLoad && (refused || !grow()) {
+            refused = true
+            if Double(count + 1) > homes * FingerprintSet.fullLoad { return contains(f) ? false : nil }
         }
         while true {
             switch place(f) {
             case .some(let inserted): return inserted
-            case .none: guard grow() else { return nil }
+            case .none:
+                guard !refused, grow() else {
+                    refused = true
+                    return nil
+                }
             }
         }
     }

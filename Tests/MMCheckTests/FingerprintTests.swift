@@ -42,6 +42,27 @@ import Testing
         #expect(set.contains(0x9E37_79B9_7F4A_7C15))
     }
 
+    /// When no larger table can be had, the set fills its table up to `fullLoad` before it
+    /// refuses: 2^12 home slots under a budget that holds one table of them (2^12 + 1024 +
+    /// 64 slots, 41,472 bytes) but not the next take ⌊0.97 · 4096⌋ = 3,973 entries, every
+    /// one found again, instead of stopping at ⌊0.9 · 4096⌋ = 3,686.
+    @Test func theSetFillsFurtherWhenItCannotGrow() {
+        let budget = MemoryBudget(limit: 50_000)
+        let set = FingerprintSet(budget: budget, initialBits: 12)
+        var taken: [UInt64] = []
+        var x: UInt64 = 0x0123_4567_89AB_CDEF
+        while true {
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            guard let new = set.insert(x) else { break }
+            if new { taken.append(x) }
+        }
+        #expect(set.count == 3_973 && taken.count == 3_973)
+        #expect(taken.allSatisfy { set.contains($0) && set.insert($0) == false })
+        #expect(set.bytesAllocated == 41_472 && budget.used <= budget.limit)
+    }
+
     static func fingerprinted(_ options: SearchOptions) -> SearchOptions {
         var o = options
         o.fingerprint = true
