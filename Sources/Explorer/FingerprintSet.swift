@@ -15,14 +15,15 @@
 /// would pass the end of the tail. When the budget or the system refuses a larger table
 /// (the old one is held while the entries move), the table is filled further, up to
 /// `fullLoad`, with longer runs, before an insertion fails: a search that would need a
-/// table twice as large for its last few states can still end.
+/// table twice as large for its last few states can still end. (Ordered runs keep a
+/// lookup short even then: it stops at the first larger entry.)
 ///
 /// `@exclusivity(unchecked)`: touched once per lookup, by the one thread that inserts;
 /// other threads only look up while no one inserts.
 final class FingerprintSet {
     static let maximumLoad = 0.9
     /// The load an insertion fails past, once a larger table has been refused.
-    static let fullLoad = 0.97
+    static let fullLoad = 0.99
 
     private let budget: MemoryBudget
     @exclusivity(unchecked) private var table: UnsafeMutablePointer<UInt64>
