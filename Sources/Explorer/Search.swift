@@ -3,10 +3,10 @@ import Synchronization
 
 /// Explicit-state search over a `TransitionSystem`: breadth-first (shortest counterexamples)
 /// or depth-first, with a `StateStore` for visited states (or, breadth-first with
-/// `fingerprint`, a `FingerprintStore`).
+/// `fingerprint`, a `FingerprintStore`; with `compress`, a `CompressedStore`).
 ///
-/// Counterexamples are rebuilt from the store (with fingerprints, by searching again:
-/// `rebuildByFingerprints`). Depth-first, the store keeps each state's
+/// Counterexamples are rebuilt from the store (with fingerprints or compression, whose
+/// stores forget expanded states, by searching again: `rebuildBySearchingAgain`). Depth-first, the store keeps each state's
 /// parent. Breadth-first it keeps none: the states of each level are numbered
 /// contiguously, so a state's parent is found by expanding the previous level's states in
 /// order until one has it as a successor. That is the state that first reached it, the
@@ -96,7 +96,10 @@ public final class Search {
         self.stop = stop
         self.progress = progress
         budget = MemoryBudget(limit: options.memoryLimit ?? Int.max)
-        precondition(!options.fingerprint || options.order == .breadthFirst, "fingerprints: breadth-first only")
+        precondition(
+            !options.forgetsExpandedStates || options.order == .breadthFirst,
+            "fingerprints, compression: breadth-first only")
+        precondition(!(options.fingerprint && options.compress), "fingerprints or compression, not both")
         store = Search.makeStore(for: system, options: options, budget: budget)
         buffer = SuccessorBuffer(stateWords: system.stateWords)
         initial = SuccessorBuffer(stateWords: system.stateWords)
@@ -135,6 +138,11 @@ public final class Search {
     private static func makeStore(
         for system: any TransitionSystem, options: SearchOptions, budget: MemoryBudget
     ) -> any VisitedStates {
+        if options.compress {
+            return CompressedStore(
+                stateWords: system.stateWords, stateBytes: system.stateBytes, splitWords: system.splitWords,
+                numbers: options.partialOrder && system.hasReduction, budget: budget)
+        }
         if options.fingerprint {
             return FingerprintStore(
                 stateWords: system.stateWords, stateBytes: system.stateBytes,
@@ -176,7 +184,7 @@ public final class Search {
         let ending = stopReason ?? .exhausted
         let seconds = ResourceUsage.now() - start
         let states = store.count, bytes = store.bytesAllocated
-        if !pending.isEmpty { rebuildByFingerprints() }
+        if !pending.isEmpty { rebuildBySearchingAgain() }
         return SearchResult(
             ending: ending, states: states, transitions: transitions, depth: depth,
             violationCounts: violationCounts, counterexamples: counterexamples, reducedStates: reducedStates,
@@ -339,7 +347,7 @@ public final class Search {
         if v >= 0 {
             violationCounts[Int(v)] += 1
             if violationCounts[Int(v)] == 1 {
-                if options.fingerprint {
+                if options.forgetsExpandedStates {
                     // Earlier levels are gone: the trace is rebuilt when the search is over.
                     let words = ContiguousArray(UnsafeBufferPointer(start: state(i), count: system.stateWords))
                     pending.append((counterexamples.count, words, level, v, buffer.label(k)))
@@ -593,7 +601,8 @@ public final class Search {
         return (initialIndex, labels + [scratch.label(last)])
     }
 
-    /// Fingerprints: rebuilds each pending counterexample once the search is over. The
+    /// Fingerprints or compression: rebuilds each pending counterexample once the search is
+    /// over. The
     /// search's store is given back first. Then, for each state of the chain from the
     /// violating step back to an initial state, the search runs again from the start to
     /// the level before that state, and the first state there (in the order the search
@@ -602,7 +611,7 @@ public final class Search {
     /// with the same proviso, so its levels are the search's. Each run repeats a prefix of
     /// the search, so it needs no more memory than the search had, and time up to the
     /// search's own per level of the trace.
-    private func rebuildByFingerprints() {
+    private func rebuildBySearchingAgain() {
         store.discard()
         for p in pending {
             var chain = [p.state]
@@ -618,7 +627,8 @@ public final class Search {
     }
 
     /// The first state of level `target` (in breadth-first order, canonical) with a step to
-    /// `wanted`, found by a fresh fingerprint search from the initial states: one expanding
+    /// `wanted`, found by a fresh search from the initial states with a store of the
+    /// search's kind: one expanding
     /// the states before that level as the search did (a reduced set, and every step when
     /// one of its successors closes a cycle), and that level's states with every step, as
     /// `predecessorChain` does.
@@ -626,7 +636,8 @@ public final class Search {
         of wanted: ContiguousArray<UInt64>, atLevel target: Int
     ) -> ContiguousArray<UInt64>? {
         let words = system.stateWords
-        let seen = FingerprintStore(stateWords: words, stateBytes: system.stateBytes, numbers: reduces, budget: budget)
+        // A store of the search's kind: with compression the run is exact too.
+        let seen = Search.makeStore(for: system, options: options, budget: budget)
         let successors = SuccessorBuffer(stateWords: words)
         let current = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
         defer { current.deallocate() }

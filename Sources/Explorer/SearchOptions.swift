@@ -22,6 +22,9 @@ public struct SearchOptions: Sendable, Equatable {
     /// Hash compaction: keep a 64-bit fingerprint per state instead of the state
     /// (breadth-first only); a state whose fingerprint collides with another's is missed.
     public var fingerprint: Bool
+    /// Tree compression: keep each state as the numbers of its two parts, each part stored
+    /// once (`CompressedStore`; breadth-first only, not with `fingerprint`). Exact.
+    public var compress: Bool
     /// Partial-order reduction: expand a reduced set of steps where the system has one
     /// (`TransitionSystem.expandReduced`), with the proviso that keeps it sound.
     public var partialOrder: Bool
@@ -30,10 +33,16 @@ public struct SearchOptions: Sendable, Equatable {
     /// depth limit, else one.
     public var effectiveThreads: Int { order == .breadthFirst && maxDepth == nil ? threads : 1 }
 
+    /// The store gives expanded states back (fingerprints, compression): a counterexample
+    /// is then rebuilt by searching again.
+    var forgetsExpandedStates: Bool { fingerprint || compress }
+
     public init(
         order: Order = .breadthFirst, findAll: Bool = false, maxStates: Int? = nil, maxDepth: Int? = nil,
-        memoryLimit: Int? = nil, threads: Int = 1, fingerprint: Bool = false, partialOrder: Bool = false
+        memoryLimit: Int? = nil, threads: Int = 1, fingerprint: Bool = false, partialOrder: Bool = false,
+        compress: Bool = false
     ) {
+        self.compress = compress
         self.partialOrder = partialOrder
         self.fingerprint = fingerprint
         self.threads = max(1, threads)

@@ -147,6 +147,32 @@ public final class StateStore {
         return (count - 1, true)
     }
 
+    /// The number of `s` (hash `h`) if it is stored, else nil: a lookup only, which other
+    /// threads may make while no one inserts.
+    @inline(__always)
+    func find(_ s: UnsafePointer<UInt64>, key h: UInt64) -> Int? {
+        let entry = table[lookup(s, h)]
+        return entry == 0 ? nil : Int(entry & indexMask) - 1
+    }
+
+    /// Prefetches the home slot of hash `h`, where a lookup starts.
+    @inline(__always)
+    func prefetchHome(_ h: UInt64) { Prefetch.read(table + (Int(truncatingIfNeeded: h) & ((1 << tableBits) - 1))) }
+
+    /// Gives back the states, links and index (the store is empty and unusable afterwards;
+    /// its memory is released to the budget).
+    func release() {
+        arena.release(below: Int.max)
+        links?.release(below: Int.max)
+        LargeBlock.free(UnsafeMutableRawPointer(table), (1 << tableBits) * 4)
+        budget.release((1 << tableBits) * 4)
+        tableBits = 4
+        tableLimit = 0
+        budget.charge(16 * 4)
+        guard let t = LargeBlock.allocate(16 * 4) else { fatalError("mmcheck: cannot allocate a state table") }
+        table = t.bindMemory(to: UInt32.self, capacity: 16)
+    }
+
     /// Whether `s` is stored.
     @inline(__always)
     func contains(_ s: UnsafePointer<UInt64>) -> Bool {

@@ -10,6 +10,10 @@ public protocol TransitionSystem: AnyObject {
     /// Bytes of a packed state that can be nonzero: its words' bytes past this many (in
     /// little-endian order) are always zero, and the store keeps only these.
     var stateBytes: Int { get }
+    /// The compressed store (`CompressedStore`) keeps a state as its first `splitWords` words
+    /// and the rest, each part stored once: a system that can should pack the fields that
+    /// vary together in the same part. At least 1 and at most `stateWords`.
+    var splitWords: Int { get }
     /// Names of the outcomes a step can report, indexed by the outcome code in `SuccessorBuffer`.
     var propertyNames: [String] { get }
     /// Writes the initial states (each checked: an initial state may already violate a property).
@@ -41,6 +45,7 @@ public protocol TransitionSystem: AnyObject {
 
 extension TransitionSystem {
     public var stateBytes: Int { stateWords * 8 }
+    public var splitWords: Int { (stateWords + 1) / 2 }
     public func makeWorker() -> (any TransitionSystem)? { nil }
     var isSymmetric: Bool { false }
     public var hasReduction: Bool { false }

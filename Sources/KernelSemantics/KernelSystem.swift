@@ -9,6 +9,7 @@ public final class KernelSystem: TransitionSystem {
     let bounds: Bounds
     public var stateWords: Int { layout.words }
     public var stateBytes: Int { layout.bytes }
+    public var splitWords: Int { layout.splitWords > 0 ? layout.splitWords : (layout.words + 1) / 2 }
     public let propertyNames = Property.outcomeNames
 
     private let actions: ActionSet
@@ -29,9 +30,12 @@ public final class KernelSystem: TransitionSystem {
     /// With coverage: the workers made for other threads, whose counts `coverage` adds.
     private var workers: [KernelSystem] = []
 
-    /// `coverage`: count the statements each taken step executes (`statementHits`).
-    public init(model: CompiledModel, bounds: Bounds, symmetry: Bool = false, coverage: Bool = false) {
-        machine = Machine(model: model, bounds: bounds)
+    /// `coverage`: count the statements each taken step executes (`statementHits`);
+    /// `split`: pack states in two parts for the compressed store (`StateLayout.splitWords`).
+    public init(
+        model: CompiledModel, bounds: Bounds, symmetry: Bool = false, coverage: Bool = false, split: Bool = false
+    ) {
+        machine = Machine(model: model, bounds: bounds, split: split)
         if coverage { machine.coverage = CoverageCounter(sites: model.sites.count) }
         layout = machine.layout
         self.symmetry = symmetry ? Symmetry(layout: layout, model: model) : nil
@@ -59,7 +63,8 @@ public final class KernelSystem: TransitionSystem {
     /// The same model at the same bounds, with its own machine and symmetry scratch.
     public func makeWorker() -> (any TransitionSystem)? {
         let worker = KernelSystem(
-            model: machine.model, bounds: bounds, symmetry: symmetry != nil, coverage: machine.coverage != nil)
+            model: machine.model, bounds: bounds, symmetry: symmetry != nil, coverage: machine.coverage != nil,
+            split: layout.splitWords > 0)
         if machine.coverage != nil { workers.append(worker) }
         return worker
     }

@@ -82,26 +82,29 @@ public final class Machine {
     /// Some action the model switches on may start with any live mm that has users (use_mm).
     let takesAnyMMWithUsers: Bool
 
-    /// The state layout `model` needs at `bounds` (fine mode adds the paused frames).
-    public static func layout(model: CompiledModel, bounds: Bounds) -> StateLayout {
+    /// The state layout `model` needs at `bounds` (fine mode adds the paused frames); with
+    /// `split`, packed in two parts (`StateLayout.splitWords`).
+    public static func layout(model: CompiledModel, bounds: Bounds, split: Bool = false) -> StateLayout {
         let holders = model.holderSlots
-        guard model.mode == .fine else { return StateLayout(bounds: bounds, actions: model.actions, holders: holders) }
+        guard model.mode == .fine else {
+            return StateLayout(bounds: bounds, actions: model.actions, holders: holders, split: split)
+        }
         let largestConstant = model.code.filter { $0.operation == .constant }.map { Int($0.b) }.max() ?? 0
         return StateLayout(
             bounds: bounds, actions: model.actions,
             frames: StateLayout.Frames(
                 scheduleSlots: model.scheduleFrameSize, taskSlots: model.taskFrameSize,
                 yieldPoints: model.yields.count, largestSavedValue: largestConstant),
-            holders: holders, taskLock: model.usesTaskLock)
+            holders: holders, taskLock: model.usesTaskLock, split: split)
     }
 
-    init(model: CompiledModel, bounds: Bounds) {
+    init(model: CompiledModel, bounds: Bounds, split: Bool = false) {
         self.model = model
         shootdown = model.actions.contains(.shootdown)
         takesAnyMMWithUsers = TaskActionVariant.enabled(by: model.actions).contains {
             $0.requires.contains(.eachLiveMM)
         }
-        layout = Machine.layout(model: model, bounds: bounds)
+        layout = Machine.layout(model: model, bounds: bounds, split: split)
         tracksKthread = layout.stores(.kthread)
         fine = model.mode == .fine
         yields = model.yields

@@ -69,6 +69,12 @@ public struct StateLayout: Sendable {
     public let bits: Int
     /// Bytes of the packed words that can be nonzero (the rest of the last word is zero).
     public let bytes: Int
+    /// A split layout: the words of the first part (the second part is the rest); 0 when
+    /// the layout is not split.
+    public let splitWords: Int
+    /// A split layout: how many components (each CPU, each task, the mms, the holders, in
+    /// that order) the first part holds.
+    let splitComponents: Int
 
     /// One packed field: where it is unpacked, and its word, shift and mask when packed.
     struct PackedField: Sendable {
@@ -87,8 +93,13 @@ public struct StateLayout: Sendable {
 
     /// The layout of a model with the switches `actions` (which decide the task fields and
     /// status values stored) at `bounds`; `frames` in fine mode.
+    /// With `split`, the fields are packed component by component (each CPU, each task,
+    /// the mms, the holders), and the second part begins on a new word, `splitWords` in:
+    /// the two parts vary more nearly independently than the words of the usual order, so
+    /// that the compressed store (`CompressedStore`) keeps few distinct halves.
     init(
-        bounds: Bounds, actions: ActionSet = [], frames: Frames? = nil, holders: Int = 0, taskLock: Bool = false
+        bounds: Bounds, actions: ActionSet = [], frames: Frames? = nil, holders: Int = 0, taskLock: Bool = false,
+        split: Bool = false
     ) {
         self.bounds = bounds
         storedTaskFields = TaskField.allCases.filter {
@@ -121,61 +132,93 @@ public struct StateLayout: Sendable {
         let refBits = StateLayout.width(m + 1)
         let currBits = StateLayout.width(t)
         let counterBits = StateLayout.width(bounds.cap)
-        var fields: [(Int, Int)] = []  // (offset, width)
-        for i in 0..<c {
-            fields.append((curr + i, currBits))
-            fields.append((prevMM + i, refBits))
-            fields.append((activeMM + t + i, refBits))
-        }
         let statusBits = StateLayout.width(Int(TaskStatus.largest(fine: fine, actions: actions)))
-        for i in 0..<t {
-            fields.append((status + i, statusBits))
-            fields.append((mm + i, refBits))
-            fields.append((activeMM + i, refBits))
-            for f in storedTaskFields {
-                fields.append((taskFields + f.rawValue * t + i, f.content == .flag ? 1 : StateLayout.width(t)))
-            }
-        }
-        for i in 1...m {
-            fields.append((mmLive + i, 1))
-            fields.append((users + i, counterBits))
-            fields.append((count + i, counterBits))
-        }
-        fields.append((count, counterBits))
         let kindBits = StateLayout.width(Action.HolderFamily.allCases.count)
-        for h in 0..<holders {
-            fields.append((holderMM + h, refBits))
-            fields.append((holderKind + h, kindBits))
-            if fine { fields.append((holderBusy + h, 1)) }
+        let pcBits = StateLayout.width(frames?.yieldPoints ?? 0)
+        // A saved register holds a task id, an mm reference (or a dangling one, up to
+        // 2m + 2), a `how`, a holder slot, or a number.
+        let slotBits = StateLayout.width(
+            max(frames?.largestSavedValue ?? 0, t + c, 2 * m + 2, bounds.cap, holders))
+        // The fields, (offset, width), by component: each CPU, each task, the mms, the
+        // holders; a component's core fields, then (fine mode) its paused frame.
+        typealias Fields = [(offset: Int, width: Int)]
+        var cpuCore: [Fields] = [], cpuFrames: [Fields] = [], taskCore: [Fields] = [], taskFrames: [Fields] = []
+        for i in 0..<c {
+            cpuCore.append([(curr + i, currBits), (prevMM + i, refBits), (activeMM + t + i, refBits)])
+            var frame: Fields = []
+            if fine {
+                frame = [(cpuPC + i, pcBits), (loaded + i, refBits)]
+                for j in 0..<ks { frame.append((cpuFrame + i * ks + j, slotBits)) }
+            }
+            cpuFrames.append(frame)
         }
-        if let frames {
-            let pcBits = StateLayout.width(frames.yieldPoints)
-            // A saved register holds a task id, an mm reference (or a dangling one, up to
-            // 2m + 2), a `how`, a holder slot, or a number.
-            let slotBits = StateLayout.width(max(frames.largestSavedValue, t + c, 2 * m + 2, bounds.cap, holders))
-            for i in 0..<c {
-                fields.append((cpuPC + i, pcBits))
-                fields.append((loaded + i, refBits))
-                for j in 0..<ks { fields.append((cpuFrame + i * ks + j, slotBits)) }
+        for i in 0..<t {
+            var core: Fields = [(status + i, statusBits), (mm + i, refBits), (activeMM + i, refBits)]
+            for f in storedTaskFields {
+                core.append((taskFields + f.rawValue * t + i, f.content == .flag ? 1 : StateLayout.width(t)))
             }
-            for i in 0..<t {
-                fields.append((taskPC + i, pcBits))
-                for j in 0..<kt { fields.append((taskFrame + i * kt + j, slotBits)) }
+            taskCore.append(core)
+            var frame: Fields = []
+            if fine {
+                frame = [(taskPC + i, pcBits)]
+                for j in 0..<kt { frame.append((taskFrame + i * kt + j, slotBits)) }
             }
+            taskFrames.append(frame)
+        }
+        var mmFields: Fields = []
+        for i in 1...m { mmFields += [(mmLive + i, 1), (users + i, counterBits), (count + i, counterBits)] }
+        mmFields.append((count, counterBits))
+        var holderFields: Fields = []
+        for h in 0..<holders {
+            holderFields += [(holderMM + h, refBits), (holderKind + h, kindBits)]
+            if fine { holderFields.append((holderBusy + h, 1)) }
+        }
+        var fields: Fields
+        var breakBefore = -1
+        var firstPartComponents = 0
+        if split {
+            // Component by component, core and frame together, and a new word where the
+            // second part begins: at the component boundary that best halves the bits.
+            let components =
+                (0..<c).map { cpuCore[$0] + cpuFrames[$0] } + (0..<t).map { taskCore[$0] + taskFrames[$0] }
+                + [mmFields, holderFields].filter { !$0.isEmpty }
+            let sizes = components.map { $0.reduce(0) { $0 + $1.width } }
+            let total = sizes.reduce(0, +)
+            var best = 1, bestGap = Int.max, before = 0
+            for k in 1..<components.count {
+                before += sizes[k - 1]
+                let gap = abs(total - 2 * before)
+                if gap < bestGap {
+                    best = k
+                    bestGap = gap
+                }
+            }
+            fields = components.prefix(best).flatMap { $0 }
+            breakBefore = fields.count
+            firstPartComponents = best
+            fields += components.dropFirst(best).flatMap { $0 }
+        } else {
+            fields =
+                cpuCore.flatMap { $0 } + taskCore.flatMap { $0 } + mmFields + holderFields
+                + cpuFrames.flatMap { $0 } + taskFrames.flatMap { $0 }
         }
 
         var placed: [PackedField] = []
         var word = 0, shift = 0, used = 0
-        for (offset, w) in fields {
-            if shift + w > 64 {
+        var firstRight = 0
+        for (n, (offset, w)) in fields.enumerated() {
+            if shift + w > 64 || (n == breakBefore && shift > 0) {
                 word += 1
                 shift = 0
             }
+            if n == breakBefore { firstRight = word }
             placed.append(
                 PackedField(offset: Int32(offset), word: Int32(word), shift: UInt64(shift), mask: (1 << UInt64(w)) - 1))
             shift += w
             used += w
         }
+        splitWords = firstRight
+        splitComponents = firstPartComponents
         packed = placed
         words = word + 1
         bits = used
@@ -236,6 +279,29 @@ public struct StateLayout: Sendable {
                 w[Int(f.offset)] = Int32(truncatingIfNeeded: (s[Int(f.word)] &>> f.shift) & f.mask)
             }
         }
+    }
+}
+
+// MARK: The split
+
+extension StateLayout {
+    /// What each part of a split layout holds, e.g. "CPUs 0-1, task 0 | tasks 1-2, the mms".
+    public var splitDescription: String {
+        let c = bounds.cpus, t = bounds.tasks
+        func range(_ what: String, _ from: Int, _ to: Int) -> String? {
+            guard to > from else { return nil }
+            return to - from == 1 ? "\(what) \(from)" : "\(what)s \(from)-\(to - 1)"
+        }
+        func part(_ from: Int, _ to: Int) -> String {
+            var out: [String] = []
+            if let r = range("CPU", min(from, c), min(to, c)) { out.append(r) }
+            if let r = range("task", min(max(from - c, 0), t), min(max(to - c, 0), t)) { out.append(r) }
+            if from <= c + t && to > c + t { out.append("the mms") }
+            if holders > 0 && to > c + t + 1 { out.append("the holders") }
+            return out.joined(separator: ", ")
+        }
+        let all = c + t + 1 + (holders > 0 ? 1 : 0)
+        return "\(part(0, splitComponents)) | \(part(splitComponents, all))"
     }
 }
 

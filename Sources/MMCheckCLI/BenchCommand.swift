@@ -25,7 +25,12 @@ enum BenchCommand {
             console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage
         }
-        let symmetry = parsed.has(.symmetry), fingerprint = parsed.has(.fingerprint)
+        let symmetry = parsed.has(.symmetry), fingerprint = parsed.has(.fingerprint), compress = parsed.has(.compress)
+        if fingerprint && compress {
+            console.err(
+                "mmcheck: error: options '--compress' and '--fingerprint' are two ways to store states: keep one")
+            return CommandLineTool.ExitCode.usage
+        }
         let rest = parsed.operands
         let path = rest.first ?? CheckOptions.defaultModel
         // A model that does not load is an error before anything is printed.
@@ -40,6 +45,7 @@ enum BenchCommand {
         let kind =
             "breadth-first" + (symmetry ? " with symmetry: states are orbits" : "")
             + (fingerprint ? (symmetry ? "; " : " with ") + "fingerprints" : "")
+            + (compress ? (symmetry ? "; " : " with ") + "compressed states" : "")
             + (partialOrder ? (symmetry ? "; " : " with ") + "partial-order reduction" : "")
         let json = format == .json
         let say = { (line: String) in if !json { console.out(line) } }
@@ -50,7 +56,7 @@ enum BenchCommand {
             JSON.object([
                 ("schema", .string(JSON.schema)), ("command", .string("bench")),
                 ("version", .string(CommandLineTool.version)), ("model", .string(path)),
-                ("symmetry", .bool(symmetry)), ("fingerprint", .bool(fingerprint)),
+                ("symmetry", .bool(symmetry)), ("fingerprint", .bool(fingerprint)), ("compress", .bool(compress)),
                 ("partialOrder", .bool(partialOrder)), ("runs", .array(runs)), ("stopped", .string(stopped)),
                 ("peakMemoryBytes", .int(overallPeak ?? ResourceUsage.peakResidentBytes())),
             ]).rendered()
@@ -73,9 +79,11 @@ enum BenchCommand {
             }
             // One thread, then every core (the same search: only the time differs).
             for threads in cores > 1 ? [1, cores] : [1] {
-                let system = KernelSystem(model: loaded.model, bounds: loaded.bounds, symmetry: symmetry)
+                let system = KernelSystem(
+                    model: loaded.model, bounds: loaded.bounds, symmetry: symmetry, split: compress)
                 let options = SearchOptions(
-                    memoryLimit: memory, threads: threads, fingerprint: fingerprint, partialOrder: partialOrder)
+                    memoryLimit: memory, threads: threads, fingerprint: fingerprint, partialOrder: partialOrder,
+                    compress: compress)
                 // The peak of this search alone, where the system can start a new one.
                 let peakIsOwn = ResourceUsage.resetPeakResident()
                 let r = Search(system: system, options: options, stop: stop).run()

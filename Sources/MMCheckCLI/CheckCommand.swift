@@ -165,7 +165,8 @@ struct Check {
     var progress: ProgressReporter?
 
     func run() -> CheckOutcome {
-        let system = KernelSystem(model: model, bounds: bounds, symmetry: symmetry, coverage: coverage)
+        let system = KernelSystem(
+            model: model, bounds: bounds, symmetry: symmetry, coverage: coverage, split: options.compress)
         let result = Search(system: system, options: options, stop: stop, progress: progress).run()
         let report = system.statementHits.map {
             CoverageReport(model: model, siteHits: $0, complete: result.ending == .exhausted)
@@ -267,6 +268,12 @@ struct CheckOutcome {
         if options.fingerprint {
             lines.append("store     64-bit fingerprints (hash compaction): probabilistic, a state can be missed")
         }
+        if options.compress {
+            let split = Machine.layout(model: model, bounds: bounds, split: true)
+            lines.append(
+                "store     compressed: a state is kept as the numbers of its halves (\(split.splitDescription); "
+                    + "\(split.splitWords * 8) + \(split.bytes - split.splitWords * 8) bytes), each half once; exact")
+        }
         if let limit = options.memoryLimit, let memorySource {
             lines.append("memory    the search may hold \(MemoryBudget.describe(limit)) (\(memorySource))")
         }
@@ -311,7 +318,9 @@ struct CheckOutcome {
         lines.append(
             options.fingerprint
                 ? "  bytes/state       \(fixed(perState, 1)) (fingerprints, and the states still to expand)"
-                : "  bytes/state       \(fixed(perState, 1)) (states, index\(options.order == .depthFirst ? ", parent links" : ""); \(layout.bytes) of them the packed state)"
+                : options.compress
+                    ? "  bytes/state       \(fixed(perState, 1)) (pairs of half numbers, the halves, and the states still to expand)"
+                    : "  bytes/state       \(fixed(perState, 1)) (states, index\(options.order == .depthFirst ? ", parent links" : ""); \(layout.bytes) of them the packed state)"
         )
         if options.findAll {
             lines.append("")

@@ -100,6 +100,7 @@ struct CheckOptions: Equatable {
             case .quiet: options.quiet = true
             case .coverage: options.coverage = true
             case .fingerprint: options.search.fingerprint = true
+            case .compress: options.search.compress = true
             case .por, .noPOR:
                 if options.partialOrder != nil {
                     throw UsageError(message: "options '--por' and '--no-por' contradict each other")
@@ -111,6 +112,12 @@ struct CheckOptions: Equatable {
         }
         if options.search.fingerprint && options.search.order == .depthFirst {
             throw UsageError(message: "option '--fingerprint' works breadth-first only: drop '--dfs'")
+        }
+        if options.search.compress && options.search.order == .depthFirst {
+            throw UsageError(message: "option '--compress' works breadth-first only: drop '--dfs'")
+        }
+        if options.search.compress && options.search.fingerprint {
+            throw UsageError(message: "options '--compress' and '--fingerprint' are two ways to store states: keep one")
         }
         if options.coverage && options.partialOrder == true {
             // A reduced search keeps the properties, not which statements run.

@@ -55,7 +55,8 @@ extension CheckOutcome {
                 .object([
                     ("order", .string(options.order == .breadthFirst ? "breadth-first" : "depth-first")),
                     ("threads", .int(options.effectiveThreads)), ("symmetry", .bool(symmetry)),
-                    ("fingerprint", .bool(options.fingerprint)), ("partialOrder", .bool(options.partialOrder)),
+                    ("fingerprint", .bool(options.fingerprint)), ("compress", .bool(options.compress)),
+                    ("partialOrder", .bool(options.partialOrder)),
                     ("all", .bool(options.findAll)), ("maxStates", .int(options.maxStates)),
                     ("maxDepth", .int(options.maxDepth)), ("memoryLimit", .int(options.memoryLimit)),
                 ])

@@ -43,12 +43,12 @@ enum Command: String, CaseIterable {
         switch self {
         case .check:
             return [
-                .cpus, .tasks, .mms, .dfs, .threads, .all, .symmetry, .fingerprint, .por, .noPOR, .maxStates,
+                .cpus, .tasks, .mms, .dfs, .threads, .all, .symmetry, .fingerprint, .compress, .por, .noPOR, .maxStates,
                 .maxDepth, .memory, .mode, .traceOut, .html, .dot, .coverage, .format, .strict, .progress, .quiet,
             ]
         case .replay: return [.html, .format]
-        case .suite: return [.update, .suite, .results, .threads, .fingerprint, .format]
-        case .bench: return [.symmetry, .fingerprint, .noPOR, .format]
+        case .suite: return [.update, .suite, .results, .threads, .fingerprint, .compress, .format]
+        case .bench: return [.symmetry, .fingerprint, .compress, .noPOR, .format]
         case .mutate: return [.cpus, .tasks, .mms, .mode, .symmetry, .threads, .show, .write, .format]
         case .help: return []
         }
@@ -166,6 +166,7 @@ enum Option: String, CaseIterable, Sendable {
     case all = "--all"
     case symmetry = "--symmetry"
     case fingerprint = "--fingerprint"
+    case compress = "--compress"
     case por = "--por"
     case noPOR = "--no-por"
     case maxStates = "--max-states"
@@ -197,7 +198,8 @@ enum Option: String, CaseIterable, Sendable {
         case .show: return "ID"
         case .write: return "ID FILE"
         case .format: return "FORMAT"
-        case .dfs, .all, .symmetry, .fingerprint, .por, .noPOR, .coverage, .strict, .progress, .quiet, .update:
+        case .dfs, .all, .symmetry, .fingerprint, .compress, .por, .noPOR, .coverage, .strict, .progress, .quiet,
+            .update:
             return nil
         }
     }
@@ -253,6 +255,16 @@ enum Option: String, CaseIterable, Sendable {
             default:
                 return "keep a 64-bit fingerprint per state instead of the state (hash compaction, breadth-first "
                     + "only): less memory, and the verdict says how likely it is that a state was missed"
+            }
+        case .compress:
+            switch command {
+            case .suite:
+                return "run every entry with the compressed store and compare with the same baseline (not with "
+                    + "--update)"
+            case .bench: return "keep states compressed (as check --compress)"
+            default:
+                return "keep each state as the numbers of its two halves, each half stored once (tree compression, "
+                    + "breadth-first only): exact, and about 8 bytes a state once halves repeat"
             }
         case .por:
             return

@@ -177,16 +177,18 @@ enum Suite {
     /// `memory` bounds the search's memory, `stop` interrupts it.
     static func run(
         _ entry: Entry, root: String = "", memory: Int? = nil, stop: StopRequest? = nil,
-        console: Console? = nil, threads: Int = 1, fingerprint: Bool = false
+        console: Console? = nil, threads: Int = 1, fingerprint: Bool = false, compress: Bool = false
     ) throws(ModelLoader.Failure) -> (row: Row, outcome: CheckOutcome) {
         var loaded = try ModelLoader.load(
             path: root.isEmpty ? entry.model : "\(root)/\(entry.model)",
             cpus: entry.cpus, tasks: entry.tasks, mms: entry.mms, console: console)
         loaded.model.path = entry.model
-        // With partial-order reduction and fingerprints the search is the exact reduced
-        // one (README, "Partial-order reduction"), so a `por` entry has the same baseline.
+        // With partial-order reduction and fingerprints or compression the search is the
+        // exact reduced one (README, "Partial-order reduction"), so a `por` entry has the
+        // same baseline.
         let options = SearchOptions(
-            memoryLimit: memory, threads: threads, fingerprint: fingerprint, partialOrder: entry.partialOrder)
+            memoryLimit: memory, threads: threads, fingerprint: fingerprint, partialOrder: entry.partialOrder,
+            compress: compress)
         let outcome = Check(
             model: loaded.model, bounds: loaded.bounds, options: options, symmetry: entry.symmetry, stop: stop
         ).run()

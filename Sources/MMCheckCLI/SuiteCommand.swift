@@ -3,10 +3,10 @@ import Foundation
 import KernelSemantics
 import ModelLanguage
 
-/// `mmcheck suite [--update] [--fingerprint]`: runs every entry of the suite and compares
-/// it with the committed baseline; `--update` rewrites the baseline and the trace files
-/// instead; `--fingerprint` runs every entry with hash compaction, to check it against the
-/// exact baseline.
+/// `mmcheck suite [--update] [--fingerprint | --compress]`: runs every entry of the suite
+/// and compares it with the committed baseline; `--update` rewrites the baseline and the
+/// trace files instead; `--fingerprint` runs every entry with hash compaction, and
+/// `--compress` with the compressed store, to check them against the exact baseline.
 ///
 /// Exit 0 when every entry matches its baseline and its model's expectation; 1 when any
 /// differs (each difference names the model, the bounds and the field); 2 on a bad suite
@@ -24,11 +24,18 @@ enum SuiteCommand {
             console.err("mmcheck: error: \(error.message)")
             return CommandLineTool.ExitCode.usage
         }
-        let update = parsed.has(.update), fingerprint = parsed.has(.fingerprint)
+        let update = parsed.has(.update), fingerprint = parsed.has(.fingerprint), compress = parsed.has(.compress)
         let suitePath = parsed.value(.suite) ?? Suite.defaultSuite
         let results = parsed.value(.results) ?? Suite.defaultResults
-        if update && fingerprint {
-            console.err("mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is exact")
+        if update && (fingerprint || compress) {
+            let name = fingerprint ? "--fingerprint" : "--compress"
+            console.err(
+                "mmcheck: error: option '\(name)' cannot be used with '--update': the baseline is the exact store's")
+            return CommandLineTool.ExitCode.usage
+        }
+        if fingerprint && compress {
+            console.err(
+                "mmcheck: error: options '--compress' and '--fingerprint' are two ways to store states: keep one")
             return CommandLineTool.ExitCode.usage
         }
         let entries: [Suite.Entry]
@@ -82,7 +89,7 @@ enum SuiteCommand {
             console.out(
                 document(
                     entryJSON, suite: suitePath, results: results, update: update, fingerprint: fingerprint,
-                    failures: failures, interrupted: interrupted
+                    compress: compress, failures: failures, interrupted: interrupted
                 ).rendered())
         }
         var rows: [Suite.Row] = []
@@ -94,7 +101,7 @@ enum SuiteCommand {
             do {
                 (row, outcome) = try Suite.run(
                     entry, memory: memory, stop: stop, console: console,
-                    threads: threads ?? CheckOptions.defaultThreads, fingerprint: fingerprint)
+                    threads: threads ?? CheckOptions.defaultThreads, fingerprint: fingerprint, compress: compress)
             } catch {
                 error.lines.forEach(console.err)
                 return CommandLineTool.ExitCode.usage
@@ -177,14 +184,15 @@ enum SuiteCommand {
     /// (`ok`/`differs`, or with `--update` `unchanged`/`updated`/`fails`) and the problems
     /// found; `interrupted`: the index of the entry an interrupt stopped.
     private static func document(
-        _ entries: [JSON], suite: String, results: String, update: Bool, fingerprint: Bool, failures: Int,
+        _ entries: [JSON], suite: String, results: String, update: Bool, fingerprint: Bool, compress: Bool,
+        failures: Int,
         interrupted: Int?
     ) -> JSON {
         .object([
             ("schema", .string(JSON.schema)), ("command", .string("suite")),
             ("version", .string(CommandLineTool.version)),
             ("suite", .string(suite)), ("results", .string(results)), ("update", .bool(update)),
-            ("fingerprint", .bool(fingerprint)), ("entries", .array(entries)),
+            ("fingerprint", .bool(fingerprint)), ("compress", .bool(compress)), ("entries", .array(entries)),
             ("matched", .int(entries.count - failures)), ("differ", .int(failures)),
             ("interruptedAt", .int(interrupted)),
         ])

@@ -203,7 +203,7 @@ import Testing
             ),
             (
                 ["suite", "--update", "--fingerprint"],
-                "mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is exact\n"
+                "mmcheck: error: option '--fingerprint' cannot be used with '--update': the baseline is the exact store's\n"
             ),
         ]
         for (arguments, message) in cases {

@@ -1,0 +1,171 @@
+/// Tree compression, one level deep (Laarman, van de Pol and Weber, "Parallel Recursive
+/// State Compression for Free", SPIN 2011, as in LTSmin's tree store; SPIN's COLLAPSE
+/// is the same idea with more parts): each state is cut into two parts, its first
+/// `splitWords` words and the rest. Each distinct part is stored once, exactly, in a
+/// `StateStore` of its own, which numbers it; the state itself is kept as the pair of its
+/// parts' numbers, 8 bytes, in a set of such pairs, with the states still to be expanded
+/// at their packed width in a `RecordArena`, as in the `FingerprintStore`.
+///
+/// The set holds `mixed(left, right)`: the pair as one 64-bit word (left number + 1 in the
+/// high half, right number in the low one) put through a bijection that spreads its bits.
+/// A bijection maps distinct pairs to distinct words, so the set is exact: a state is
+/// found exactly when it was stored. (A `FingerprintSet` keeps nonzero words; the pair's
+/// word is nonzero, and the bijection keeps 0 at 0.) It pays when parts repeat: a
+/// transition system whose parts vary nearly independently (`TransitionSystem.splitWords`)
+/// stores few of them, and a state costs about its 8 bytes in the set.
+///
+/// States expanded are given back chunk by chunk, so a counterexample is rebuilt by
+/// searching again (`Search`), as with fingerprints. With `numbers` (partial-order
+/// reduction) it keeps the numbers of the last two levels' states (`LevelNumbers`) for
+/// the proviso, as the `FingerprintStore` does.
+final class CompressedStore: VisitedStates {
+    let stateWords: Int
+    let stateBytes: Int
+    /// Words of the first part.
+    let splitWords: Int
+    private let left: StateStore
+    /// The second part's store; nil when the first part is the whole state.
+    private let right: StateStore?
+    private let pairs: FingerprintSet
+    private let queue: RecordArena
+    private let numbers: LevelNumbers?
+
+    init(stateWords: Int, stateBytes: Int, splitWords: Int, numbers: Bool = false, budget: MemoryBudget) {
+        precondition(stateWords > 0 && stateBytes > 0 && stateBytes <= stateWords * 8)
+        precondition(splitWords >= 1 && splitWords <= stateWords)
+        self.stateWords = stateWords
+        self.stateBytes = stateBytes
+        self.splitWords = splitWords
+        left = StateStore(stateWords: splitWords, budget: budget)
+        let rightBytes = stateBytes - splitWords * 8
+        right =
+            splitWords < stateWords && rightBytes > 0
+            ? StateStore(stateWords: stateWords - splitWords, stateBytes: rightBytes, budget: budget) : nil
+        pairs = FingerprintSet(budget: budget)
+        queue = RecordArena(recordBytes: stateBytes, budget: budget)
+        self.numbers = numbers ? LevelNumbers(budget: budget) : nil
+    }
+
+    var count: Int { queue.count }
+    var bytesAllocated: Int {
+        left.bytesAllocated + (right?.bytesAllocated ?? 0) + pairs.bytesAllocated + queue.bytesAllocated
+            + (numbers?.bytesAllocated ?? 0)
+    }
+    /// Distinct first and second parts stored.
+    var parts: (left: Int, right: Int) { (left.count, right?.count ?? 0) }
+
+    func levelBegins() { numbers?.levelBegins() }
+
+    /// The word the set keeps for the parts numbered `l` and `r`: never 0, and distinct
+    /// pairs give distinct words (MurmurHash3's 64-bit finaliser: xor-shifts and odd
+    /// multipliers, each a bijection of 64-bit words, and 0 stays 0).
+    @inline(__always)
+    static func mixed(_ l: Int, _ r: Int) -> UInt64 {
+        assert(l >= 0 && l < StateStore.maximumCount && r >= 0 && r < StateStore.maximumCount)
+        var h = UInt64(truncatingIfNeeded: l &+ 1) << 32 | UInt64(truncatingIfNeeded: r)
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
+        return h
+    }
+
+    @inline(__always)
+    private func second(_ s: UnsafePointer<UInt64>) -> UnsafePointer<UInt64> { s + splitWords }
+
+    /// The key is not used: `insert` stores the parts, which numbers them.
+    @inline(__always)
+    func key(_ s: UnsafePointer<UInt64>) -> UInt64 { 0 }
+
+    @inline(__always)
+    func insert(_ s: UnsafePointer<UInt64>, key: UInt64, link: UInt32) -> (index: Int, inserted: Bool) {
+        insert(s, link: link)
+    }
+
+    @inline(__always)
+    func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool) {
+        let l = left.insert(s).index
+        guard l != StateStore.full else { return (StateStore.full, false) }
+        var r = 0
+        if let right {
+            r = right.insert(second(s)).index
+            guard r != StateStore.full else { return (StateStore.full, false) }
+        }
+        let pair = CompressedStore.mixed(l, r)
+        guard let isNew = pairs.insert(pair) else { return (StateStore.full, false) }
+        guard isNew else { return (numbers?.number(pair) ?? Int.max, false) }
+        // The set now holds the pair; without room in the queue the search stops.
+        guard queue.count < StateStore.maximumCount, let record = queue.append() else {
+            return (StateStore.full, false)
+        }
+        record.copyMemory(from: UnsafeRawPointer(s), byteCount: stateBytes)
+        if let numbers, !numbers.added(pair, number: queue.count - 1) { return (StateStore.full, false) }
+        return (queue.count - 1, true)
+    }
+
+    /// The pair's word if both parts of `s` are stored (`s` may then be stored), else nil
+    /// (`s` is new).
+    @inline(__always)
+    private func pair(_ s: UnsafePointer<UInt64>) -> UInt64? {
+        guard let l = left.find(s, key: left.key(s)) else { return nil }
+        guard let right else { return CompressedStore.mixed(l, 0) }
+        let t = second(s)
+        guard let r = right.find(t, key: right.key(t)) else { return nil }
+        return CompressedStore.mixed(l, r)
+    }
+
+    @inline(__always)
+    func contains(_ s: UnsafePointer<UInt64>) -> Bool {
+        guard let p = pair(s) else { return false }
+        return pairs.contains(p)
+    }
+
+    /// A pipeline of three stages: the parts' home slots are prefetched, then the parts are
+    /// looked up and the pair's home slot prefetched, then the pair is looked up.
+    func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
+        let hashes = buffer.hashes
+        buffer.inLookupPipeline(
+            from: from, to: to,
+            first: { k in
+                let s = buffer.state(k)
+                left.prefetchHome(left.key(s))
+                if let right { right.prefetchHome(right.key(second(s))) }
+            },
+            second: { k in
+                let p = pair(buffer.state(k)) ?? 0
+                hashes[k] = p
+                if p != 0 { pairs.prefetch(p) }
+            },
+            last: { k in
+                let p = hashes[k]
+                if p != 0 && pairs.contains(p) {
+                    // Its number when the proviso needs it, else unknown.
+                    hashes[k] = numbers?.number(p).map { UInt64($0) } ?? SuccessorBuffer.unknownNumber
+                    buffer.markAlreadyStored(k)
+                }
+            })
+    }
+
+    @inline(__always)
+    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
+        PackedBytes.load(queue.record(i), bytes: stateBytes, into: out, words: stateWords)
+    }
+
+    @inline(__always)
+    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
+        PackedBytes.load(queue.sharedRecord(i), bytes: stateBytes, into: out, words: stateWords)
+    }
+
+    func expanded(below i: Int) { queue.release(below: i) }
+
+    func discard() {
+        left.release()
+        right?.release()
+        pairs.discard()
+        queue.release(below: Int.max)
+        numbers?.clear()
+    }
+
+    func link(_ i: Int) -> UInt32 { preconditionFailure("a compressed store keeps no links") }
+}
