@@ -24,23 +24,20 @@ final class CompressedStore: VisitedStates {
     /// Words of the first part.
     let splitWords: Int
     private let left: StateStore
-    /// The second part's store; nil when the first part is the whole state.
-    private let right: StateStore?
+    private let right: StateStore
     private let pairs: FingerprintSet
     private let queue: RecordArena
     private let numbers: LevelNumbers?
 
     init(stateWords: Int, stateBytes: Int, splitWords: Int, numbers: Bool = false, budget: MemoryBudget) {
         precondition(stateWords > 0 && stateBytes > 0 && stateBytes <= stateWords * 8)
-        precondition(splitWords >= 1 && splitWords <= stateWords)
+        precondition(
+            splitWords >= 1 && splitWords < stateWords && stateBytes > splitWords * 8, "two parts, each with bytes")
         self.stateWords = stateWords
         self.stateBytes = stateBytes
         self.splitWords = splitWords
         left = StateStore(stateWords: splitWords, budget: budget)
-        let rightBytes = stateBytes - splitWords * 8
-        right =
-            splitWords < stateWords && rightBytes > 0
-            ? StateStore(stateWords: stateWords - splitWords, stateBytes: rightBytes, budget: budget) : nil
+        right = StateStore(stateWords: stateWords - splitWords, stateBytes: stateBytes - splitWords * 8, budget: budget)
         pairs = FingerprintSet(budget: budget)
         queue = RecordArena(recordBytes: stateBytes, budget: budget)
         self.numbers = numbers ? LevelNumbers(budget: budget) : nil
@@ -48,11 +45,11 @@ final class CompressedStore: VisitedStates {
 
     var count: Int { queue.count }
     var bytesAllocated: Int {
-        left.bytesAllocated + (right?.bytesAllocated ?? 0) + pairs.bytesAllocated + queue.bytesAllocated
+        left.bytesAllocated + right.bytesAllocated + pairs.bytesAllocated + queue.bytesAllocated
             + (numbers?.bytesAllocated ?? 0)
     }
     /// Distinct first and second parts stored.
-    var parts: (left: Int, right: Int) { (left.count, right?.count ?? 0) }
+    var parts: (left: Int, right: Int) { (left.count, right.count) }
 
     func levelBegins() { numbers?.levelBegins() }
 
@@ -74,25 +71,31 @@ final class CompressedStore: VisitedStates {
     @inline(__always)
     private func second(_ s: UnsafePointer<UInt64>) -> UnsafePointer<UInt64> { s + splitWords }
 
-    /// The key is not used: `insert` stores the parts, which numbers them.
+    /// A state's key is its pair's word once both halves are stored (`markStored` finds it
+    /// on the threads), 0 before: `insert` then stores the halves, which numbers them.
     @inline(__always)
     func key(_ s: UnsafePointer<UInt64>) -> UInt64 { 0 }
 
+    /// `insert`, with `key` the pair's word `markStored` found (stored halves keep their
+    /// numbers, so it stays right), or 0 when a half was missing then.
     @inline(__always)
     func insert(_ s: UnsafePointer<UInt64>, key: UInt64, link: UInt32) -> (index: Int, inserted: Bool) {
-        insert(s, link: link)
+        assert(key == 0 || key == pair(s), "a stale pair")
+        return key == 0 ? insert(s, link: link) : insert(s, pair: key)
     }
 
     @inline(__always)
     func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool) {
         let l = left.insert(s).index
         guard l != StateStore.full else { return (StateStore.full, false) }
-        var r = 0
-        if let right {
-            r = right.insert(second(s)).index
-            guard r != StateStore.full else { return (StateStore.full, false) }
-        }
-        let pair = CompressedStore.mixed(l, r)
+        let r = right.insert(second(s)).index
+        guard r != StateStore.full else { return (StateStore.full, false) }
+        return insert(s, pair: CompressedStore.mixed(l, r))
+    }
+
+    /// Adds the state `s` whose halves are stored, with the pair's word `pair`.
+    @inline(__always)
+    private func insert(_ s: UnsafePointer<UInt64>, pair: UInt64) -> (index: Int, inserted: Bool) {
         guard let isNew = pairs.insert(pair) else { return (StateStore.full, false) }
         guard isNew else { return (numbers?.number(pair) ?? Int.max, false) }
         // The set now holds the pair; without room in the queue the search stops.
@@ -109,7 +112,6 @@ final class CompressedStore: VisitedStates {
     @inline(__always)
     private func pair(_ s: UnsafePointer<UInt64>) -> UInt64? {
         guard let l = left.find(s, key: left.key(s)) else { return nil }
-        guard let right else { return CompressedStore.mixed(l, 0) }
         let t = second(s)
         guard let r = right.find(t, key: right.key(t)) else { return nil }
         return CompressedStore.mixed(l, r)
@@ -121,8 +123,9 @@ final class CompressedStore: VisitedStates {
         return pairs.contains(p)
     }
 
-    /// A pipeline of three stages: the parts' home slots are prefetched, then the parts are
-    /// looked up and the pair's home slot prefetched, then the pair is looked up.
+    /// A pipeline of four stages: the halves' home slots are prefetched, then the stored
+    /// halves their runs name, then the halves are looked up and the pair's home slot
+    /// prefetched, then the pair is looked up.
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
         let hashes = buffer.hashes
         buffer.inLookupPipeline(
@@ -130,9 +133,14 @@ final class CompressedStore: VisitedStates {
             first: { k in
                 let s = buffer.state(k)
                 left.prefetchHome(left.key(s))
-                if let right { right.prefetchHome(right.key(second(s))) }
+                right.prefetchHome(right.key(second(s)))
             },
             second: { k in
+                let s = buffer.state(k)
+                left.prefetchRecord(key: left.key(s))
+                right.prefetchRecord(key: right.key(second(s)))
+            },
+            third: { k in
                 let p = pair(buffer.state(k)) ?? 0
                 hashes[k] = p
                 if p != 0 { pairs.prefetch(p) }
@@ -161,7 +169,7 @@ final class CompressedStore: VisitedStates {
 
     func discard() {
         left.release()
-        right?.release()
+        right.release()
         pairs.discard()
         queue.release(below: Int.max)
         numbers?.clear()

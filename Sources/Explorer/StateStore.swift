@@ -155,6 +155,23 @@ public final class StateStore {
         return entry == 0 ? nil : Int(entry & indexMask) - 1
     }
 
+    /// Prefetches the state named by the first slot of `h`'s run with a matching tag (most
+    /// likely the state a lookup of hash `h` compares with), if there is one.
+    @inline(__always)
+    func prefetchRecord(key h: UInt64) {
+        let mask = (1 << tableBits) - 1
+        let t = tag(h)
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while table[slot] != 0 && table[slot] & ~indexMask != t { slot = (slot + 1) & mask }
+        let entry = table[slot]
+        if entry != 0 {
+            // Both ends: a record may straddle two cache lines.
+            let record = arena.record(Int(entry & indexMask) - 1)
+            Prefetch.read(record)
+            Prefetch.read(record + (stateBytes - 1))
+        }
+    }
+
     /// Prefetches the home slot of hash `h`, where a lookup starts.
     @inline(__always)
     func prefetchHome(_ h: UInt64) { Prefetch.read(table + (Int(truncatingIfNeeded: h) & ((1 << tableBits) - 1))) }
@@ -192,18 +209,7 @@ public final class StateStore {
                 hashes[k] = h
                 Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
             },
-            second: { k in
-                let t = tag(hashes[k])
-                var slot = Int(truncatingIfNeeded: hashes[k]) & mask
-                while table[slot] != 0 && table[slot] & ~indexMask != t { slot = (slot + 1) & mask }
-                let entry = table[slot]
-                if entry != 0 {
-                    // Both ends: a record may straddle two cache lines.
-                    let record = arena.record(Int(entry & indexMask) - 1)
-                    Prefetch.read(record)
-                    Prefetch.read(record + (stateBytes - 1))
-                }
-            },
+            second: { k in prefetchRecord(key: hashes[k]) },
             last: { k in
                 let entry = table[lookup(buffer.state(k), hashes[k])]
                 if entry != 0 {

@@ -12,7 +12,8 @@ public protocol TransitionSystem: AnyObject {
     var stateBytes: Int { get }
     /// The compressed store (`CompressedStore`) keeps a state as its first `splitWords` words
     /// and the rest, each part stored once: a system that can should pack the fields that
-    /// vary together in the same part. At least 1 and at most `stateWords`.
+    /// vary together in the same part. At least 1 and less than `stateWords`, with some of
+    /// the state's `stateBytes` in the second part: the store needs states of two words or more.
     var splitWords: Int { get }
     /// Names of the outcomes a step can report, indexed by the outcome code in `SuccessorBuffer`.
     var propertyNames: [String] { get }
@@ -45,7 +46,7 @@ public protocol TransitionSystem: AnyObject {
 
 extension TransitionSystem {
     public var stateBytes: Int { stateWords * 8 }
-    public var splitWords: Int { (stateWords + 1) / 2 }
+    public var splitWords: Int { max(1, stateWords / 2) }
     public func makeWorker() -> (any TransitionSystem)? { nil }
     var isSymmetric: Bool { false }
     public var hasReduction: Bool { false }

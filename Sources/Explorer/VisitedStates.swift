@@ -70,3 +70,26 @@ extension SuccessorBuffer {
         }
     }
 }
+
+extension SuccessorBuffer {
+    /// `inLookupPipeline` with four stages, `lookupDistance` successors apart: for a lookup
+    /// that takes one more dependent step (`CompressedStore`: the halves' slots, then their
+    /// stored halves, then the pair's slot).
+    @inline(__always)
+    func inLookupPipeline(
+        from: Int, to: Int, first: (Int) -> Void, second: (Int) -> Void, third: (Int) -> Void, last: (Int) -> Void
+    ) {
+        let d = lookupDistance
+        var k = from
+        while k < to + 3 * d {
+            if k < to && violation(k) == SuccessorBuffer.noViolation { first(k) }
+            let b = k - d
+            if b >= from && b < to && violation(b) == SuccessorBuffer.noViolation { second(b) }
+            let c = k - 2 * d
+            if c >= from && c < to && violation(c) == SuccessorBuffer.noViolation { third(c) }
+            let e = k - 3 * d
+            if e >= from && violation(e) == SuccessorBuffer.noViolation { last(e) }
+            k += 1
+        }
+    }
+}

@@ -9,7 +9,7 @@ public final class KernelSystem: TransitionSystem {
     let bounds: Bounds
     public var stateWords: Int { layout.words }
     public var stateBytes: Int { layout.bytes }
-    public var splitWords: Int { layout.splitWords > 0 ? layout.splitWords : (layout.words + 1) / 2 }
+    public var splitWords: Int { layout.splitWords > 0 ? layout.splitWords : max(1, layout.words / 2) }
     public let propertyNames = Property.outcomeNames
 
     private let actions: ActionSet
