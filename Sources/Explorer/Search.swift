@@ -6,8 +6,8 @@ import Synchronization
 /// `fingerprint`, a `FingerprintStore`; with `compress`, a `CompressedStore`).
 ///
 /// Counterexamples are rebuilt from the store (with fingerprints or compression, whose
-/// stores forget expanded states, by searching again: `rebuildBySearchingAgain`). Depth-first, the store keeps each state's
-/// parent. Breadth-first it keeps none: the states of each level are numbered
+/// stores forget expanded states, by searching again: `rebuildBySearchingAgain`).
+/// Depth-first, the store keeps each state's parent. Breadth-first it keeps none: the states of each level are numbered
 /// contiguously, so a state's parent is found by expanding the previous level's states in
 /// order until one has it as a successor. That is the state that first reached it, the
 /// one a parent link would have named, so the trace is the same as with links.
@@ -74,7 +74,7 @@ public final class Search {
     private let scratchState: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var violationCounts: [Int]
     private var counterexamples: [SearchResult.Counterexample] = []
-    /// Fingerprints: counterexamples to rebuild once the search is over (which one, the
+    /// Fingerprints or compression: counterexamples to rebuild once the search is over (which one, the
     /// state the violating step leaves, its level, the property and the step's label).
     private var pending: [(index: Int, state: ContiguousArray<UInt64>, level: Int, violation: Int32, label: UInt32)] =
         []
@@ -602,9 +602,8 @@ public final class Search {
     }
 
     /// Fingerprints or compression: rebuilds each pending counterexample once the search is
-    /// over. The
-    /// search's store is given back first. Then, for each state of the chain from the
-    /// violating step back to an initial state, the search runs again from the start to
+    /// over. The search's store is given back first. Then, for each state of the chain from
+    /// the violating step back to an initial state, the search runs again from the start to
     /// the level before that state, and the first state there (in the order the search
     /// expands them) that has it as a successor is its parent: the state an exact search
     /// would name. With partial-order reduction the search run again is the reduced one,
@@ -628,10 +627,9 @@ public final class Search {
 
     /// The first state of level `target` (in breadth-first order, canonical) with a step to
     /// `wanted`, found by a fresh search from the initial states with a store of the
-    /// search's kind: one expanding
-    /// the states before that level as the search did (a reduced set, and every step when
-    /// one of its successors closes a cycle), and that level's states with every step, as
-    /// `predecessorChain` does.
+    /// search's kind: one expanding the states before that level as the search did (a
+    /// reduced set, and every step when one of its successors closes a cycle), and that
+    /// level's states with every step, as `predecessorChain` does.
     private func firstPredecessor(
         of wanted: ContiguousArray<UInt64>, atLevel target: Int
     ) -> ContiguousArray<UInt64>? {

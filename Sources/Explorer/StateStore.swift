@@ -176,8 +176,8 @@ public final class StateStore {
     @inline(__always)
     func prefetchHome(_ h: UInt64) { Prefetch.read(table + (Int(truncatingIfNeeded: h) & ((1 << tableBits) - 1))) }
 
-    /// Gives back the states, links and index (the store is empty and unusable afterwards;
-    /// its memory is released to the budget).
+    /// Gives back the states, links and index, their memory released to the budget: the
+    /// store must not be used afterwards (its table is left too small for its count).
     func release() {
         arena.release(below: Int.max)
         links?.release(below: Int.max)
