@@ -26,8 +26,7 @@ final class CompressedStore: VisitedStates {
     private let left: StateStore
     private let right: StateStore
     private let pairs: FingerprintSet
-    private let queue: RecordArena
-    private let numbers: LevelNumbers?
+    private let frontier: Frontier
 
     init(stateWords: Int, stateBytes: Int, splitWords: Int, numbers: Bool = false, budget: MemoryBudget) {
         precondition(stateWords > 0 && stateBytes > 0 && stateBytes <= stateWords * 8)
@@ -39,19 +38,17 @@ final class CompressedStore: VisitedStates {
         left = StateStore(stateWords: splitWords, budget: budget)
         right = StateStore(stateWords: stateWords - splitWords, stateBytes: stateBytes - splitWords * 8, budget: budget)
         pairs = FingerprintSet(budget: budget)
-        queue = RecordArena(recordBytes: stateBytes, budget: budget)
-        self.numbers = numbers ? LevelNumbers(budget: budget) : nil
+        frontier = Frontier(stateWords: stateWords, stateBytes: stateBytes, numbers: numbers, budget: budget)
     }
 
-    var count: Int { queue.count }
+    var count: Int { frontier.count }
     var bytesAllocated: Int {
-        left.bytesAllocated + right.bytesAllocated + pairs.bytesAllocated + queue.bytesAllocated
-            + (numbers?.bytesAllocated ?? 0)
+        left.bytesAllocated + right.bytesAllocated + pairs.bytesAllocated + frontier.bytesAllocated
     }
     /// Distinct first and second parts stored.
     var parts: (left: Int, right: Int) { (left.count, right.count) }
 
-    func levelBegins() { numbers?.levelBegins() }
+    func levelBegins() { frontier.levelBegins() }
 
     /// The word the set keeps for the parts numbered `l` and `r`: never 0, and distinct
     /// pairs give distinct words (MurmurHash3's 64-bit finaliser: xor-shifts and odd
@@ -97,14 +94,10 @@ final class CompressedStore: VisitedStates {
     @inline(__always)
     private func insert(_ s: UnsafePointer<UInt64>, pair: UInt64) -> (index: Int, inserted: Bool) {
         guard let isNew = pairs.insert(pair) else { return (StateStore.full, false) }
-        guard isNew else { return (numbers?.number(pair) ?? Int.max, false) }
+        guard isNew else { return (frontier.number(pair), false) }
         // The set now holds the pair; without room in the queue the search stops.
-        guard queue.count < StateStore.maximumCount, let record = queue.append() else {
-            return (StateStore.full, false)
-        }
-        record.copyMemory(from: UnsafeRawPointer(s), byteCount: stateBytes)
-        if let numbers, !numbers.added(pair, number: queue.count - 1) { return (StateStore.full, false) }
-        return (queue.count - 1, true)
+        let n = frontier.add(s, key: pair)
+        return (n, n != StateStore.full)
     }
 
     /// The pair's word if both parts of `s` are stored (`s` may then be stored), else nil
@@ -149,30 +142,21 @@ final class CompressedStore: VisitedStates {
                 let p = hashes[k]
                 if p != 0 && pairs.contains(p) {
                     // Its number when the proviso needs it, else unknown.
-                    hashes[k] = numbers?.number(p).map { UInt64($0) } ?? SuccessorBuffer.unknownNumber
+                    hashes[k] = frontier.storedNumber(p)
                     buffer.markAlreadyStored(k)
                 }
             })
     }
 
-    @inline(__always)
-    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
-        PackedBytes.load(queue.record(i), bytes: stateBytes, into: out, words: stateWords)
-    }
-
-    @inline(__always)
-    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
-        PackedBytes.load(queue.sharedRecord(i), bytes: stateBytes, into: out, words: stateWords)
-    }
-
-    func expanded(below i: Int) { queue.release(below: i) }
+    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) { frontier.load(i, into: out) }
+    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>) { frontier.loadShared(i, into: out) }
+    func expanded(below i: Int) { frontier.expanded(below: i) }
 
     func discard() {
         left.release()
         right.release()
         pairs.discard()
-        queue.release(below: Int.max)
-        numbers?.clear()
+        frontier.clear()
     }
 
     func link(_ i: Int) -> UInt32 { preconditionFailure("a compressed store keeps no links") }

@@ -12,24 +12,20 @@ final class FingerprintStore: VisitedStates {
     let stateWords: Int
     let stateBytes: Int
     private let fingerprints: FingerprintSet
-    private let queue: RecordArena
-    private let numbers: LevelNumbers?
+    private let frontier: Frontier
 
     init(stateWords: Int, stateBytes: Int, numbers: Bool = false, budget: MemoryBudget) {
         precondition(stateWords > 0 && stateBytes > 0 && stateBytes <= stateWords * 8)
         self.stateWords = stateWords
         self.stateBytes = stateBytes
         fingerprints = FingerprintSet(budget: budget)
-        queue = RecordArena(recordBytes: stateBytes, budget: budget)
-        self.numbers = numbers ? LevelNumbers(budget: budget) : nil
+        frontier = Frontier(stateWords: stateWords, stateBytes: stateBytes, numbers: numbers, budget: budget)
     }
 
-    var count: Int { queue.count }
-    var bytesAllocated: Int {
-        fingerprints.bytesAllocated + queue.bytesAllocated + (numbers?.bytesAllocated ?? 0)
-    }
+    var count: Int { frontier.count }
+    var bytesAllocated: Int { fingerprints.bytesAllocated + frontier.bytesAllocated }
 
-    func levelBegins() { numbers?.levelBegins() }
+    func levelBegins() { frontier.levelBegins() }
 
     @inline(__always)
     func insert(_ s: UnsafePointer<UInt64>, link: UInt32) -> (index: Int, inserted: Bool) {
@@ -46,14 +42,10 @@ final class FingerprintStore: VisitedStates {
         guard let isNew = fingerprints.insert(f) else {
             return (StateStore.full, false)
         }
-        guard isNew else { return (numbers?.number(f) ?? Int.max, false) }
-        // Numbers stay below 2^32, as in the exact store (the arena's chunk arithmetic).
-        guard queue.count < StateStore.maximumCount else { return (StateStore.full, false) }
+        guard isNew else { return (frontier.number(f), false) }
         // The set now holds the fingerprint; without room in the queue the search stops.
-        guard let record = queue.append() else { return (StateStore.full, false) }
-        record.copyMemory(from: UnsafeRawPointer(s), byteCount: stateBytes)
-        if let numbers, !numbers.added(f, number: queue.count - 1) { return (StateStore.full, false) }
-        return (queue.count - 1, true)
+        let n = frontier.add(s, key: f)
+        return (n, n != StateStore.full)
     }
 
     @inline(__always)
@@ -73,28 +65,19 @@ final class FingerprintStore: VisitedStates {
             last: { k in
                 if fingerprints.contains(hashes[k]) {
                     // Its number when the proviso needs it, else unknown.
-                    hashes[k] = numbers?.number(hashes[k]).map { UInt64($0) } ?? SuccessorBuffer.unknownNumber
+                    hashes[k] = frontier.storedNumber(hashes[k])
                     buffer.markAlreadyStored(k)
                 }
             })
     }
 
-    @inline(__always)
-    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
-        PackedBytes.load(queue.record(i), bytes: stateBytes, into: out, words: stateWords)
-    }
-
-    @inline(__always)
-    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>) {
-        PackedBytes.load(queue.sharedRecord(i), bytes: stateBytes, into: out, words: stateWords)
-    }
-
-    func expanded(below i: Int) { queue.release(below: i) }
+    func load(_ i: Int, into out: UnsafeMutablePointer<UInt64>) { frontier.load(i, into: out) }
+    func loadShared(_ i: Int, into out: UnsafeMutablePointer<UInt64>) { frontier.loadShared(i, into: out) }
+    func expanded(below i: Int) { frontier.expanded(below: i) }
 
     func discard() {
         fingerprints.discard()
-        queue.release(below: Int.max)
-        numbers?.clear()
+        frontier.clear()
     }
 
     func link(_ i: Int) -> UInt32 { preconditionFailure("a fingerprint store keeps no links") }
