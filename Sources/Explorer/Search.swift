@@ -64,6 +64,9 @@ public final class Search {
     private let symmetric: Bool
     /// Partial-order reduction is on and the system has one.
     private let reduces: Bool
+    /// The reduction needs the proviso (`closesCycle`): the system cannot rule out a cycle
+    /// of reduced steps (`TransitionSystem.reductionIsAcyclic`).
+    private let proviso: Bool
     /// States expanded with a reduced set and not again in full.
     @exclusivity(unchecked) private var reducedStates = 0
     /// `accept`'s last successor: its number when it is a state (`Int.max` when it is a
@@ -106,6 +109,7 @@ public final class Search {
         violationCounts = Array(repeating: 0, count: system.propertyNames.count)
         symmetric = system.isSymmetric
         reduces = options.partialOrder && system.hasReduction
+        proviso = Search.needsProviso(system, options)
         scratchState = .allocate(capacity: system.stateWords)
         // Threads serve breadth-first search without a depth limit, for a system that can
         // make copies of itself; otherwise one thread.
@@ -141,16 +145,22 @@ public final class Search {
         if options.compress {
             return CompressedStore(
                 stateWords: system.stateWords, stateBytes: system.stateBytes, splitWords: system.splitWords,
-                numbers: options.partialOrder && system.hasReduction, budget: budget)
+                numbers: needsProviso(system, options), budget: budget)
         }
         if options.fingerprint {
             return FingerprintStore(
                 stateWords: system.stateWords, stateBytes: system.stateBytes,
-                numbers: options.partialOrder && system.hasReduction, budget: budget)
+                numbers: needsProviso(system, options), budget: budget)
         }
         return StateStore(
             stateWords: system.stateWords, stateBytes: system.stateBytes, links: options.order == .depthFirst,
             budget: budget)
+    }
+
+    /// Partial-order reduction is on, and the proviso must see to it that no cycle is made
+    /// of reduced steps alone.
+    private static func needsProviso(_ system: any TransitionSystem, _ options: SearchOptions) -> Bool {
+        options.partialOrder && system.hasReduction && !system.reductionIsAcyclic
     }
 
     /// The threads the search expands states on.
@@ -301,10 +311,12 @@ public final class Search {
     /// expanded in the order they are numbered: in any cycle, the state with the highest
     /// number has such a successor), or was stored already at all (depth-first: in any
     /// cycle, the state expanded last has one). So every cycle of the reduced graph has a
-    /// state expanded in full, and no step is put off forever.
+    /// state expanded in full, and no step is put off forever. A system whose reduction is
+    /// acyclic needs no proviso: no cycle is made of reduced steps alone there.
     @inline(__always)
     private func closesCycle(from i: Int) -> Bool {
-        options.order == .depthFirst ? !acceptedNew && acceptedIndex != Int.max : acceptedIndex <= i
+        guard proviso else { return false }
+        return options.order == .depthFirst ? !acceptedNew && acceptedIndex != Int.max : acceptedIndex <= i
     }
 
     /// The end of the expansion of state `i` with a reduced set of `successors` steps
@@ -684,7 +696,7 @@ public final class Search {
                 reduced = false
             }
             guard let closes = take(i) else { return nil }
-            if reduced && closes {
+            if reduced && proviso && closes {
                 successors.reset()
                 system.expand(current, into: successors)
                 guard take(i) != nil else { return nil }

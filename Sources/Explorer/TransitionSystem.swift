@@ -27,11 +27,15 @@ public protocol TransitionSystem: AnyObject {
     /// Writes the steps of a reduced set from `state` (partial-order reduction), or every
     /// enabled step as `expand` does; returns true in the first case. A reduced set is
     /// nonempty when some step is enabled, its steps are independent of every step outside
-    /// it that can come before them, and invisible to the properties; the search must
-    /// then see that no cycle of states is closed by reduced sets alone (it expands the
-    /// state again in full when one of its reduced successors is already stored: the
-    /// proviso).
+    /// it that can come before them, and invisible to the properties; unless
+    /// `reductionIsAcyclic`, the search must then see that no cycle of states is closed by
+    /// reduced sets alone (it expands the state again in full when one of its reduced
+    /// successors is already stored: the proviso).
     func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool
+    /// Whether no cycle of states can be made of reduced sets' steps alone: every such step
+    /// makes progress that no step of a reduced set undoes. Every cycle of the reduced graph
+    /// then has a state expanded in full already, and the search needs no proviso.
+    var reductionIsAcyclic: Bool { get }
     /// Whether the system has a symmetry: `canonicalize` then maps every state to the
     /// representative of its orbit, and the search stores representatives only.
     var isSymmetric: Bool { get }
@@ -50,6 +54,7 @@ extension TransitionSystem {
     public func makeWorker() -> (any TransitionSystem)? { nil }
     var isSymmetric: Bool { false }
     public var hasReduction: Bool { false }
+    public var reductionIsAcyclic: Bool { false }
     public func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
         expand(state, into: buffer)
         return false

@@ -101,6 +101,16 @@ public final class KernelSystem: TransitionSystem {
         fine && C > 1 && !actions.contains(.shootdown) && !machine.model.reachesOtherTasks
     }
 
+    /// No cycle is made of reduced steps alone, so the search needs no proviso: a reduced
+    /// step is a `proceed` (`expandReduced`), which takes one CPU's action in progress on from
+    /// where it paused to a later yield point or to its end, and changes no other frame's
+    /// place but to end it (a task buried). With every jump forward
+    /// (`CompiledModel.jumpsOnlyForward`), `Machine.progress` therefore grows with every
+    /// reduced step, and only the start of an action, never a reduced step, brings it down.
+    /// It counts frames, not names, so it is the same on every state of an orbit: neither
+    /// does a cycle of orbits close by reduced steps alone.
+    public var reductionIsAcyclic: Bool { machine.model.jumpsOnlyForward }
+
     /// The first CPU, in order, whose next step is independent of the other CPUs' and
     /// their future steps (`Machine.independentProceed`) takes that step alone; when none
     /// has one, every enabled step (`expand`).

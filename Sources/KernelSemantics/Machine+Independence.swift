@@ -52,6 +52,19 @@ extension Machine {
         return y >= 0 && !isPreemptionPoint(y)
     }
 
+    /// How far the actions in progress in state `w` (unpacked) have come: for each CPU in
+    /// its schedule action and each task paused in a task action, the address where its
+    /// frame resumes, and for each CPU and task with no action in progress one past the last
+    /// instruction. A `proceed` raises its own frame's term (the code jumps only forward)
+    /// and touches no other frame but to end it (`KernelSystem.reductionIsAcyclic`).
+    func progress(_ w: UnsafePointer<Int32>) -> Int {
+        let done = model.code.count
+        var sum = 0
+        for c in 0..<Int(C) { sum += w[oCPUPC + c] == 0 ? done : yields[Int(w[oCPUPC + c] - 1)].pc }
+        for t in 0..<Int(T) { sum += w[oTaskPC + t] == 0 ? done : yields[Int(w[oTaskPC + t] - 1)].pc }
+        return sum
+    }
+
     /// The mm slot references (bit r for reference r) that a CPU other than c could name
     /// before c's next step, in `base`: every reference held where c does not own it (a
     /// field of a task that is not c's current task or the task c is switching to, another

@@ -122,6 +122,15 @@ public struct CompiledModel: Sendable {
         !actions.isDisjoint(with: ActionSet.holderActions.union(.getTaskMM)) || usesTaskLock
     }
 
+    /// Every jump of `code` goes to a later instruction, so a run of an action's code
+    /// passes each instruction at most once and reaches its yield points in the order of
+    /// their addresses. The language has no loops and inlines every call (a routine that
+    /// calls itself is an error), so this holds for every model the compiler accepts;
+    /// partial-order reduction's proviso rests on it (`KernelSystem.reductionIsAcyclic`).
+    public var jumpsOnlyForward: Bool {
+        code.indices.allSatisfy { !code[$0].operation.isJump || Int(code[$0].c) > $0 }
+    }
+
     /// Registers holding an action's inputs.
     public static let inputRegisters = Action.inputRegisters
 

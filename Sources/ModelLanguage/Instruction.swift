@@ -2,8 +2,8 @@
 ///
 /// Registers hold task ids, mm references, `how` values or counter values, as the
 /// kernel semantics encodes them. Every routine call is inlined at compile time, so an
-/// action is one straight run of instructions with forward and backward jumps, fixed
-/// registers, and no call stack.
+/// action is one straight run of instructions with fixed registers and no call stack.
+/// The language has no loops: every jump goes forward (`CompiledModel.jumpsOnlyForward`).
 public struct Instruction: Sendable, Equatable {
     public enum Operation: UInt8, Sendable {
         /// r[a] = b
@@ -85,6 +85,14 @@ public struct Instruction: Sendable, Equatable {
 }
 
 extension Instruction.Operation {
+    /// Sets the program counter to `c` (always, or when its condition holds).
+    public var isJump: Bool {
+        switch self {
+        case .jump, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return true
+        default: return false
+        }
+    }
+
     /// Reads or writes the kernel state (not only registers and the program counter).
     @inline(__always)
     public var touchesState: Bool {
