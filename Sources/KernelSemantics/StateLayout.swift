@@ -84,6 +84,8 @@ public struct StateLayout: Sendable {
         var mask: UInt64
     }
     let packed: [PackedField]
+    /// For each word, the end of its fields in `packed` (they are in word order).
+    let wordEnds: [Int]
 
     /// Largest packed width this version accepts.
     public static let maxWords = 16
@@ -221,6 +223,7 @@ public struct StateLayout: Sendable {
         splitComponents = firstPartComponents
         packed = placed
         words = word + 1
+        wordEnds = (0..<words).map { k in placed.lastIndex(where: { $0.word == k }).map { $0 + 1 } ?? 0 }
         bits = used
         bytes = (word * 64 + shift + 7) / 8
     }
@@ -254,21 +257,24 @@ public struct StateLayout: Sendable {
     @inline(__always)
     func pack(_ w: UnsafePointer<Int32>, into out: UnsafeMutablePointer<UInt64>) {
         packed.withUnsafeBufferPointer { fields in
-            var word: Int32 = 0
-            var bits: UInt64 = 0
-            for f in fields {
-                let value = UInt64(UInt32(bitPattern: w[Int(f.offset)]))
-                assert(
-                    value & ~f.mask == 0,
-                    "field \(f.offset) holds \(w[Int(f.offset)]), wider than its \(f.mask.nonzeroBitCount) bits")
-                if f.word != word {
-                    out[Int(word)] = bits
-                    bits = 0
-                    word = f.word
+            wordEnds.withUnsafeBufferPointer { ends in
+                var i = 0
+                for k in 0..<ends.count {
+                    var bits: UInt64 = 0
+                    let end = ends[k]
+                    while i < end {
+                        let f = fields[i]
+                        let value = UInt64(UInt32(bitPattern: w[Int(f.offset)]))
+                        assert(
+                            value & ~f.mask == 0,
+                            "field \(f.offset) holds \(w[Int(f.offset)]), wider than its \(f.mask.nonzeroBitCount) bits"
+                        )
+                        bits |= value &<< f.shift
+                        i &+= 1
+                    }
+                    out[k] = bits
                 }
-                bits |= value &<< f.shift
             }
-            out[Int(word)] = bits
         }
     }
 
