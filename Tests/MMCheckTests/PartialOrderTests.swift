@@ -248,14 +248,14 @@ final class TwoProcessSystem: TransitionSystem {
         #expect(!KernelSystem(model: looping, bounds: Bounds(cpus: 2, tasks: 2, mms: 1)).reductionIsAcyclic)
     }
 
-    /// Explores every state of `system` reachable in its full graph (no symmetry applied)
-    /// and checks that each reduced step raises the machine's progress and that
-    /// canonicalizing keeps it; returns the states and how many had a reduced set.
+    /// Takes every state of `system` reachable in its full graph (`Fixture.packedLevels`, no
+    /// symmetry applied) and checks that each reduced step raises the machine's progress and
+    /// that canonicalizing keeps it; returns the states and how many had a reduced set.
     static func everyReducedStepMakesProgress(
         _ system: KernelSystem, _ file: String
     ) throws -> (states: Int, reduced: Int) {
-        let words = system.stateWords, fields = system.layout.fieldCount
-        let unpacked = UnsafeMutablePointer<Int32>.allocate(capacity: fields)
+        let words = system.stateWords
+        let unpacked = UnsafeMutablePointer<Int32>.allocate(capacity: system.layout.fieldCount)
         let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
         defer {
             unpacked.deallocate()
@@ -265,40 +265,27 @@ final class TwoProcessSystem: TransitionSystem {
             system.layout.unpack(s, into: unpacked)
             return system.machine.progress(unpacked)
         }
-        let initial = SuccessorBuffer(stateWords: words)
-        system.initialStates(into: initial)
-        var seen = Set<[UInt64]>()
-        var queue: [[UInt64]] = [Array(UnsafeBufferPointer(start: initial.state(0), count: words))]
-        seen.insert(queue[0])
-        var head = 0, reduced = 0
+        let states = Fixture.packedLevels(system).joined()
+        var reduced = 0
         let successors = SuccessorBuffer(stateWords: words)
-        while head < queue.count {
-            let state = queue[head]
-            head += 1
+        for state in states {
             try state.withUnsafeBufferPointer { p in
                 let s = try #require(p.baseAddress)
                 let before = progress(s)
-                scratch.update(from: s, count: words)
                 if system.isSymmetric {
+                    scratch.update(from: s, count: words)
                     system.canonicalize(scratch)
                     #expect(progress(scratch) == before, "\(file): renaming changed the progress")
                 }
                 successors.reset()
-                if system.expandReduced(s, into: successors) {
-                    reduced += 1
-                    for k in 0..<successors.count where successors.violation(k) < 0 {
-                        #expect(progress(successors.state(k)) > before, "\(file): a reduced step made no progress")
-                    }
+                guard system.expandReduced(s, into: successors) else { return }
+                reduced += 1
+                for k in 0..<successors.count where successors.violation(k) < 0 {
+                    #expect(progress(successors.state(k)) > before, "\(file): a reduced step made no progress")
                 }
-                successors.reset()
-                system.expand(s, into: successors)
-            }
-            for k in 0..<successors.count where successors.violation(k) < 0 {
-                let next = Array(UnsafeBufferPointer(start: successors.state(k), count: words))
-                if seen.insert(next).inserted { queue.append(next) }
             }
         }
-        return (queue.count, reduced)
+        return (states.count, reduced)
     }
 
     /// linux-6-fine at (2,2,2) with fingerprints and the reduction: `linux6FineCounts`'s

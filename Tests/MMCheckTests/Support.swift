@@ -53,6 +53,13 @@ enum Fixture {
     /// Violating steps are not followed.
     static func levels(_ model: CompiledModel, _ bounds: Bounds) -> [[KernelState]] {
         let system = KernelSystem(model: model, bounds: bounds)
+        return packedLevels(system).map {
+            $0.map { s in s.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) } }
+        }
+    }
+
+    /// `levels`, as `system`'s packed states (every step expanded, none canonicalized).
+    static func packedLevels(_ system: KernelSystem) -> [[[UInt64]]] {
         let words = system.stateWords
         let buffer = SuccessorBuffer(stateWords: words)
         var seen = Set<[UInt64]>()
@@ -77,9 +84,7 @@ enum Fixture {
             }
             level = next
         }
-        return packed.map {
-            $0.map { s in s.withUnsafeBufferPointer { KernelState(layout: system.layout, packed: $0.baseAddress!) } }
-        }
+        return packed
     }
 
     /// Every model file under models/, relative to the repository.
