@@ -69,6 +69,18 @@ public final class Search {
     private let proviso: Bool
     /// States expanded with a reduced set and not again in full.
     @exclusivity(unchecked) private var reducedStates = 0
+    /// Merged steps (`passThrough`): partial-order reduction with no proviso and no depth
+    /// limit passes through the states whose reduced set is one step, storing none of them.
+    private let merges: Bool
+    /// States passed through on merged steps, each time one was.
+    @exclusivity(unchecked) private var passedStates = 0
+    /// Scratch for `passThrough`: one per thread, and one for `system` used by the merge.
+    private let passBuffers: [SuccessorBuffer]
+    private let passBuffer: SuccessorBuffer
+    /// A chain of merged steps is cut (its state stored) after this many: a bound that a
+    /// system whose reduction is acyclic never reaches, kept so that one that is wrong
+    /// about it cannot make the search loop.
+    static let longestChain = 4096
     /// `accept`'s last successor: its number when it is a state (`Int.max` when it is a
     /// violation, -1 when the store does not know it), and whether it was new.
     @exclusivity(unchecked) private var acceptedIndex = 0
@@ -110,6 +122,8 @@ public final class Search {
         symmetric = system.isSymmetric
         reduces = options.partialOrder && system.hasReduction
         proviso = Search.needsProviso(system, options)
+        merges = reduces && !proviso && options.maxDepth == nil
+        passBuffer = SuccessorBuffer(stateWords: system.stateWords)
         scratchState = .allocate(capacity: system.stateWords)
         // Threads serve breadth-first search without a depth limit, for a system that can
         // make copies of itself; otherwise one thread.
@@ -124,6 +138,7 @@ public final class Search {
             if workers.count < options.effectiveThreads { workers = [system] }
         }
         self.workers = workers
+        passBuffers = workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) }
         let batchStates = workers.count * Search.batchPerWorker
         batches =
             batched
@@ -198,7 +213,7 @@ public final class Search {
         return SearchResult(
             ending: ending, states: states, transitions: transitions, depth: depth,
             violationCounts: violationCounts, counterexamples: counterexamples, reducedStates: reducedStates,
-            seconds: seconds, searchBytes: bytes)
+            passedStates: passedStates, seconds: seconds, searchBytes: bytes)
     }
 
     private func breadthFirst() {
@@ -292,9 +307,11 @@ public final class Search {
             system.expand(state(i), into: buffer)
             reduced = false
         }
+        let passed = finish(buffer, from: 0, on: system, scratch: passBuffer)
+        passedStates += passed
+        transitions += passed
         var closes = false
         for k in 0..<buffer.count {
-            if symmetric && buffer.violation(k) < 0 { system.canonicalize(buffer.mutableState(k)) }
             if !accept(buffer, k, from: i, level: level) { return false }
             if reduced && closesCycle(from: i) { closes = true }
         }
@@ -331,12 +348,49 @@ public final class Search {
         }
         buffer.reset()
         system.expand(state(i), into: buffer)
-        transitions += buffer.count
+        let passed = finish(buffer, from: 0, on: system, scratch: passBuffer)
+        passedStates += passed
+        transitions += buffer.count + passed
         for k in 0..<buffer.count {
-            if symmetric && buffer.violation(k) < 0 { system.canonicalize(buffer.mutableState(k)) }
             if !accept(buffer, k, from: i, level: level) { return false }
         }
         return true
+    }
+
+    /// Successors `start...` of `buffer` made ready to look up, on `sys`: each state
+    /// (not a violation) passed through to the end of its chain of merged steps
+    /// (`passThrough`), then replaced by its orbit's representative. Returns the states
+    /// passed through.
+    @inline(__always)
+    private func finish(
+        _ buffer: SuccessorBuffer, from start: Int, on sys: any TransitionSystem, scratch: SuccessorBuffer
+    ) -> Int {
+        guard merges || symmetric else { return 0 }
+        var passed = 0
+        for k in start..<buffer.count where buffer.violation(k) < 0 {
+            if merges { passed += passThrough(buffer.mutableState(k), on: sys, scratch: scratch) }
+            if symmetric { sys.canonicalize(buffer.mutableState(k)) }
+        }
+        return passed
+    }
+
+    /// Merged steps: while the reduced set of `state` is one step that violates nothing,
+    /// replaces `state` by that step's successor (on `sys`, before any canonicalizing).
+    /// Returns the number of steps taken: the states passed through, none of them stored.
+    /// The README ("Merged steps") argues that this loses no state property, no violation
+    /// and no step, given a reduction without cycles (`TransitionSystem.reductionIsAcyclic`).
+    @inline(__always)
+    private func passThrough(
+        _ state: UnsafeMutablePointer<UInt64>, on sys: any TransitionSystem, scratch: SuccessorBuffer
+    ) -> Int {
+        var steps = 0
+        while steps < Search.longestChain {
+            scratch.reset()
+            guard sys.reducedSet(state, into: scratch), scratch.count == 1, scratch.violation(0) < 0 else { break }
+            state.update(from: scratch.state(0), count: system.stateWords)
+            steps += 1
+        }
+        return steps
     }
 
     /// Takes successor `k` of `buffer`, a step from stored state `i` at `level` (its state
@@ -478,7 +532,7 @@ public final class Search {
     /// into its buffer, noting where each state's successors end. Reads only the batch's
     /// states from the store.
     private func expandSlices(_ w: Int, of batch: Batch) {
-        let sys = workers[w], out = batch.buffers[w], state = expanding[w]
+        let sys = workers[w], out = batch.buffers[w], state = expanding[w], scratch = passBuffers[w]
         let states = batch.states
         out.reset()
         while true {
@@ -495,9 +549,7 @@ public final class Search {
                 } else {
                     sys.expand(state, into: out)
                 }
-                if symmetric {
-                    for k in before..<out.count where out.violation(k) < 0 { sys.canonicalize(out.mutableState(k)) }
-                }
+                batch.passed[i - states.lowerBound] = finish(out, from: before, on: sys, scratch: scratch)
                 batch.stateEnd[i - states.lowerBound] = out.count
             }
         }
@@ -514,6 +566,9 @@ public final class Search {
             for i in from..<min(states.upperBound, from + Search.sliceStates) {
                 let successorsEnd = batch.stateEnd[i - states.lowerBound]
                 let reduced = reduces && batch.reduced[i - states.lowerBound]
+                let passed = batch.passed[i - states.lowerBound]
+                passedStates += passed
+                transitions += passed
                 if !reduced { transitions += successorsEnd - k }
                 let successors = successorsEnd - k
                 var closes = false
@@ -588,7 +643,7 @@ public final class Search {
         // Walk real states: with a symmetry the stored ones are representatives, whose
         // labels name renamed CPUs, tasks and mms.
         var real = ContiguousArray(UnsafeBufferPointer(start: initial.state(initialIndex), count: system.stateWords))
-        for c in chain.dropFirst() {
+        for c in withPassedStates(chain) {
             scratch.reset()
             real.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: scratch) }
             c.withUnsafeBufferPointer { stored.update(from: $0.baseAddress!, count: system.stateWords) }
@@ -611,6 +666,52 @@ public final class Search {
             preconditionFailure("counterexample rebuild: the real state has no step violating property \(violation)")
         }
         return (initialIndex, labels + [scratch.label(last)])
+    }
+
+    /// The states after the first of `chain` (stored states, each reached from the one
+    /// before), with the states passed through on merged steps between them, each as its
+    /// orbit's representative: for each stored state, the first of its steps whose chain of
+    /// merged steps (`passThrough`, taken from the stored state as the search took it) ends
+    /// in the next one's orbit. Merged steps are chosen on the state itself, so the chain
+    /// is taken from the representative the search expanded and not from a real state of
+    /// the trace: only the orbits along it are the same there.
+    private func withPassedStates(_ chain: [ContiguousArray<UInt64>]) -> [ContiguousArray<UInt64>] {
+        guard merges else { return Array(chain.dropFirst()) }
+        let words = system.stateWords
+        let successors = SuccessorBuffer(stateWords: words)
+        let next = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        defer { next.deallocate() }
+        func copy(_ p: UnsafePointer<UInt64>) -> ContiguousArray<UInt64> {
+            ContiguousArray(UnsafeBufferPointer(start: p, count: words))
+        }
+        var orbits: [ContiguousArray<UInt64>] = []
+        for (a, b) in zip(chain, chain.dropFirst()) {
+            successors.reset()
+            a.withUnsafeBufferPointer { system.expand($0.baseAddress!, into: successors) }
+            b.withUnsafeBufferPointer { next.update(from: $0.baseAddress!, count: words) }
+            var found: [ContiguousArray<UInt64>]? = nil
+            for k in 0..<successors.count where successors.violation(k) < 0 {
+                let state = successors.mutableState(k)
+                var passed: [ContiguousArray<UInt64>] = []
+                while passed.count < Search.longestChain {
+                    passBuffer.reset()
+                    guard system.reducedSet(state, into: passBuffer), passBuffer.count == 1,
+                        passBuffer.violation(0) < 0
+                    else { break }
+                    passed.append(copy(canonical(state)))
+                    state.update(from: passBuffer.state(0), count: words)
+                }
+                if same(canonical(state), next) {
+                    found = passed + [b]
+                    break
+                }
+            }
+            guard let found else {
+                preconditionFailure("counterexample rebuild: no step and merged steps lead to the next stored state")
+            }
+            orbits += found
+        }
+        return orbits
     }
 
     /// Fingerprints or compression: rebuilds each pending counterexample once the search is
@@ -659,8 +760,8 @@ public final class Search {
         /// Stores the successors; whether one of them was seen at or before state `i`.
         func take(_ i: Int) -> Bool? {
             var closes = false
+            _ = finish(successors, from: 0, on: system, scratch: passBuffer)
             for k in 0..<successors.count where successors.violation(k) < 0 {
-                if symmetric { system.canonicalize(successors.mutableState(k)) }
                 let (index, _) = seen.insert(successors.state(k), link: 0)
                 if index == StateStore.full { return nil }
                 if index == Int.max || index <= i { closes = true }
@@ -680,8 +781,8 @@ public final class Search {
             successors.reset()
             if level == target {
                 system.expand(current, into: successors)
+                _ = finish(successors, from: 0, on: system, scratch: passBuffer)
                 for k in 0..<successors.count where successors.violation(k) < 0 {
-                    if symmetric { system.canonicalize(successors.mutableState(k)) }
                     if wanted.withUnsafeBufferPointer({ same(successors.state(k), $0.baseAddress!) }) {
                         return ContiguousArray(UnsafeBufferPointer(start: current, count: words))
                     }
@@ -733,8 +834,9 @@ public final class Search {
                 successors.reset()
                 store.load(j, into: candidate)
                 system.expand(candidate, into: successors)
+                _ = finish(successors, from: 0, on: system, scratch: passBuffer)
                 return (0..<successors.count).contains {
-                    successors.violation($0) < 0 && same(canonical(successors.state($0)), wanted)
+                    successors.violation($0) < 0 && same(successors.state($0), wanted)
                 }
             }
             guard let parent else {
@@ -807,8 +909,10 @@ private final class Batch {
     let sliceOwner: UnsafeMutablePointer<Int>
     let sliceStart: UnsafeMutablePointer<Int>
     let stateEnd: UnsafeMutablePointer<Int>
-    /// For each state of the batch: whether it was expanded with a reduced set.
+    /// For each state of the batch: whether it was expanded with a reduced set, and the
+    /// states its successors passed through on merged steps.
     let reduced: UnsafeMutablePointer<Bool>
+    let passed: UnsafeMutablePointer<Int>
     /// The next slice to take.
     let cursor = SliceCursor()
     @exclusivity(unchecked) private(set) var states: Range<Int> = 0..<0
@@ -824,6 +928,7 @@ private final class Batch {
         sliceStart = .allocate(capacity: states / Search.sliceStates + 1)
         stateEnd = .allocate(capacity: states)
         reduced = .allocate(capacity: states)
+        passed = .allocate(capacity: states)
     }
 
     deinit {
@@ -831,6 +936,7 @@ private final class Batch {
         sliceStart.deallocate()
         stateEnd.deallocate()
         reduced.deallocate()
+        passed.deallocate()
     }
 
     /// Makes this the batch of stored states `range`, none of its slices taken.

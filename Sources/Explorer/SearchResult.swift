@@ -33,6 +33,10 @@ public struct SearchResult: Sendable {
     /// States expanded with a reduced set of steps (partial-order reduction) and not
     /// again in full; the other expanded states had every enabled step expanded.
     public var reducedStates: Int = 0
+    /// States passed through on merged steps (partial-order reduction): each a state whose
+    /// reduced set is one step, taken without storing it, counted each time it was; their
+    /// steps are among `transitions`.
+    public var passedStates: Int = 0
     /// Wall-clock seconds spent searching.
     public var seconds: Double
     /// Bytes held by the state store and the search's own arrays at the end.

@@ -32,9 +32,14 @@ public protocol TransitionSystem: AnyObject {
     /// reduced sets alone (it expands the state again in full when one of its reduced
     /// successors is already stored: the proviso).
     func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool
+    /// Writes the steps of the reduced set `expandReduced` would take from `state` and
+    /// returns true, or writes nothing and returns false when it would expand every step.
+    func reducedSet(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool
     /// Whether no cycle of states can be made of reduced sets' steps alone: every such step
     /// makes progress that no step of a reduced set undoes. Every cycle of the reduced graph
-    /// then has a state expanded in full already, and the search needs no proviso.
+    /// then has a state expanded in full already, and the search needs no proviso; without a
+    /// depth limit it also passes through, without storing, each state whose reduced set
+    /// (`reducedSet`) is one step that violates nothing (`Search.passThrough`).
     var reductionIsAcyclic: Bool { get }
     /// Whether the system has a symmetry: `canonicalize` then maps every state to the
     /// representative of its orbit, and the search stores representatives only.
@@ -59,5 +64,6 @@ extension TransitionSystem {
         expand(state, into: buffer)
         return false
     }
+    public func reducedSet(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool { false }
     func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}
 }

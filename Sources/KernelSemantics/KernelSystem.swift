@@ -116,15 +116,27 @@ public final class KernelSystem: TransitionSystem {
     /// has one, every enabled step (`expand`).
     public func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
         layout.unpack(state, into: machine.base)
-        if hasReduction {
-            for c in 0..<C where machine.onlyProceeds(c) {
-                if let outcome = machine.independentProceed(cpu: c) {
-                    emit(outcome, label: Step.proceed(cpu: c), into: buffer)
-                    return true
-                }
+        if reducedBase(into: buffer) { return true }
+        expandBase(into: buffer)
+        return false
+    }
+
+    /// The reduced set of `expandReduced` alone: one CPU's independent step, or nothing.
+    public func reducedSet(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
+        layout.unpack(state, into: machine.base)
+        return reducedBase(into: buffer)
+    }
+
+    /// `reducedSet` of the state unpacked in the machine's base.
+    @inline(__always)
+    private func reducedBase(into buffer: SuccessorBuffer) -> Bool {
+        guard hasReduction else { return false }
+        for c in 0..<C where machine.onlyProceeds(c) {
+            if let outcome = machine.independentProceed(cpu: c) {
+                emit(outcome, label: Step.proceed(cpu: c), into: buffer)
+                return true
             }
         }
-        expandBase(into: buffer)
         return false
     }
 

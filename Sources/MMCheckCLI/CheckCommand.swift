@@ -305,9 +305,13 @@ struct CheckOutcome {
                     : model.actions.contains(.shootdown)
                         ? " (the shootdown variant is not reduced)"
                         : model.reachesOtherTasks ? " (models with outside holders are not reduced)" : ""
+            // Merged, a stored state has a reduced set only where its one step violates.
+            let stored = "\(grouped(result.reducedStates)) states expanded with one independent step"
             lines.append(
-                "  partial order     \(grouped(result.reducedStates)) states expanded with one independent step\(none)"
-            )
+                result.passedStates == 0
+                    ? "  partial order     \(stored)\(none)"
+                    : "  partial order     \(grouped(result.passedStates)) states with one independent step passed through, not stored"
+                        + (result.reducedStates > 0 ? "; \(stored)" : ""))
         }
         lines.append("  wall time         \(fixed(result.seconds, 3)) s")
         lines.append("  states/s          \(grouped(Int((Double(states) / seconds).rounded())))")
@@ -462,6 +466,8 @@ extension CheckOutcome {
 
     var traceKind: TraceKind {
         options.order == .depthFirst
-            ? .depthFirst : options.partialOrder && result.reducedStates > 0 ? .shortestInReducedGraph : .shortest
+            ? .depthFirst
+            : options.partialOrder && result.reducedStates + result.passedStates > 0
+                ? .shortestInReducedGraph : .shortest
     }
 }

@@ -269,15 +269,18 @@ enum Option: String, CaseIterable, Sendable {
         case .por:
             return
                 "partial-order reduction, on by default in fine mode: where a CPU's "
-                + "next step is independent of every other CPU's, it is expanded alone. The same verdict and "
-                + "violated properties, fewer states; a trace is shortest in the reduced graph (README, "
-                + "\"Partial-order reduction\")"
+                + "next step is independent of every other CPU's, it is expanded alone, and a state with "
+                + "only such a step is passed through, not stored. The same verdict and violated properties, "
+                + "fewer states; a trace is shortest in the reduced graph, each chain of steps through states "
+                + "passed through counted as one (README, \"Partial-order reduction\")"
         case .noPOR:
             return command == .bench
                 ? "fine-mode models without partial-order reduction"
                 : "no partial-order reduction: explore every interleaving, and find a shortest trace"
         case .maxStates: return "stop, incomplete, once N distinct states are stored"
-        case .maxDepth: return "do not explore deeper than N steps (incomplete if anything lay beyond)"
+        case .maxDepth:
+            return "do not explore deeper than N steps (incomplete if anything lay beyond); no state is passed "
+                + "through then (--por)"
         case .memory:
             return "most memory the search may hold, e.g. 512M or 8G (default 3/4 of physical memory, less under "
                 + "ulimit -v); past it: incomplete, exit 3"

@@ -38,7 +38,8 @@ enum Suite {
         var cpus: Int, tasks: Int, mms: Int
         /// Symmetry-reduced: `states` counts orbits.
         var symmetry = false
-        /// With partial-order reduction: the reduced graph's states and transitions.
+        /// With partial-order reduction: the reduced graph's stored states (those passed
+        /// through on merged steps are not counted) and the steps taken.
         var partialOrder = false
         var verdict: String
         var states: Int
@@ -114,7 +115,8 @@ enum Suite {
         # depth and trace (counterexample length, - for none); seconds are for information.
         # reduction is -, symmetry (then states counts orbits under renaming of CPUs,
         # task slots, mm slots and holder slots), por (partial-order reduction: the reduced
-        # graph's states and transitions) or symmetry+por.
+        # graph's stored states, not those passed through, and the steps taken) or
+        # symmetry+por.
         # model cpus tasks mms reduction verdict states transitions depth trace seconds
         """
 

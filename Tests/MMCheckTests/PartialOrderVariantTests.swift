@@ -9,9 +9,9 @@ import Testing
 /// models (one statement deleted, two adjacent statements swapped, one `atomic`,
 /// `irqs_off` or `preempt_off` region dropped), each searched with `--all` with and without the
 /// reduction. The verdict and the set of properties violated must be the same for every
-/// variant. Variants that do not compile are skipped, and so are those whose full search
-/// passes `stateLimit` states (a debug build is slow); the counts are checked to stay
-/// meaningful.
+/// variant, and every trace of the reduced search must replay to its property. Variants
+/// that do not compile are skipped, and so are those whose full search passes
+/// `stateLimit` states (a debug build is slow); the counts are checked to stay meaningful.
 @Suite struct PartialOrderVariantTests {
     static let models = [
         "models/linux-6-fine.mmc", "models/linux-2.6-fine.mmc", "models/linux-6-exec-fine.mmc",
@@ -102,6 +102,11 @@ import Testing
             #expect(
                 PartialOrderModelTests.violated(full) == PartialOrderModelTests.violated(reduced), "\(file): \(name)")
             #expect(reduced.states <= full.states, "\(file): \(name)")
+            // Each trace, rebuilt through the states passed through, replays to its property.
+            for trace in reduced.counterexamples {
+                let replay = try Replay(system: KernelSystem(model: model, bounds: Self.bounds), path: trace.path)
+                #expect(replay.finalBreach.map { Int($0.code) } == trace.property, "\(file): \(name)")
+            }
             compared += 1
             if !PartialOrderModelTests.violated(full).isEmpty { violating += 1 }
         }
