@@ -458,7 +458,8 @@ extension CheckOutcome {
         var text: String {
             switch self {
             case .shortest: return "a shortest trace"
-            case .shortestInReducedGraph: return "shortest in the reduced graph; --no-por finds a shortest trace"
+            case .shortestInReducedGraph:
+                return "shortest in the reduced graph, merged steps counted as one; --no-por finds a shortest trace"
             case .depthFirst: return "depth-first: not necessarily shortest"
             }
         }
