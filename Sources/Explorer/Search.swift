@@ -69,6 +69,8 @@ public final class Search {
     private let proviso: Bool
     /// States expanded with a reduced set and not again in full.
     @exclusivity(unchecked) private var reducedStates = 0
+    /// States expanded with every enabled step.
+    @exclusivity(unchecked) private var fullStates = 0
     /// Merged steps (`passThrough`): partial-order reduction with no proviso and no depth
     /// limit passes through the states whose reduced set is one step, storing none of them.
     private let merges: Bool
@@ -213,7 +215,7 @@ public final class Search {
         return SearchResult(
             ending: ending, states: states, transitions: transitions, depth: depth,
             violationCounts: violationCounts, counterexamples: counterexamples, reducedStates: reducedStates,
-            passedStates: passedStates, seconds: seconds, searchBytes: bytes)
+            fullStates: fullStates, passedStates: passedStates, seconds: seconds, searchBytes: bytes)
     }
 
     private func breadthFirst() {
@@ -317,6 +319,7 @@ public final class Search {
         }
         guard reduced else {
             transitions += buffer.count
+            fullStates += 1
             return true
         }
         return finishReduced(i, successors: buffer.count, closes: closes, level: level)
@@ -351,6 +354,7 @@ public final class Search {
         let passed = finish(buffer, from: 0, on: system, scratch: passBuffer)
         passedStates += passed
         transitions += buffer.count + passed
+        fullStates += 1
         for k in 0..<buffer.count {
             if !accept(buffer, k, from: i, level: level) { return false }
         }
@@ -569,7 +573,10 @@ public final class Search {
                 let passed = batch.passed[i - states.lowerBound]
                 passedStates += passed
                 transitions += passed
-                if !reduced { transitions += successorsEnd - k }
+                if !reduced {
+                    transitions += successorsEnd - k
+                    fullStates += 1
+                }
                 let successors = successorsEnd - k
                 var closes = false
                 while k < successorsEnd {

@@ -33,6 +33,10 @@ public struct SearchResult: Sendable {
     /// States expanded with a reduced set of steps (partial-order reduction) and not
     /// again in full; the other expanded states had every enabled step expanded.
     public var reducedStates: Int = 0
+    /// States expanded with every enabled step: without a reduction every expanded state;
+    /// with one, those where it found no single independent step, or the proviso asked for
+    /// all (each counted once).
+    public var fullStates: Int = 0
     /// States passed through on merged steps (partial-order reduction): each a state whose
     /// reduced set is one step, taken without storing it, counted each time it was; their
     /// steps are among `transitions`.

@@ -306,12 +306,13 @@ struct CheckOutcome {
                         ? " (the shootdown variant is not reduced)"
                         : model.reachesOtherTasks ? " (models with outside holders are not reduced)" : ""
             // Merged, a stored state has a reduced set only where its one step violates.
-            let stored = "\(grouped(result.reducedStates)) states expanded with one independent step"
+            let reduced = "\(grouped(result.reducedStates)) states expanded with one independent step"
+            let full = "\(grouped(result.fullStates)) expanded in full"
             lines.append(
                 result.passedStates == 0
-                    ? "  partial order     \(stored)\(none)"
-                    : "  partial order     \(grouped(result.passedStates)) states with one independent step passed through, not stored"
-                        + (result.reducedStates > 0 ? "; \(stored)" : ""))
+                    ? "  partial order     \(reduced), \(full)\(none)"
+                    : "  partial order     \(grouped(result.passedStates)) states with one independent step passed through, "
+                        + "not stored; \(full)" + (result.reducedStates > 0 ? "; \(reduced)" : ""))
         }
         lines.append("  wall time         \(fixed(result.seconds, 3)) s")
         lines.append("  states/s          \(grouped(Int((Double(states) / seconds).rounded())))")

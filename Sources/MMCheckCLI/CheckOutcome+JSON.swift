@@ -72,7 +72,8 @@ extension CheckOutcome {
                 "statistics",
                 .object([
                     ("states", .int(r.states)), ("transitions", .int(r.transitions)), ("depth", .int(r.depth)),
-                    ("reducedStates", .int(r.reducedStates)), ("passedStates", .int(r.passedStates)),
+                    ("reducedStates", .int(r.reducedStates)), ("fullStates", .int(r.fullStates)),
+                    ("passedStates", .int(r.passedStates)),
                     ("seconds", .double(r.seconds)),
                     ("statesPerSecond", .double((Double(r.states) / max(r.seconds, 1e-9)).rounded())),
                     ("peakMemoryBytes", .int(ResourceUsage.peakResidentBytes())),

@@ -82,12 +82,13 @@ final class TwoProcessSystem: TransitionSystem {
         let system = TwoProcessSystem(cycle: 3, bLimit: 2, cyclic: false)
         let full = Self.run(system, SearchOptions(order: order))
         #expect(full.states == 9 && full.transitions == 12 && full.reducedStates == 0 && full.passedStates == 0)
+        #expect(full.fullStates == 9)
         let reduced = Self.run(system, SearchOptions(order: order, maxDepth: 10, partialOrder: true))
         #expect(reduced.states == 5 && reduced.transitions == 4 && reduced.reducedStates == 2)
-        #expect(reduced.passedStates == 0 && reduced.depth == 4)
+        #expect(reduced.passedStates == 0 && reduced.fullStates == 3 && reduced.depth == 4)
         let merged = Self.run(system, SearchOptions(order: order, partialOrder: true))
         #expect(merged.states == 4 && merged.transitions == 4 && merged.reducedStates == 1)
-        #expect(merged.passedStates == 1 && merged.depth == 3)
+        #expect(merged.passedStates == 1 && merged.fullStates == 3 && merged.depth == 3)
     }
 
     /// A on 0...4 and B on 0...2, (3,0) violating: the reduced graph is the path (0,0)
@@ -115,6 +116,7 @@ final class TwoProcessSystem: TransitionSystem {
         let system = TwoProcessSystem(cycle: 3, bLimit: 2, cyclic: true)
         let reduced = Self.run(system, SearchOptions(threads: threads, partialOrder: true))
         #expect(reduced.states == 9 && reduced.transitions == 11 && reduced.reducedStates == 4)
+        #expect(reduced.fullStates == 5)
         let dfs = Self.run(system, SearchOptions(order: .depthFirst, partialOrder: true))
         #expect(dfs.states == 9 && dfs.transitions == 11 && dfs.reducedStates == 4)
     }
@@ -194,15 +196,15 @@ final class TwoProcessSystem: TransitionSystem {
     /// Merged, exactly those 567,988 are passed through and the other 87,633 stored. A state
     /// reached from two places is walked from each: states are passed 568,860 times, 872
     /// more than there are, and as many more steps are taken, 792,468. No stored state has
-    /// a reduced set then.
+    /// a reduced set then: each is expanded in full, as the 87,633 of the reduced graph were.
     @Test func linux6FineCounts() throws {
         let reduced = try Self.run(
             "models/linux-6-fine.mmc", (2, 2, 2), SearchOptions(maxDepth: 1000, partialOrder: true))
-        #expect(reduced.ending == .exhausted && reduced.passedStates == 0)
+        #expect(reduced.ending == .exhausted && reduced.passedStates == 0 && reduced.fullStates == 87_633)
         #expect(reduced.states == 655_621 && reduced.transitions == 791_596 && reduced.reducedStates == 567_988)
         let merged = try Self.run("models/linux-6-fine.mmc", (2, 2, 2), SearchOptions(threads: 2, partialOrder: true))
         #expect(merged.states == 87_633 && merged.transitions == 792_468 && merged.reducedStates == 0)
-        #expect(merged.passedStates == 568_860)
+        #expect(merged.passedStates == 568_860 && merged.fullStates == 87_633)
         #expect(merged.states == reduced.states - reduced.reducedStates)
         #expect(merged.transitions - merged.passedStates == reduced.transitions - reduced.reducedStates)
     }
