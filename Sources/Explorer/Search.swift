@@ -21,6 +21,10 @@ import Synchronization
 /// (not canonical) states: from each, the step whose successor has the next stored
 /// representative. Orbits keep distances, so breadth-first traces stay shortest.
 ///
+/// With partial-order reduction and no proviso, a state whose reduced set is one step is
+/// passed through, not stored (`passThrough`): a level is then a merged step, and a trace
+/// is rebuilt through the states passed through (`withPassedStates`).
+///
 /// `@exclusivity(unchecked)`: the counters are updated once per successor, by this object
 /// alone and never re-entrantly.
 public final class Search {
