@@ -49,6 +49,7 @@ public final class KernelSystem: TransitionSystem {
         T = Int32(bounds.tasks)
         C = bounds.cpus
         tracksKthread = layout.stores(.kthread)
+        hasReduction = fine && C > 1 && !actions.contains(.shootdown) && !model.reachesOtherTasks
     }
 
     deinit {
@@ -97,9 +98,9 @@ public final class KernelSystem: TransitionSystem {
     /// shootdown variant (whose IPIs another CPU's free can offer to any CPU).
     /// Not with outside holders either: get_task_mm and the holder actions reach tasks that
     /// are not their CPU's, which the argument for independence assumes no step does.
-    public var hasReduction: Bool {
-        fine && C > 1 && !actions.contains(.shootdown) && !machine.model.reachesOtherTasks
-    }
+    /// Stored: it is read at every step of a reduced set, and working it out from the model
+    /// copied the model's arrays there (retaining each, on every thread at once).
+    public let hasReduction: Bool
 
     /// No cycle is made of reduced steps alone, so the search needs no proviso: a reduced
     /// step is a `proceed` (`expandReduced`), which takes one CPU's action in progress on from
