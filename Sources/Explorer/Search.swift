@@ -383,16 +383,18 @@ public final class Search {
     }
 
     /// Merged steps: while the reduced set of `state` is one step that violates nothing,
-    /// replaces `state` by that step's successor (on `sys`, before any canonicalizing).
+    /// replaces `state` by that step's successor (on `sys`, before any canonicalizing), at
+    /// most `limit` times (the search: a whole chain; a trace rebuild: one step at a time).
     /// Returns the number of steps taken: the states passed through, none of them stored.
     /// The README ("Merged steps") argues that this loses no state property, no violation
     /// and no step, given a reduction without cycles (`TransitionSystem.reductionIsAcyclic`).
     @inline(__always)
     private func passThrough(
-        _ state: UnsafeMutablePointer<UInt64>, on sys: any TransitionSystem, scratch: SuccessorBuffer
+        _ state: UnsafeMutablePointer<UInt64>, on sys: any TransitionSystem, scratch: SuccessorBuffer,
+        upTo limit: Int = Search.longestChain
     ) -> Int {
         var steps = 0
-        while steps < Search.longestChain {
+        while steps < limit {
             scratch.reset()
             guard sys.reducedSet(state, into: scratch), scratch.count == 1, scratch.violation(0) < 0 else { break }
             state.update(from: scratch.state(0), count: system.stateWords)
@@ -705,12 +707,9 @@ public final class Search {
                 let state = successors.mutableState(k)
                 var passed: [ContiguousArray<UInt64>] = []
                 while passed.count < Search.longestChain {
-                    passBuffer.reset()
-                    guard system.reducedSet(state, into: passBuffer), passBuffer.count == 1,
-                        passBuffer.violation(0) < 0
-                    else { break }
-                    passed.append(copy(canonical(state)))
-                    state.update(from: passBuffer.state(0), count: words)
+                    let before = copy(canonical(state))
+                    guard passThrough(state, on: system, scratch: passBuffer, upTo: 1) == 1 else { break }
+                    passed.append(before)
                 }
                 if same(canonical(state), next) {
                     found = passed + [b]
