@@ -78,6 +78,13 @@ public final class Search {
     /// Merged steps (`passThrough`): partial-order reduction with no proviso and no depth
     /// limit passes through the states whose reduced set is one step, storing none of them.
     private let merges: Bool
+    /// The threads check the state properties only on the successors they do not find
+    /// stored (`checkStates`): breadth-first on batches, with a system that can put them off
+    /// (`TransitionSystem.canDeferStateChecks`), an exact store (one that took a state for
+    /// another with the same fingerprint would skip its check as well as its successors),
+    /// and no partial-order reduction (merged steps and the proviso read the violations of
+    /// the steps they take at once).
+    private let defersChecks: Bool
     /// States passed through on merged steps, each time one was.
     @exclusivity(unchecked) private var passedStates = 0
     /// Scratch for `passThrough`: one per thread, and one for `system` used by the merge.
@@ -144,6 +151,7 @@ public final class Search {
             if workers.count < options.effectiveThreads { workers = [system] }
         }
         self.workers = workers
+        defersChecks = batched && !reduces && !options.fingerprint && system.canDeferStateChecks
         passBuffers = workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) }
         let batchStates = workers.count * Search.batchPerWorker
         batches =
@@ -531,6 +539,7 @@ public final class Search {
             // leaves the merge only the new ones.
             let out = merging.buffers[w]
             store.markStored(in: out, from: 0, to: out.count)
+            if defersChecks { checkStates(in: out, on: workers[w]) }
             if unmarked.next.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
                 mergeCompleted = merge(merging, level: level)
             }
@@ -538,12 +547,25 @@ public final class Search {
         if let filling { expandSlices(w, of: filling) }
     }
 
+    /// The state properties put off (`defersChecks`): checks each successor in `buffer`
+    /// that is not stored already and violated nothing in its step, on `sys`. A stored
+    /// state passed them before it was stored, so every successor is checked as if `expand`
+    /// had, and the search sees the same violations in the same places.
+    private func checkStates(in buffer: SuccessorBuffer, on sys: any TransitionSystem) {
+        for k in 0..<buffer.count where buffer.violation(k) == SuccessorBuffer.noViolation {
+            let v = sys.stateViolation(buffer.state(k))
+            if v >= 0 { buffer.setViolation(k, v) }
+        }
+    }
+
     /// Worker `w`: takes slices of `batch` until none is left and expands their states
     /// into its buffer, noting where each state's successors end. Reads only the batch's
-    /// states from the store.
+    /// states from the store. With `defersChecks`, leaves the state properties out.
     private func expandSlices(_ w: Int, of batch: Batch) {
         let sys = workers[w], out = batch.buffers[w], state = expanding[w], scratch = passBuffers[w]
         let states = batch.states
+        if defersChecks { sys.setDefersStateChecks(true) }
+        defer { if defersChecks { sys.setDefersStateChecks(false) } }
         out.reset()
         while true {
             let j = batch.cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue

@@ -108,6 +108,14 @@ public final class SuccessorBuffer {
         outcomes[i] = SuccessorBuffer.alreadyStored
     }
 
+    /// Flags successor `i`, which violated nothing in its step, as violating property `v`
+    /// (a state property checked apart: `TransitionSystem.stateViolation`).
+    @inline(__always)
+    func setViolation(_ i: Int, _ v: Int32) {
+        assert(i >= 0 && i < count && outcomes[i] == SuccessorBuffer.noViolation && v >= 0, "not a plain successor")
+        outcomes[i] = v
+    }
+
     @usableFromInline func grow() {
         let newCapacity = capacity * 2
         let w = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity * stateWords)

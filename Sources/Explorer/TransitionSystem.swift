@@ -47,6 +47,17 @@ public protocol TransitionSystem: AnyObject {
     /// Replaces `state` by its orbit's representative (states in one orbit have the same
     /// steps up to the symmetry, with the same violations).
     func canonicalize(_ state: UnsafeMutablePointer<UInt64>)
+    /// Whether the system can put off the checks of its state properties: those a state
+    /// violates or not by itself, whatever step reached it, and the same on every state of
+    /// its orbit. A stored state has passed them, so a search can check them only on the
+    /// successors it does not find stored (`setDefersStateChecks`, `stateViolation`).
+    var canDeferStateChecks: Bool { get }
+    /// From now on (`on`) `expand` flags only the violations of the steps themselves and
+    /// leaves the state properties to `stateViolation`; or (not `on`) checks them again.
+    func setDefersStateChecks(_ on: Bool)
+    /// The state property `state` violates (the first, in the order `expand` checks them),
+    /// or `SuccessorBuffer.noViolation`.
+    func stateViolation(_ state: UnsafePointer<UInt64>) -> Int32
     /// A new system like this one, with its own working memory, for another thread to call
     /// `expand` and `canonicalize` on while this one is idle; nil: the system is used from
     /// one thread only.
@@ -65,5 +76,8 @@ extension TransitionSystem {
         return false
     }
     public func reducedSet(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool { false }
+    public var canDeferStateChecks: Bool { false }
+    public func setDefersStateChecks(_ on: Bool) {}
+    public func stateViolation(_ state: UnsafePointer<UInt64>) -> Int32 { SuccessorBuffer.noViolation }
     func canonicalize(_ state: UnsafeMutablePointer<UInt64>) {}
 }

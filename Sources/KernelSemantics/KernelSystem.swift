@@ -84,6 +84,19 @@ public final class KernelSystem: TransitionSystem {
         symmetry?.canonicalize(state)
     }
 
+    /// The properties of the state between steps (`Machine.checkBetweenSteps`) depend on
+    /// the state alone, and are the same on every state of an orbit: each says whether some
+    /// mm, task or CPU breaks it, and renaming them keeps which one comes first.
+    public var canDeferStateChecks: Bool { true }
+
+    public func setDefersStateChecks(_ on: Bool) { machine.defersStateChecks = on }
+
+    public func stateViolation(_ state: UnsafePointer<UInt64>) -> Int32 {
+        layout.unpack(state, into: machine.work)
+        guard case .violated(let breach) = machine.checkBetweenSteps() else { return SuccessorBuffer.noViolation }
+        return breach.code
+    }
+
     /// Makes `state` the machine's base state.
     func load(_ state: UnsafePointer<UInt64>) {
         layout.unpack(state, into: machine.base)

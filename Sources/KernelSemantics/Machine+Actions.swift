@@ -60,18 +60,27 @@ extension Machine {
     }
 
     /// The end of a step that ran (`ran` is `.done` or `.paused`): in fine mode the CPU's
-    /// loaded mm is kept, and the properties of the state between steps are checked only
-    /// when no routine is in progress anywhere.
+    /// loaded mm is kept, and the properties of the state between steps are checked
+    /// (`checkBetweenSteps`), unless `defersStateChecks`.
     @inline(__always)
     func endStep(_ ran: StepOutcome = .done) -> StepOutcome {
-        if fine {
-            work[oLoaded + Int(cpu)] = loaded
-            for c in 0..<Int(C) where work[oCPUPC + c] != 0 { return ran }
-            for t in 0..<Int(T) where work[oTaskPC + t] != 0 { return ran }
-        }
-        let verdict = checkState()
+        if fine { work[oLoaded + Int(cpu)] = loaded }
+        if defersStateChecks { return ran }
+        let verdict = checkBetweenSteps()
         guard case .done = verdict else { return verdict }
         return ran
+    }
+
+    /// The properties of the state in `work` between steps (`checkState`), checked only
+    /// when no routine is in progress anywhere (in coarse mode, always). A function of the
+    /// state alone, not of the step that reached it.
+    @inline(__always)
+    func checkBetweenSteps() -> StepOutcome {
+        if fine {
+            for c in 0..<Int(C) where work[oCPUPC + c] != 0 { return .done }
+            for t in 0..<Int(T) where work[oTaskPC + t] != 0 { return .done }
+        }
+        return checkState()
     }
 
     // MARK: The actions

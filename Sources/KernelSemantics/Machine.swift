@@ -72,6 +72,10 @@ public final class Machine {
     /// (past every live reference, and still saying which mm it was).
     let dangling: Int32
 
+    /// Steps leave the properties of the state between steps unchecked: the search checks
+    /// them apart (`KernelSystem.stateViolation`) on the successors it has not stored.
+    @exclusivity(unchecked) var defersStateChecks = false
+
     /// Counts the statements taken steps execute, when `--coverage` asks (`KernelSystem`).
     var coverage: CoverageCounter?
 
