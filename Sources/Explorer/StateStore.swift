@@ -46,8 +46,10 @@ public final class StateStore {
     @exclusivity(unchecked) private var tableBits: Int
     /// Insertions allowed before the table grows.
     @exclusivity(unchecked) private var tableLimit: Int
-    /// Scratch words for rebuilding the table.
+    /// Scratch words for rebuilding the table, and the hashes of the states a rebuild has
+    /// read ahead (`lookupDistance`, a power of two).
     private let scratch: UnsafeMutablePointer<UInt64>
+    private let rebuildHashes: UnsafeMutablePointer<UInt64>
 
     /// Number of distinct states stored.
     var count: Int { arena.count }
@@ -78,11 +80,14 @@ public final class StateStore {
         }
         table = t.bindMemory(to: UInt32.self, capacity: 1 << bits)
         scratch = .allocate(capacity: stateWords)
+        precondition(lookupDistance > 0 && lookupDistance & (lookupDistance - 1) == 0)
+        rebuildHashes = .allocate(capacity: lookupDistance)
     }
 
     deinit {
         LargeBlock.free(UnsafeMutableRawPointer(table), (1 << tableBits) * 4)
         scratch.deallocate()
+        rebuildHashes.deallocate()
         budget.release((1 << tableBits) * 4)
     }
 
@@ -304,15 +309,27 @@ public final class StateStore {
         return true
     }
 
-    /// Enters every stored state in the (empty) table.
+    /// Enters every stored state in the (empty) table, in order. Each state's hash is taken
+    /// and its home slot prefetched `lookupDistance` states before it is entered, so that
+    /// the misses of successive entries overlap.
     private func rebuild() {
         let mask = (1 << tableBits) - 1
-        for i in 0..<count {
-            load(i, into: scratch)
-            let h = StateStore.hash(scratch, stateWords)
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while table[slot] != 0 { slot = (slot + 1) & mask }
-            table[slot] = tag(h) | UInt32(truncatingIfNeeded: i + 1)
+        let d = lookupDistance
+        for i in 0..<(count + d) {
+            // The hash of state j sits where state i's goes: enter j, then hash i.
+            let j = i - d
+            if j >= 0 {
+                let h = rebuildHashes[j & (d - 1)]
+                var slot = Int(truncatingIfNeeded: h) & mask
+                while table[slot] != 0 { slot = (slot + 1) & mask }
+                table[slot] = tag(h) | UInt32(truncatingIfNeeded: j + 1)
+            }
+            if i < count {
+                load(i, into: scratch)
+                let h = StateStore.hash(scratch, stateWords)
+                rebuildHashes[i & (d - 1)] = h
+                Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
+            }
         }
     }
 }
