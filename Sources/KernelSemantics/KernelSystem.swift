@@ -93,17 +93,18 @@ public final class KernelSystem: TransitionSystem {
 
     public func stateViolation(_ state: UnsafePointer<UInt64>) -> Int32 {
         layout.unpack(state, into: machine.work)
+        machine.workDiffers = true
         guard case .violated(let breach) = machine.checkBetweenSteps() else { return SuccessorBuffer.noViolation }
         return breach.code
     }
 
     /// Makes `state` the machine's base state.
     func load(_ state: UnsafePointer<UInt64>) {
-        layout.unpack(state, into: machine.base)
+        machine.loadBase(state)
     }
 
     public func expand(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) {
-        layout.unpack(state, into: machine.base)
+        machine.loadBase(state)
         expandBase(into: buffer)
     }
 
@@ -129,7 +130,7 @@ public final class KernelSystem: TransitionSystem {
     /// their future steps (`Machine.independentProceed`) takes that step alone; when none
     /// has one, every enabled step (`expand`).
     public func expandReduced(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
-        layout.unpack(state, into: machine.base)
+        machine.loadBase(state)
         if reducedBase(into: buffer) { return true }
         expandBase(into: buffer)
         return false
@@ -137,7 +138,7 @@ public final class KernelSystem: TransitionSystem {
 
     /// The reduced set of `expandReduced` alone: one CPU's independent step, or nothing.
     public func reducedSet(_ state: UnsafePointer<UInt64>, into buffer: SuccessorBuffer) -> Bool {
-        layout.unpack(state, into: machine.base)
+        machine.loadBase(state)
         return reducedBase(into: buffer)
     }
 
@@ -275,9 +276,20 @@ public final class KernelSystem: TransitionSystem {
         }
         switch outcome {
         case .done, .paused:
-            // Packing writes every word.
+            // Packing writes every word: from the parent, only the fields the step wrote.
             let out = buffer.nextStateToOverwrite()
-            layout.pack(machine.work, into: out)
+            if machine.hasParent && !machine.workDiffers {
+                layout.packChanges(
+                    machine.work, dirty: machine.dirty, words: machine.dirtyWords, parent: machine.parent, into: out)
+                #if DEBUG
+                    let whole = UnsafeMutablePointer<UInt64>.allocate(capacity: layout.words)
+                    layout.pack(machine.work, into: whole)
+                    for w in 0..<layout.words { assert(out[w] == whole[w], "a field written without set()") }
+                    whole.deallocate()
+                #endif
+            } else {
+                layout.pack(machine.work, into: out)
+            }
             buffer.commit(label: label)
         case .violated(let breach):
             _ = buffer.nextState()

@@ -14,13 +14,33 @@ extension Machine {
         StateLayout.currentTask(curr: w[oCurr + c], cpu: c, tasks: T)
     }
 
-    /// Starts a step of `kind` on CPU c: `work` becomes a copy of `base`, and the mm loaded
-    /// on c is taken from it. In fine mode the input registers are cleared: a paused frame
+    /// Starts a step of `kind` on CPU c: `work` becomes a copy of `base` (the fields the
+    /// last step wrote put back, or all of them when `workDiffers`), and the mm loaded on
+    /// c is taken from it. In fine mode the input registers are cleared: a paused frame
     /// saves all of them, so an input this action does not set must not keep the last
     /// action's value (in coarse mode no code reads an input its action does not set).
     @inline(__always)
     func begin(_ c: Int, _ kind: Action) {
-        work.update(from: base, count: layout.fieldCount)
+        if workDiffers {
+            work.update(from: base, count: layout.fieldCount)
+            dirty.update(repeating: 0, count: dirtyWords)
+            workDiffers = false
+        } else {
+            for d in 0..<dirtyWords {
+                var bits = dirty[d]
+                while bits != 0 {
+                    let f = d &<< 6 &+ bits.trailingZeroBitCount
+                    work[f] = base[f]
+                    bits &= bits &- 1
+                }
+                dirty[d] = 0
+            }
+        }
+        #if DEBUG
+            for f in 0..<layout.fieldCount {
+                assert(work[f] == base[f], "field \(f) of work was written without set()")
+            }
+        #endif
         action = kind
         if fine { registers.update(repeating: 0, count: CompiledModel.inputRegisters) }
         cpu = Int32(c)
@@ -34,7 +54,7 @@ extension Machine {
 
     /// Sets task slot t's status in `work`.
     @inline(__always)
-    func setStatus(_ t: Int, _ s: TaskStatus) { work[oStatus + t] = s.rawValue }
+    func setStatus(_ t: Int, _ s: TaskStatus) { set(oStatus + t, s.rawValue) }
 
     /// The register holding input `i` of the running action (`Action.Spec.inputs`).
     @inline(__always)
@@ -64,7 +84,7 @@ extension Machine {
     /// (`checkBetweenSteps`), unless `defersStateChecks`.
     @inline(__always)
     func endStep(_ ran: StepOutcome = .done) -> StepOutcome {
-        if fine { work[oLoaded + Int(cpu)] = loaded }
+        if fine { set(oLoaded + Int(cpu), loaded) }
         if defersStateChecks { return ran }
         let verdict = checkBetweenSteps()
         guard case .done = verdict else { return verdict }
@@ -139,7 +159,7 @@ extension Machine {
                 setStatus(p, .runnable)
             }
         }
-        work[oCurr + c] = StateLayout.currField(task: next, tasks: T)
+        set(oCurr + c, StateLayout.currField(task: next, tasks: T))
         if next < T { setStatus(Int(next), .running) }
         if work[oActive + Int(next)] == Ref.none {
             return fail(.noUseAfterFree, .runningWithoutActiveMM(task: next), mm: Ref.none, site: scheduleSite)
@@ -166,7 +186,7 @@ extension Machine {
     func clone(_ kind: Action = .clone, cpu c: Int, parent: Int32, child: Int32, how: CloneKind) -> StepOutcome {
         begin(c, kind)
         setStatus(Int(child), fine ? .forming : .runnable)
-        if tracksKthread && how == .kthread { work[oKthread + Int(child)] = 1 }
+        if tracksKthread && how == .kthread { set(oKthread + Int(child), 1) }
         setInput(.parent, parent)
         setInput(.child, child)
         setInput(.how, how.rawValue)
@@ -185,7 +205,7 @@ extension Machine {
         let o = layout.offset(.vforkParent) + Int(t)
         let link = work[o]
         guard link != 0 else { return }
-        work[o] = 0
+        set(o, 0)
         let parent = link - 1
         assert(work[oStatus + Int(parent)] == TaskStatus.vforkWaiting.rawValue, "a vfork parent that is not waiting")
         var current = false
@@ -236,8 +256,8 @@ extension Machine {
         if kind == .getTaskMM || opensHolder[k] { setInput(.target, target) }
         if holderKindOf[k] != 0 {
             setInput(.holder, h)
-            if opensHolder[k] { work[oHolderKind + Int(h)] = holderKindOf[k] }
-            if fine { work[oHolderBusy + Int(h)] = 1 }
+            if opensHolder[k] { set(oHolderKind + Int(h), holderKindOf[k]) }
+            if fine { set(oHolderBusy + Int(h), 1) }
         }
         return afterTaskStep(t, runCode())
     }
@@ -262,8 +282,8 @@ extension Machine {
     func endHolderAction() {
         guard holderKindOf[Int(action.rawValue)] != 0 else { return }
         let h = Int(input(.holder))
-        if fine { work[oHolderBusy + h] = 0 }
-        if work[oHolderMM + h] == Ref.none { work[oHolderKind + h] = 0 }
+        if fine { set(oHolderBusy + h, 0) }
+        if work[oHolderMM + h] == Ref.none { set(oHolderKind + h, 0) }
     }
 
     /// A step of a task action (every action but schedule) on the acting CPU: pause it in
@@ -284,9 +304,9 @@ extension Machine {
         case .vfork:
             let child = input(.child), parent = input(.parent)
             if fine { setStatus(Int(child), .runnable) }
-            work[layout.offset(.vforkParent) + Int(child)] = parent + 1
+            set(layout.offset(.vforkParent) + Int(child), parent + 1)
             setStatus(Int(parent), .vforkWaiting)  // wait_for_vfork_done
-        case .exec: work[oKthread + Int(t)] = 0  // begin_new_exec clears PF_KTHREAD
+        case .exec: set(oKthread + Int(t), 0)  // begin_new_exec clears PF_KTHREAD
         case .cloneFail:
             let buried = bury(input(.child), mmSite: cleanupSite, activeMMSite: cleanupSite)
             guard case .done = buried else { return buried }
@@ -309,7 +329,7 @@ extension Machine {
             return fail(.noLeak, .deadTaskHolds(task: t, activeMM: true), mm: work[oActive + k], site: activeMMSite)
         }
         setStatus(k, .unused)
-        for f in 0..<StateLayout.taskFieldCount { work[layout.taskFields + f * Int(T) + k] = 0 }  // its TaskFields
+        for f in 0..<StateLayout.taskFieldCount { set(layout.taskFields + f * Int(T) + k, 0) }  // its TaskFields
         return .done
     }
 
@@ -346,19 +366,19 @@ extension Machine {
 
     /// Saves the registers of an action paused at yield point `y` in a frame of the state.
     func saveFrame(_ y: Int32, pc: Int, frame: Int) {
-        work[pc] = y + 1
-        for (j, r) in yields[Int(y)].saved.enumerated() { work[frame + j] = registers[Int(r)] }
+        set(pc, y + 1)
+        for (j, r) in yields[Int(y)].saved.enumerated() { set(frame + j, registers[Int(r)]) }
     }
 
     /// Loads a paused frame into the registers and clears it in the state; returns its
     /// yield point.
     func restoreFrame(pc: Int, frame: Int) -> Int {
         let y = Int(work[pc] - 1)
-        work[pc] = 0
+        set(pc, 0)
         let saved = yields[y].saved
         for (j, r) in saved.enumerated() {
             registers[Int(r)] = work[frame + j]
-            work[frame + j] = 0
+            set(frame + j, 0)
         }
         return y
     }

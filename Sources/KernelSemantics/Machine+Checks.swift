@@ -27,7 +27,7 @@ extension Machine {
                 }
             }
             for c in 0..<Int(C) where (c == Int(cpu) || !fine) && shootsDown(c, m) {
-                w[oActive + Int(currentTask(c, in: w))] = Ref.initMM
+                set(oActive + Int(currentTask(c, in: w)), Ref.initMM)
                 if c == Int(cpu) { loaded = Ref.initMM }
             }
         }
@@ -60,9 +60,9 @@ extension Machine {
         if w[oCount + k] != 0 {
             return fail(.freeAtZero, .freeAtCount(w[oCount + k]), mm: m, site: site)
         }
-        w[oLive + k] = 0
-        w[oUsers + k] = 0
-        w[oCount + k] = 0
+        set(oLive + k, 0)
+        set(oUsers + k, 0)
+        set(oCount + k, 0)
         markDangling(m)
         return .done
     }
@@ -96,7 +96,7 @@ extension Machine {
     func shootdownIPI(cpu c: Int, mm m: Int32) -> StepOutcome {
         begin(c, .shootdown)
         if shootsDown(c, m) {
-            work[oActive + Int(currentTask(c, in: work))] = Ref.initMM
+            set(oActive + Int(currentTask(c, in: work)), Ref.initMM)
             loaded = Ref.initMM
         }
         return endStep()
@@ -133,13 +133,13 @@ extension Machine {
         for c in 0..<Int(C) where w[oCPUPC + c] != 0 {
             for (j, isMM) in savedIsMM[Int(w[oCPUPC + c] - 1)].enumerated() where isMM && w[oCPUFrame + c * ks + j] == m
             {
-                w[oCPUFrame + c * ks + j] = m + dangling
+                set(oCPUFrame + c * ks + j, m + dangling)
             }
         }
         for t in 0..<Int(T) where w[oTaskPC + t] != 0 {
             for (j, isMM) in savedIsMM[Int(w[oTaskPC + t] - 1)].enumerated()
             where isMM && w[oTaskFrame + t * kt + j] == m {
-                w[oTaskFrame + t * kt + j] = m + dangling
+                set(oTaskFrame + t * kt + j, m + dangling)
             }
         }
     }

@@ -9,9 +9,9 @@ extension Machine {
         var k = 1
         while k <= Int(M) && work[oLive + k] != 0 { k += 1 }
         if k > Int(M) { return Ref.none }
-        work[oLive + k] = 1
-        work[oUsers + k] = 1
-        work[oCount + k] = 1
+        set(oLive + k, 1)
+        set(oUsers + k, 1)
+        set(oCount + k, 1)
         return Int32(k + 1)
     }
 
@@ -72,17 +72,17 @@ extension Machine {
                 if v == Ref.initMM { return fail(.initMMImmortal, .initMMAsMM, mm: v, site: i.site) }
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
                 if t >= T && v != Ref.none { return failModel(.idleTaskMM(task: t), site: i.site) }
-                mm[Int(t)] = v
+                set(oMM &+ Int(t), v)
             case .storeActiveMM:
                 let v = r[Int(i.b)]
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
-                active[Int(r[Int(i.a)])] = v
+                set(oActive &+ Int(r[Int(i.a)]), v)
             case .loadPrevMM:
                 r[Int(i.a)] = w[oPrev &+ Int(cpu)]
             case .storePrevMM:
                 let v = r[Int(i.a)]
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
-                w[oPrev &+ Int(cpu)] = v
+                set(oPrev &+ Int(cpu), v)
             case .loadCurr:
                 r[Int(i.a)] = currentTask(Int(cpu), in: w)
             case .loadUsers, .loadCount:
@@ -110,7 +110,7 @@ extension Machine {
                 if value > cap {
                     return fail(.noUnderflow, .overCap(counter: users ? .users : .count, cap: cap), mm: m, site: i.site)
                 }
-                w[slot] = value
+                set(slot, value)
             case .newMM:
                 if tracks { footprint.global = true }
                 let m = allocateMM()
@@ -155,7 +155,7 @@ extension Machine {
                 if tracks { footprint.global = true }
                 let v = r[Int(i.b)]
                 if v > Ref.initMM && !isLive(v) { return fail(.noUseAfterFree, .notLive(.assign), mm: v, site: i.site) }
-                w[oHolderMM &+ Int(r[Int(i.a)])] = v
+                set(oHolderMM &+ Int(r[Int(i.a)]), v)
             case .accessRemoteVM:
                 let m = r[Int(i.a)]
                 if tracks { footprint.read(m) }
@@ -170,12 +170,12 @@ extension Machine {
                 let t = Int(r[Int(i.a)])
                 if oLock >= 0 && t < Int(T) {
                     if w[oLock &+ t] != 0 { return .blocked }  // another CPU holds it: wait
-                    w[oLock &+ t] = 1
+                    set(oLock &+ t, 1)
                 }
             case .unlockTask:
                 if tracks { footprint.global = true }
                 let t = Int(r[Int(i.a)])
-                if oLock >= 0 && t < Int(T) { w[oLock &+ t] = 0 }
+                if oLock >= 0 && t < Int(T) { set(oLock &+ t, 0) }
             case .jump:
                 pc = Int(i.c)
             case .jumpIfEqual:

@@ -72,6 +72,21 @@ public final class Machine {
     /// (past every live reference, and still saying which mm it was).
     let dangling: Int32
 
+    /// The fields of `work` the step has written (`set`), a bit each: the successor is
+    /// packed from its parent's packed words by rewriting only these
+    /// (`StateLayout.packChanges`), and the next step starts by putting back only these
+    /// from `base` (`begin`). `dirtyWords` words of bits.
+    let dirty: UnsafeMutablePointer<UInt64>
+    let dirtyWords: Int
+    /// `base` packed (when loaded with `loadBase`), for `packChanges`.
+    let parent: UnsafeMutablePointer<UInt64>
+    /// `work` may differ from `base` in fields not marked in `dirty` (`base` was loaded, or
+    /// `work` written whole): the next step starts from a whole copy, and its successor is
+    /// packed whole until then.
+    @exclusivity(unchecked) var workDiffers = true
+    /// `parent` is `base` packed.
+    @exclusivity(unchecked) var hasParent = false
+
     /// Steps leave the properties of the state between steps unchecked: the search checks
     /// them apart (`KernelSystem.stateViolation`) on the successors it has not stored.
     @exclusivity(unchecked) var defersStateChecks = false
@@ -147,6 +162,11 @@ public final class Machine {
         }
         base = .allocate(capacity: layout.fieldCount)
         work = .allocate(capacity: layout.fieldCount)
+        dirtyWords = (layout.fieldCount + 63) / 64
+        dirty = .allocate(capacity: dirtyWords)
+        dirty.initialize(repeating: 0, count: dirtyWords)
+        parent = .allocate(capacity: layout.words)
+        parent.initialize(repeating: 0, count: layout.words)
         layout.initializeConstants(base)
         layout.initializeConstants(work)
         code = .allocate(capacity: max(model.code.count, 1))
@@ -179,6 +199,8 @@ public final class Machine {
     deinit {
         base.deallocate()
         work.deallocate()
+        dirty.deallocate()
+        parent.deallocate()
         code.deallocate()
         inputRegisters.deallocate()
         entries.deallocate()
@@ -212,6 +234,34 @@ public final class Machine {
             work[oStatus + 1] = TaskStatus.runnable.rawValue
             if tracksKthread { work[oKthread + 1] = 1 }  // kthreadd
         }
+        workDiffers = true
         return checkState()
+    }
+
+    // MARK: Loading a state
+
+    /// Makes packed `state` the base state, the one the next steps start from.
+    @inline(__always)
+    func loadBase(_ state: UnsafePointer<UInt64>) {
+        layout.unpack(state, into: base)
+        parent.update(from: state, count: layout.words)
+        hasParent = true
+        workDiffers = true
+    }
+
+    /// `base` was written by hand: the next step copies it whole, and packs whole.
+    func baseWritten() {
+        hasParent = false
+        workDiffers = true
+    }
+
+    /// Writes field `f` of `work`, noting it in `dirty`. Every write of `work` by a step
+    /// goes through here (`begin` checks, in debug builds, that `work` is `base` again once
+    /// the fields noted are put back).
+    @inline(__always)
+    func set(_ f: Int, _ v: Int32) {
+        assert(f >= 0 && f < layout.fieldCount, "field \(f) outside the state")
+        work[f] = v
+        dirty[f &>> 6] |= 1 &<< UInt64(truncatingIfNeeded: f & 63)
     }
 }

@@ -86,6 +86,9 @@ public struct StateLayout: Sendable {
     let packed: [PackedField]
     /// For each word, the end of its fields in `packed` (they are in word order).
     let wordEnds: [Int]
+    /// For each unpacked field (by offset), its index in `packed`, or -1 for a field not
+    /// packed (a constant).
+    let packedIndex: [Int32]
 
     /// Largest packed width this version accepts.
     public static let maxWords = 16
@@ -224,6 +227,9 @@ public struct StateLayout: Sendable {
         packed = placed
         words = word + 1
         wordEnds = (0..<words).map { k in placed.lastIndex(where: { $0.word == k }).map { $0 + 1 } ?? 0 }
+        var index = [Int32](repeating: -1, count: fieldCount)
+        for (i, f) in placed.enumerated() { index[Int(f.offset)] = Int32(i) }
+        packedIndex = index
         bits = used
         bytes = (word * 64 + shift + 7) / 8
     }
@@ -273,6 +279,35 @@ public struct StateLayout: Sendable {
                         i &+= 1
                     }
                     out[k] = bits
+                }
+            }
+        }
+    }
+
+    /// `pack` of `w` when it differs from the state `parent` packs (all `words` words) only
+    /// in fields marked in `dirty` (a bit per field offset, `dirtyWords` words): `parent`
+    /// with those fields rewritten.
+    @inline(__always)
+    func packChanges(
+        _ w: UnsafePointer<Int32>, dirty: UnsafePointer<UInt64>, words dirtyWords: Int,
+        parent: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>
+    ) {
+        out.update(from: parent, count: words)
+        packed.withUnsafeBufferPointer { fields in
+            packedIndex.withUnsafeBufferPointer { index in
+                for d in 0..<dirtyWords {
+                    var bits = dirty[d]
+                    while bits != 0 {
+                        let offset = d &<< 6 &+ bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        let i = Int(index[offset])
+                        if i < 0 { continue }
+                        let f = fields[i]
+                        let value = UInt64(UInt32(bitPattern: w[offset]))
+                        assert(value & ~f.mask == 0, "field \(offset) holds \(w[offset]), wider than its bits")
+                        let k = Int(f.word)
+                        out[k] = out[k] & ~(f.mask &<< f.shift) | value &<< f.shift
+                    }
                 }
             }
         }

@@ -41,6 +41,7 @@ struct ExtensionHarness {
     /// Loads the state and runs one action on the machine; the breach, or nil.
     func run(_ action: (Machine) -> StepOutcome) -> Breach? {
         state.write(layout: machine.layout, into: machine.base)
+        machine.baseWritten()
         return action(machine).breach
     }
 
@@ -163,6 +164,7 @@ struct ExtensionHarness {
         let machine = Machine(model: Self.all, bounds: bounds)
         func run(_ s: KernelState, _ action: (Machine) -> StepOutcome) -> KernelState? {
             s.write(layout: machine.layout, into: machine.base)
+            machine.baseWritten()
             return action(machine).ran ? KernelState(layout: machine.layout, fields: machine.work) : nil
         }
         let kchild = run(h.state) { $0.clone(cpu: 1, parent: 1, child: 2, how: .kthread) }

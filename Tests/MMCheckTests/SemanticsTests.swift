@@ -45,12 +45,14 @@ struct Harness {
     /// Runs exit(init) on cpu0; returns the breach (nil if the step completed).
     func exit() -> Breach? {
         state.write(layout: machine.layout, into: machine.base)
+        machine.baseWritten()
         return machine.exit(cpu: 0, task: Harness.initTask).breach
     }
 
     /// Runs schedule(cpu0, next); returns the breach (nil if the step completed).
     func schedule(_ next: Int32) -> Breach? {
         state.write(layout: machine.layout, into: machine.base)
+        machine.baseWritten()
         return machine.schedule(cpu: 0, next: next).breach
     }
 
