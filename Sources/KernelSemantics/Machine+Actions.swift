@@ -75,6 +75,10 @@ extension Machine {
     /// Runs the running action's code from its entry (an action without code is done at once).
     @inline(__always)
     func runCode() -> StepOutcome {
+        if !fine && coverage == nil {
+            let entry = compactEntries[Int(action.rawValue)]
+            return entry < 0 ? .done : interpretCompact(from: entry)
+        }
         let entry = entries[Int(action.rawValue)]
         return entry < 0 ? .done : execute(from: entry)
     }

@@ -31,18 +31,27 @@ extension Machine {
     /// stay inside its code, and an mm reference used as an index is first checked live).
     func execute(from entry: Int) -> StepOutcome {
         if coverage != nil {
-            return fine ? interpret(from: entry, FineCountedCode.self) : interpret(from: entry, CoarseCountedCode.self)
+            return fine
+                ? interpret(from: entry, in: code, FineCountedCode.self)
+                : interpret(from: entry, in: code, CoarseCountedCode.self)
         }
-        guard fine else { return interpret(from: entry, CoarseCode.self) }
-        return tracking ? interpret(from: entry, FineTrackedCode.self) : interpret(from: entry, FineCode.self)
+        guard fine else { return interpret(from: entry, in: code, CoarseCode.self) }
+        return tracking
+            ? interpret(from: entry, in: code, FineTrackedCode.self) : interpret(from: entry, in: code, FineCode.self)
+    }
+
+    /// Coarse mode without coverage: `execute` of the compact code from its `entry`.
+    func interpretCompact(from entry: Int) -> StepOutcome {
+        interpret(from: entry, in: compactCode, CoarseCode.self)
     }
 
     /// `execute` for code of one mode: `Mode.fine` is a constant in each specialized copy,
     /// so coarse code never tests an instruction for touching the state.
-    private func interpret<Mode: CodeMode>(from entry: Int, _: Mode.Type) -> StepOutcome {
+    private func interpret<Mode: CodeMode>(
+        from entry: Int, in code: UnsafeMutablePointer<Instruction>, _: Mode.Type
+    ) -> StepOutcome {
         let fine = Mode.fine, tracks = Mode.tracks
         var pc = entry
-        let code = self.code
         let r = registers
         let w = work
         let mm = w + oMM, active = w + oActive

@@ -27,6 +27,10 @@ public final class Machine {
     let code: UnsafeMutablePointer<Instruction>
     /// Each action's first instruction (by `Action.rawValue`; -1: no code).
     let entries: UnsafeMutablePointer<Int>
+    /// Coarse mode: the code made shorter (`CompactCoarseCode`), and its entries; run
+    /// unless `--coverage` counts statements (then `code`). Fine mode: empty.
+    let compactCode: UnsafeMutablePointer<Instruction>
+    let compactEntries: UnsafeMutablePointer<Int>
     /// The register of each action's inputs: `inputRegisters[action * inputs + input]`, -1
     /// for an input the action does not have (`Action.Spec.inputs`).
     let inputRegisters: UnsafeMutablePointer<Int32>
@@ -189,8 +193,16 @@ public final class Machine {
             start += list.count
         }
         mmRegisterStart[model.mmRegisters.count] = start
-        registers = .allocate(capacity: max(model.registerCount, CompiledModel.inputRegisters))
-        registers.initialize(repeating: 0, count: max(model.registerCount, CompiledModel.inputRegisters))
+        let compact = model.mode == .fine ? nil : CompactCoarseCode(model)
+        compactCode = .allocate(capacity: max(compact?.code.count ?? 0, 1))
+        if let compact { compactCode.initialize(from: compact.code, count: compact.code.count) }
+        compactEntries = .allocate(capacity: model.entries.count)
+        for a in 0..<model.entries.count { compactEntries[a] = compact?.entries[a] ?? -1 }
+        let registerCount = max(model.registerCount, compact?.registerCount ?? 0, CompiledModel.inputRegisters)
+        registers = .allocate(capacity: registerCount)
+        registers.initialize(repeating: 0, count: registerCount)
+        // Written by no instruction of the compact code, so set once.
+        for (r, v) in compact?.constants ?? [] { registers[Int(r)] = v }
         scheduleSite = model.entry(.schedule).map { model.code[$0].site } ?? -1
         exitSite = model.entry(.exit).map { model.code[$0].site } ?? -1
         cleanupSite = model.cleanupSite ?? -1
@@ -202,6 +214,8 @@ public final class Machine {
         dirty.deallocate()
         parent.deallocate()
         code.deallocate()
+        compactCode.deallocate()
+        compactEntries.deallocate()
         inputRegisters.deallocate()
         entries.deallocate()
         registers.deallocate()

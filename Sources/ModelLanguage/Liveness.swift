@@ -89,7 +89,7 @@ enum Liveness {
         }
     }
 
-    private static func usesAndDef(_ i: Instruction) -> (uses: [Int32], def: Int32?) {
+    static func usesAndDef(_ i: Instruction) -> (uses: [Int32], def: Int32?) {
         switch i.operation {
         case .constant, .loadPrevMM, .loadCurr, .newMM: return ([], i.a)
         case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount, .loadHolderMM: return ([i.b], i.a)

@@ -1,0 +1,165 @@
+/// Coarse-mode code made shorter for the interpreter, with the same effect step for step:
+/// the emitter loads every literal into a register of its own just before the comparison
+/// that reads it, and passes routine arguments in registers that are sometimes never read.
+///
+/// - A `constant r, v` whose register is written nowhere else, and whose every reader it
+///   dominates, is dropped: its readers read a register that holds `v` from the start
+///   (`constants`, set once by the machine and written by no instruction).
+/// - A `move` from a register its action never writes (an input) is dropped: its readers
+///   read the input (not for mm registers, which a free marks dangling one by one).
+/// - A `constant` or `move` (or a load that cannot fail) into a register no instruction
+///   of its action reads is dropped. Input registers are never touched: the actions read
+///   them too. Each of these holds only for a register never read before its action has
+///   written it (what another step left in it is never looked at).
+///
+/// Jumps and action entries are moved to the instruction that followed the dropped ones,
+/// and a jump to an unconditional jump goes straight to that one's target.
+/// Only coarse code: in fine mode registers are saved in paused frames, so which register
+/// holds what is part of the state. Not with `--coverage`, which counts the statements
+/// every instruction belongs to. The code must jump only forward (`jumpsOnlyForward`),
+/// so that "every path to a reader passes the constant" is a question of which jumps
+/// cross it.
+public struct CompactCoarseCode: Sendable {
+    public var code: [Instruction]
+    public var entries: [Int?]
+    /// Registers the machine needs: the model's, then one per constant.
+    public var registerCount: Int
+    /// The constant registers and their values.
+    public var constants: [(register: Int32, value: Int32)]
+
+    public init(_ model: CompiledModel) {
+        let code = model.code
+        let n = code.count
+        let inputs = Int32(CompiledModel.inputRegisters)
+        // Each action's code runs from its entry to the next action's (routines are
+        // inlined): a register is looked at action by action, as one action may use the
+        // register another uses for something else.
+        let starts = Array(Set(model.entries.compactMap { $0 })).sorted()
+        var part = [Int](repeating: -1, count: n)
+        for (k, start) in starts.enumerated() {
+            for pc in start..<(k + 1 < starts.count ? starts[k + 1] : n) { part[pc] = k }
+        }
+        var defs = [[Int]](repeating: [], count: model.registerCount)
+        var readers = [[Int]](repeating: [], count: model.registerCount)
+        for (pc, i) in code.enumerated() {
+            let (uses, def) = Liveness.usesAndDef(i)
+            if let d = def, d >= 0 { defs[Int(d)].append(pc) }
+            for u in uses where u >= 0 { readers[Int(u)].append(pc) }
+        }
+        let jumps = code.indices.filter { code[$0].operation.isJump }.map { (from: $0, to: Int(code[$0].c)) }
+        /// Whether every path of its action to `reader` passes through `pc`: jumps go
+        /// forward, so a path avoiding it jumps across it from before it.
+        func dominates(_ pc: Int, _ reader: Int) -> Bool {
+            part[pc] >= 0 && part[pc] == part[reader] && reader > pc
+                && !jumps.contains { $0.from < pc && $0.to > pc && $0.to <= reader }
+        }
+        // Registers that no instruction reads before its action has written them: what is
+        // left in them by another step is never looked at.
+        let forward = model.jumpsOnlyForward
+        let neverStale = (0..<model.registerCount).map { r in
+            forward && r >= Int(inputs) && readers[r].allSatisfy { q in defs[r].contains { dominates($0, q) } }
+        }
+
+        var dropped = [Bool](repeating: false, count: n)
+        var rewritten = code
+        var constantRegister: [Int32: Int32] = [:]
+        var constants: [(register: Int32, value: Int32)] = []
+        for (pc, i) in code.enumerated() where i.operation == .constant && neverStale[Int(i.a)] {
+            let r = i.a
+            // The only write of r in its action, so (never stale) it gives every reader
+            // there its value.
+            guard defs[Int(r)].allSatisfy({ $0 == pc || part[$0] != part[pc] }) else { continue }
+            let k: Int32
+            if let known = constantRegister[i.b] {
+                k = known
+            } else {
+                k = Int32(model.registerCount + constants.count)
+                constantRegister[i.b] = k
+                constants.append((k, i.b))
+            }
+            // A reader names the register as `a`, `b` or both.
+            for q in readers[Int(r)] where part[q] == part[pc] {
+                if code[q].a == r && Self.readsA(code[q].operation) { rewritten[q].a = k }
+                if code[q].b == r && Self.readsB(code[q]) { rewritten[q].b = k }
+            }
+            dropped[pc] = true
+        }
+        // A copy of a register no instruction of its action writes (an input), into one
+        // written only there: its readers read the original. Not for mm registers, whose
+        // values a free rewrites register by register (`Machine.markDangling`).
+        let mmRegisters = Set(model.mmRegisters.joined())
+        for (pc, i) in code.enumerated() where i.operation == .move && neverStale[Int(i.a)] {
+            let r = i.a, source = i.b
+            guard !mmRegisters.contains(r), !mmRegisters.contains(source), source >= 0,
+                !defs[Int(source)].contains(where: { part[$0] == part[pc] }),
+                defs[Int(r)].allSatisfy({ $0 == pc || part[$0] != part[pc] })
+            else { continue }
+            for q in readers[Int(r)] where part[q] == part[pc] {
+                if code[q].a == r && Self.readsA(code[q].operation) { rewritten[q].a = source }
+                if code[q].b == r && Self.readsB(code[q]) { rewritten[q].b = source }
+            }
+            dropped[pc] = true
+        }
+        for (pc, i) in code.enumerated() where !dropped[pc] {
+            switch i.operation {
+            case .constant, .move, .loadMM, .loadActiveMM, .loadPrevMM, .loadCurr:
+                let r = Int(i.a)
+                if neverStale[r] && !readers[r].contains(where: { part[$0] == part[pc] }) { dropped[pc] = true }
+            default: break
+            }
+        }
+        /// The first instruction kept at or after `pc`.
+        func firstKept(at pc: Int) -> Int? { (pc..<n).first { !dropped[$0] } }
+        // New place of each old pc: that of the first instruction kept at or after it.
+        var place = [Int](repeating: 0, count: n + 1)
+        var kept = 0
+        for pc in 0..<n {
+            place[pc] = kept
+            if !dropped[pc] { kept += 1 }
+        }
+        place[n] = kept
+        var out: [Instruction] = []
+        out.reserveCapacity(kept)
+        for pc in 0..<n where !dropped[pc] {
+            var i = rewritten[pc]
+            if i.operation.isJump {
+                // A jump to a jump goes straight to where that one goes (forward, so this ends).
+                var target = place[Int(i.c)]
+                while let next = firstKept(at: Int(i.c)), rewritten[next].operation == .jump, forward,
+                    Int(rewritten[next].c) > next
+                {
+                    i.c = rewritten[next].c
+                    target = place[Int(i.c)]
+                }
+                i.c = Int32(target)
+            }
+            out.append(i)
+        }
+        self.code = out
+        entries = model.entries.map { $0.map { place[$0] } }
+        registerCount = model.registerCount + constants.count
+        self.constants = constants
+    }
+
+    /// Whether operand `a` of `operation` is a register it reads (as `Liveness.usesAndDef`).
+    private static func readsA(_ operation: Instruction.Operation) -> Bool {
+        switch operation {
+        case .storeMM, .storeActiveMM, .storeHolderMM, .storePrevMM, .addUsers, .addCount, .free, .exitMmap,
+            .accessRemoteVM, .lockTask, .unlockTask, .switchMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess,
+            .jumpIfLessOrEqual:
+            return true
+        default: return false
+        }
+    }
+
+    /// Whether operand `b` of `i` is a register it reads (as `Liveness.usesAndDef`).
+    private static func readsB(_ i: Instruction) -> Bool {
+        switch i.operation {
+        case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount, .loadHolderMM, .storeMM, .storeActiveMM,
+            .storeHolderMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual:
+            return true
+        case .switchMM: return i.c != 0
+        default: return false
+        }
+    }
+}
