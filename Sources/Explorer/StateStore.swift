@@ -43,7 +43,15 @@ public final class StateStore {
     private let arena: RecordArena
     private let links: RecordArena?
     @exclusivity(unchecked) private var table: UnsafeMutablePointer<UInt32>
-    @exclusivity(unchecked) private var tableBits: Int
+    @exclusivity(unchecked) private var tableBits: Int {
+        didSet { sizeChanged() }
+    }
+    /// Worked out from `tableBits` whenever it changes, as every lookup needs them: the
+    /// slot mask, the mask of a slot's number, and the shifts that make a hash's tag.
+    @exclusivity(unchecked) private var slotMask = 0
+    @exclusivity(unchecked) private var indexMask: UInt32 = 0
+    @exclusivity(unchecked) private var tagShift: UInt64 = 0
+    @exclusivity(unchecked) private var tagPlace: UInt32 = 0
     /// Insertions allowed before the table grows.
     @exclusivity(unchecked) private var tableLimit: Int
     /// Scratch words for rebuilding the table, and the hashes of the states a rebuild has
@@ -82,6 +90,7 @@ public final class StateStore {
         scratch = .allocate(capacity: stateWords)
         precondition(lookupDistance > 0 && lookupDistance & (lookupDistance - 1) == 0)
         rebuildHashes = .allocate(capacity: lookupDistance)
+        sizeChanged()
     }
 
     deinit {
@@ -164,7 +173,7 @@ public final class StateStore {
     /// likely the state a lookup of hash `h` compares with), if there is one.
     @inline(__always)
     func prefetchRecord(key h: UInt64) {
-        let mask = (1 << tableBits) - 1
+        let mask = slotMask
         let t = tag(h)
         var slot = Int(truncatingIfNeeded: h) & mask
         while table[slot] != 0 && table[slot] & ~indexMask != t { slot = (slot + 1) & mask }
@@ -179,7 +188,7 @@ public final class StateStore {
 
     /// Prefetches the home slot of hash `h`, where a lookup starts.
     @inline(__always)
-    func prefetchHome(_ h: UInt64) { Prefetch.read(table + (Int(truncatingIfNeeded: h) & ((1 << tableBits) - 1))) }
+    func prefetchHome(_ h: UInt64) { Prefetch.read(table + (Int(truncatingIfNeeded: h) & slotMask)) }
 
     /// Gives back the states, links and index, their memory released to the budget: the
     /// store must not be used afterwards (its table is left too small for its count).
@@ -205,7 +214,7 @@ public final class StateStore {
     /// state named by the first slot of its run with a matching tag (most likely the one
     /// sought) is prefetched, then the lookup runs on cached memory.
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
-        let mask = (1 << tableBits) - 1
+        let mask = slotMask
         let hashes = buffer.hashes
         buffer.inLookupPipeline(
             from: from, to: to,
@@ -228,7 +237,7 @@ public final class StateStore {
     /// The slot holding `s` (hash `h`), or the empty slot where it would go.
     @inline(__always)
     private func lookup(_ s: UnsafePointer<UInt64>, _ h: UInt64) -> Int {
-        let mask = (1 << tableBits) - 1
+        let mask = slotMask
         let t = tag(h), tagMask = ~indexMask
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -242,14 +251,19 @@ public final class StateStore {
         }
     }
 
-    /// The low `tableBits` bits of a slot: a state's number + 1.
-    @inline(__always)
-    private var indexMask: UInt32 { tableBits >= 32 ? UInt32.max : (1 << UInt32(tableBits)) - 1 }
+    /// Sets the masks and shifts for `tableBits`: the low `tableBits` bits of a slot are a
+    /// state's number + 1, and the bits above them its hash's top bits (none from 32 up).
+    private func sizeChanged() {
+        slotMask = (1 << tableBits) - 1
+        indexMask = tableBits >= 32 ? UInt32.max : (1 << UInt32(tableBits)) - 1
+        tagShift = UInt64(min(32 + tableBits, 63))
+        tagPlace = UInt32(min(tableBits, 31))
+    }
 
     /// The hash bits a slot keeps above the state's number.
     @inline(__always)
     private func tag(_ h: UInt64) -> UInt32 {
-        tableBits >= 32 ? 0 : UInt32(truncatingIfNeeded: h >> UInt64(32 + tableBits)) << UInt32(tableBits)
+        (UInt32(truncatingIfNeeded: h &>> tagShift) &<< tagPlace) & ~indexMask
     }
 
     /// Insertions a table of 2^bits slots takes (the number + 1 must also fit in its bits).
@@ -313,7 +327,7 @@ public final class StateStore {
     /// and its home slot prefetched `lookupDistance` states before it is entered, so that
     /// the misses of successive entries overlap.
     private func rebuild() {
-        let mask = (1 << tableBits) - 1
+        let mask = slotMask
         let d = lookupDistance
         for i in 0..<(count + d) {
             // The hash of state j sits where state i's goes: enter j, then hash i.
