@@ -2,9 +2,10 @@
 /// the emitter loads every literal into a register of its own just before the comparison
 /// that reads it, and passes routine arguments in registers that are sometimes never read.
 ///
-/// - A `constant r, v` whose register is written nowhere else, and whose every reader it
-///   dominates, is dropped: its readers read a register that holds `v` from the start
-///   (`constants`, set once by the machine and written by no instruction).
+/// - A `constant r, v` whose register its action writes nowhere else, and whose every
+///   reader it dominates, is dropped: its readers read a register that holds `v` from the
+///   start (`constants`, set once by the machine and written by no instruction). Not an
+///   mm register holding a slot, which a free could mark dangling.
 /// - A `move` from a register its action never writes (an input) is dropped: its readers
 ///   read the input (not for mm registers, which a free marks dangling one by one).
 /// - A `constant` or `move` (or a load that cannot fail) into a register no instruction
@@ -64,11 +65,15 @@ public struct CompactCoarseCode: Sendable {
         var rewritten = code
         var constantRegister: [Int32: Int32] = [:]
         var constants: [(register: Int32, value: Int32)] = []
+        let mmRegisters = Set(model.mmRegisters.joined())
         for (pc, i) in code.enumerated() where i.operation == .constant && neverStale[Int(i.a)] {
             let r = i.a
             // The only write of r in its action, so (never stale) it gives every reader
-            // there its value.
-            guard defs[Int(r)].allSatisfy({ $0 == pc || part[$0] != part[pc] }) else { continue }
+            // there its value; and no free rewrites it (`Machine.markDangling` rewrites an
+            // mm register only when it holds the freed slot, never none or init_mm).
+            guard defs[Int(r)].allSatisfy({ $0 == pc || part[$0] != part[pc] }),
+                !mmRegisters.contains(r) || i.b < Ref.slot(0)
+            else { continue }
             let k: Int32
             if let known = constantRegister[i.b] {
                 k = known
@@ -87,7 +92,6 @@ public struct CompactCoarseCode: Sendable {
         // A copy of a register no instruction of its action writes (an input), into one
         // written only there: its readers read the original. Not for mm registers, whose
         // values a free rewrites register by register (`Machine.markDangling`).
-        let mmRegisters = Set(model.mmRegisters.joined())
         for (pc, i) in code.enumerated() where i.operation == .move && neverStale[Int(i.a)] {
             let r = i.a, source = i.b
             guard !mmRegisters.contains(r), !mmRegisters.contains(source), source >= 0,
