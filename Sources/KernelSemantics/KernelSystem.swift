@@ -92,8 +92,7 @@ public final class KernelSystem: TransitionSystem {
     public func setDefersStateChecks(_ on: Bool) { machine.defersStateChecks = on }
 
     public func stateViolation(_ state: UnsafePointer<UInt64>) -> Int32 {
-        layout.unpack(state, into: machine.work)
-        machine.workDiffers = true
+        machine.loadWork(state)
         guard case .violated(let breach) = machine.checkBetweenSteps() else { return SuccessorBuffer.noViolation }
         return breach.code
     }

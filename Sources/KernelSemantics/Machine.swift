@@ -263,6 +263,14 @@ public final class Machine {
         workDiffers = true
     }
 
+    /// Makes packed `state` the work state, to check it between steps: the next step copies
+    /// `base` whole.
+    @inline(__always)
+    func loadWork(_ state: UnsafePointer<UInt64>) {
+        layout.unpack(state, into: work)
+        workDiffers = true
+    }
+
     /// `base` was written by hand: the next step copies it whole, and packs whole.
     func baseWritten() {
         hasParent = false

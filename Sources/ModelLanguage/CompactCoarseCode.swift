@@ -63,6 +63,14 @@ public struct CompactCoarseCode: Sendable {
 
         var dropped = [Bool](repeating: false, count: n)
         var rewritten = code
+        /// Makes the readers of `r` in the action of `pc` read `x` instead (a reader names
+        /// it as `a`, `b` or both).
+        func redirect(_ r: Int32, at pc: Int, to x: Int32) {
+            for q in readers[Int(r)] where part[q] == part[pc] {
+                if code[q].a == r && code[q].readsA { rewritten[q].a = x }
+                if code[q].b == r && code[q].readsB { rewritten[q].b = x }
+            }
+        }
         var constantRegister: [Int32: Int32] = [:]
         var constants: [(register: Int32, value: Int32)] = []
         let mmRegisters = Set(model.mmRegisters.joined())
@@ -82,11 +90,7 @@ public struct CompactCoarseCode: Sendable {
                 constantRegister[i.b] = k
                 constants.append((k, i.b))
             }
-            // A reader names the register as `a`, `b` or both.
-            for q in readers[Int(r)] where part[q] == part[pc] {
-                if code[q].a == r && Self.readsA(code[q].operation) { rewritten[q].a = k }
-                if code[q].b == r && Self.readsB(code[q]) { rewritten[q].b = k }
-            }
+            redirect(r, at: pc, to: k)
             dropped[pc] = true
         }
         // A copy of a register no instruction of its action writes (an input), into one
@@ -98,10 +102,7 @@ public struct CompactCoarseCode: Sendable {
                 !defs[Int(source)].contains(where: { part[$0] == part[pc] }),
                 defs[Int(r)].allSatisfy({ $0 == pc || part[$0] != part[pc] })
             else { continue }
-            for q in readers[Int(r)] where part[q] == part[pc] {
-                if code[q].a == r && Self.readsA(code[q].operation) { rewritten[q].a = source }
-                if code[q].b == r && Self.readsB(code[q]) { rewritten[q].b = source }
-            }
+            redirect(r, at: pc, to: source)
             dropped[pc] = true
         }
         for (pc, i) in code.enumerated() where !dropped[pc] {
@@ -143,27 +144,5 @@ public struct CompactCoarseCode: Sendable {
         entries = model.entries.map { $0.map { place[$0] } }
         registerCount = model.registerCount + constants.count
         self.constants = constants
-    }
-
-    /// Whether operand `a` of `operation` is a register it reads (as `Liveness.usesAndDef`).
-    private static func readsA(_ operation: Instruction.Operation) -> Bool {
-        switch operation {
-        case .storeMM, .storeActiveMM, .storeHolderMM, .storePrevMM, .addUsers, .addCount, .free, .exitMmap,
-            .accessRemoteVM, .lockTask, .unlockTask, .switchMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess,
-            .jumpIfLessOrEqual:
-            return true
-        default: return false
-        }
-    }
-
-    /// Whether operand `b` of `i` is a register it reads (as `Liveness.usesAndDef`).
-    private static func readsB(_ i: Instruction) -> Bool {
-        switch i.operation {
-        case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount, .loadHolderMM, .storeMM, .storeActiveMM,
-            .storeHolderMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual:
-            return true
-        case .switchMM: return i.c != 0
-        default: return false
-        }
     }
 }

@@ -84,6 +84,43 @@ public struct Instruction: Sendable, Equatable {
     }
 }
 
+/// The registers an instruction reads and writes: the one place that says which operand
+/// is which (`Liveness`, `CompactCoarseCode`).
+extension Instruction {
+    /// Operand `a` is a register the instruction reads.
+    public var readsA: Bool {
+        switch operation {
+        case .storeMM, .storeActiveMM, .storeHolderMM, .storePrevMM, .addUsers, .addCount, .free, .exitMmap,
+            .accessRemoteVM, .lockTask, .unlockTask, .switchMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess,
+            .jumpIfLessOrEqual:
+            return true
+        default: return false
+        }
+    }
+
+    /// Operand `b` is a register the instruction reads (`switchMM` reads its `prev` only
+    /// when `c` says it has one).
+    public var readsB: Bool {
+        switch operation {
+        case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount, .loadHolderMM, .storeMM, .storeActiveMM,
+            .storeHolderMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual:
+            return true
+        case .switchMM: return c != 0
+        default: return false
+        }
+    }
+
+    /// Operand `a` is the register the instruction writes.
+    public var writesA: Bool {
+        switch operation {
+        case .constant, .loadPrevMM, .loadCurr, .newMM, .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount,
+            .loadHolderMM:
+            return true
+        default: return false
+        }
+    }
+}
+
 extension Instruction.Operation {
     /// Sets the program counter to `c` (always, or when its condition holds).
     public var isJump: Bool {

@@ -90,15 +90,9 @@ enum Liveness {
     }
 
     static func usesAndDef(_ i: Instruction) -> (uses: [Int32], def: Int32?) {
-        switch i.operation {
-        case .constant, .loadPrevMM, .loadCurr, .newMM: return ([], i.a)
-        case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount, .loadHolderMM: return ([i.b], i.a)
-        case .storeMM, .storeActiveMM, .storeHolderMM: return ([i.a, i.b], nil)
-        case .storePrevMM, .addUsers, .addCount, .free, .exitMmap, .accessRemoteVM, .lockTask, .unlockTask:
-            return ([i.a], nil)
-        case .switchMM: return (i.c != 0 ? [i.a, i.b] : [i.a], nil)
-        case .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return ([i.a, i.b], nil)
-        case .jump, .end, .yield: return ([], nil)
-        }
+        var uses: [Int32] = []
+        if i.readsA { uses.append(i.a) }
+        if i.readsB { uses.append(i.b) }
+        return (uses, i.writesA ? i.a : nil)
     }
 }
