@@ -210,28 +210,66 @@ public final class StateStore {
         table[lookup(s, key(s))] != 0
     }
 
-    /// In a pipeline: a successor's hash is taken and its home slot prefetched, then the
-    /// state named by the first slot of its run with a matching tag (most likely the one
-    /// sought) is prefetched, then the lookup runs on cached memory.
+    /// In a pipeline: a successor's hash is taken and its home slot prefetched; then its
+    /// run is read up to the first slot with a matching tag (or the empty one that ends it),
+    /// whose state (most likely the one sought) is prefetched; then the lookup goes on from
+    /// that slot, on cached memory. The slots before it hold other tags, so no lookup needs
+    /// them again, and no one inserts meanwhile (`VisitedStates.markStored`).
     func markStored(in buffer: SuccessorBuffer, from: Int, to: Int) {
-        let mask = slotMask
+        let mask = slotMask, numberMask = indexMask, tagMask = ~indexMask
         let hashes = buffer.hashes
-        buffer.inLookupPipeline(
-            from: from, to: to,
-            first: { k in
-                let h = key(buffer.state(k))
-                hashes[k] = h
-                Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
-            },
-            second: { k in prefetchRecord(key: hashes[k]) },
-            last: { k in
-                let entry = table[lookup(buffer.state(k), hashes[k])]
-                if entry != 0 {
-                    // Its number, for the partial-order proviso (`Search.closesCycle`).
-                    hashes[k] = UInt64(entry & indexMask) - 1
-                    buffer.markAlreadyStored(k)
-                }
-            })
+        // Where each successor's lookup goes on, and the state that slot names: written by
+        // the second stage, read by the last one `lookupDistance` successors later, so a
+        // ring of twice that many.
+        let ring = 2 * lookupDistance
+        withUnsafeTemporaryAllocation(of: (slot: Int, record: UnsafeRawPointer?).self, capacity: ring) { resume in
+            buffer.inLookupPipeline(
+                from: from, to: to,
+                first: { k in
+                    let h = key(buffer.state(k))
+                    hashes[k] = h
+                    Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
+                },
+                second: { k in
+                    let h = hashes[k], t = tag(h)
+                    var slot = Int(truncatingIfNeeded: h) & mask
+                    while table[slot] != 0 && table[slot] & tagMask != t { slot = (slot + 1) & mask }
+                    let entry = table[slot]
+                    if entry != 0 {
+                        // Both ends: a record may straddle two cache lines.
+                        let record = arena.record(Int(entry & numberMask) - 1)
+                        Prefetch.read(record)
+                        Prefetch.read(record + (stateBytes - 1))
+                        resume[k & (ring - 1)] = (slot, UnsafeRawPointer(record))
+                    } else {
+                        resume[k & (ring - 1)] = (slot, nil)
+                    }
+                },
+                last: { k in
+                    let s = buffer.state(k), t = tag(hashes[k])
+                    var (slot, candidate) = resume[k & (ring - 1)]
+                    guard let record = candidate else { return }
+                    if PackedBytes.equal(record, s, bytes: stateBytes) {
+                        hashes[k] = UInt64(table[slot] & numberMask) - 1
+                        buffer.markAlreadyStored(k)
+                        return
+                    }
+                    slot = (slot + 1) & mask
+                    while true {
+                        let entry = table[slot]
+                        if entry == 0 { return }
+                        if entry & tagMask == t
+                            && PackedBytes.equal(arena.record(Int(entry & numberMask) - 1), s, bytes: stateBytes)
+                        {
+                            // Its number, for the partial-order proviso (`Search.closesCycle`).
+                            hashes[k] = UInt64(entry & numberMask) - 1
+                            buffer.markAlreadyStored(k)
+                            return
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                })
+        }
     }
 
     /// The slot holding `s` (hash `h`), or the empty slot where it would go.
