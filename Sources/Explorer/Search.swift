@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// Explicit-state search over a `TransitionSystem`: breadth-first (shortest counterexamples)
@@ -54,6 +53,12 @@ public final class Search {
     private let unmarked = SliceCursor()
     /// Whether the last step's merge went to its end (false: the search must stop).
     @exclusivity(unchecked) private var mergeCompleted = true
+    /// The threads beyond this one, while a breadth-first search on several runs.
+    private var pool: WorkerPool?
+    /// The step the threads run (`step`): set before it starts, read by every thread.
+    @exclusivity(unchecked) private var stepMerging: Batch?
+    @exclusivity(unchecked) private var stepFilling: Batch?
+    @exclusivity(unchecked) private var stepLevel = 0
     /// Breadth-first: the number of the first state of each level (level 0: the initial states).
     private var levelStarts: [Int] = [0]
     /// States a thread expands per batch.
@@ -151,6 +156,7 @@ public final class Search {
             if workers.count < options.effectiveThreads { workers = [system] }
         }
         self.workers = workers
+        if workers.count > 1 { store.shareGrowth() }
         defersChecks = batched && !reduces && !options.fingerprint && system.canDeferStateChecks
         passBuffers = workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) }
         let batchStates = workers.count * Search.batchPerWorker
@@ -231,6 +237,16 @@ public final class Search {
     }
 
     private func breadthFirst() {
+        if batched && workers.count > 1 {
+            let shared = Shared(search: self)
+            pool = WorkerPool(
+                threads: workers.count, work: { w in shared.search.stepThread(w) },
+                idle: { shared.search.store.helpGrow() })
+        }
+        defer {
+            pool?.close()
+            pool = nil
+        }
         var head = 0
         var level = 0
         var levelEnd = store.count
@@ -506,34 +522,33 @@ public final class Search {
     /// and the last to finish merges it; each expands slices of `filling`. Returns
     /// whether the merge went to its end.
     private func step(merging: Batch?, filling: Batch?, level: Int) -> Bool {
-        let n = workers.count
         mergeCompleted = true
-        unmarked.next.store(n, ordering: .relaxed)
-        if n == 1 {
-            stepThread(0, merging: merging, filling: filling, level: level)
-        } else {
-            let shared = Shared(search: self, merging: merging, filling: filling)
-            DispatchQueue.concurrentPerform(iterations: n) { w in
-                shared.search.stepThread(w, merging: shared.merging, filling: shared.filling, level: level)
-            }
-        }
+        unmarked.next.store(workers.count, ordering: .relaxed)
+        stepMerging = merging
+        stepFilling = filling
+        stepLevel = level
+        if let pool { pool.run() } else { stepThread(0) }
+        stepMerging = nil
+        stepFilling = nil
         return mergeCompleted
     }
 
-    /// The search and its batches, handed to the threads of one step. `@unchecked
-    /// Sendable`: while they run, each thread writes only its own system and buffer of
-    /// each batch (`workers[w]`, `buffers[w]`) and the entries of `filling` for the
-    /// slices it took; the one merging thread alone writes the store and the search's
-    /// counters, and reads the buffers of `merging` only once every thread has marked
-    /// its own (an acquire-release count); `system` and `current` serve the merge alone.
+    /// The search, handed to the pool's threads. `@unchecked Sendable`: while a step
+    /// runs, each thread reads the step's batches and level (written before the step
+    /// began) and writes only its own system and buffer of each batch (`workers[w]`,
+    /// `buffers[w]`) and the entries of `filling` for the slices it took; the one merging
+    /// thread alone writes the store and the search's counters, and reads the buffers of
+    /// `merging` only once every thread has marked its own (an acquire-release count);
+    /// `system` and `current` serve the merge alone. The pool's threads have ended when
+    /// the breadth-first part of the search returns (`WorkerPool.close` waits for them),
+    /// so the reference never outlives the search.
     private struct Shared: @unchecked Sendable {
-        unowned let search: Search
-        let merging: Batch?
-        let filling: Batch?
+        unowned(unsafe) let search: Search
     }
 
     /// Thread `w`'s part of a step (see `step`).
-    private func stepThread(_ w: Int, merging: Batch?, filling: Batch?, level: Int) {
+    private func stepThread(_ w: Int) {
+        let merging = stepMerging, filling = stepFilling, level = stepLevel
         if let merging {
             // Most successors are stored already: looking them up here, in parallel,
             // leaves the merge only the new ones.
@@ -570,6 +585,8 @@ public final class Search {
         while true {
             let j = batch.cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
             guard j < batch.slices else { break }
+            // The merge may be growing the store meanwhile: a hand with that first.
+            if j > 0 { store.helpGrow() }
             batch.sliceOwner[j] = w
             batch.sliceStart[j] = out.count
             let from = states.lowerBound + j * Search.sliceStates

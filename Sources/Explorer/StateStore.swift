@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -54,10 +56,17 @@ public final class StateStore {
     @exclusivity(unchecked) private var tagPlace: UInt32 = 0
     /// Insertions allowed before the table grows.
     @exclusivity(unchecked) private var tableLimit: Int
-    /// Scratch words for rebuilding the table, and the hashes of the states a rebuild has
-    /// read ahead (`lookupDistance`, a power of two).
-    private let scratch: UnsafeMutablePointer<UInt64>
-    private let rebuildHashes: UnsafeMutablePointer<UInt64>
+    /// Other threads may help rebuild a grown table (`helpGrow`), so its slots are then
+    /// claimed with compare-and-swap.
+    @exclusivity(unchecked) var sharesGrowth = false
+    /// A rebuild open to helpers: its parts (`rebuildPart` states each; 0 when none is
+    /// open), the next part to take, the parts finished, and the helpers inside.
+    private let rebuildParts = Atomic<Int>(0)
+    private let rebuildNext = Atomic<Int>(0)
+    private let rebuildDone = Atomic<Int>(0)
+    private let rebuildHelpers = Atomic<Int>(0)
+    /// States per part of a shared rebuild.
+    static let rebuildPart = 1 << 16
 
     /// Number of distinct states stored.
     var count: Int { arena.count }
@@ -87,16 +96,12 @@ public final class StateStore {
             fatalError("mmcheck: cannot allocate the first state table")
         }
         table = t.bindMemory(to: UInt32.self, capacity: 1 << bits)
-        scratch = .allocate(capacity: stateWords)
         precondition(lookupDistance > 0 && lookupDistance & (lookupDistance - 1) == 0)
-        rebuildHashes = .allocate(capacity: lookupDistance)
         sizeChanged()
     }
 
     deinit {
         LargeBlock.free(UnsafeMutableRawPointer(table), (1 << tableBits) * 4)
-        scratch.deallocate()
-        rebuildHashes.deallocate()
         budget.release((1 << tableBits) * 4)
     }
 
@@ -361,26 +366,82 @@ public final class StateStore {
         return true
     }
 
-    /// Enters every stored state in the (empty) table, in order. Each state's hash is taken
-    /// and its home slot prefetched `lookupDistance` states before it is entered, so that
-    /// the misses of successive entries overlap.
+    /// Enters every stored state in the (empty) table. Alone (`sharesGrowth` off, or a
+    /// small table) in order; else in parts of `rebuildPart` states that threads calling
+    /// `helpGrow` meanwhile take too, the last ones this thread waits for.
     private func rebuild() {
+        let parts = (count + StateStore.rebuildPart - 1) / StateStore.rebuildPart
+        guard sharesGrowth && parts > 1 else {
+            rebuild(0..<count, shared: false)
+            return
+        }
+        rebuildNext.store(0, ordering: .relaxed)
+        rebuildDone.store(0, ordering: .relaxed)
+        // Publishes the new table with the parts.
+        rebuildParts.store(parts, ordering: .sequentiallyConsistent)
+        takeParts(parts)
+        while rebuildDone.load(ordering: .acquiring) < parts {}
+        // Closed: a helper that comes later sees no parts, and one that came earlier has
+        // left before the table is used (or rebuilt again).
+        rebuildParts.store(0, ordering: .sequentiallyConsistent)
+        while rebuildHelpers.load(ordering: .sequentiallyConsistent) != 0 {}
+    }
+
+    /// Any thread, while the one that inserts may be growing the table (it reads the
+    /// store at no other time): takes parts of an open rebuild until none is left.
+    func helpGrow() {
+        guard rebuildParts.load(ordering: .relaxed) > 0 else { return }
+        rebuildHelpers.add(1, ordering: .sequentiallyConsistent)
+        let parts = rebuildParts.load(ordering: .sequentiallyConsistent)
+        if parts > 0 { takeParts(parts) }
+        rebuildHelpers.subtract(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// Rebuilds parts of the open rebuild of `parts` parts until none is left to take.
+    private func takeParts(_ parts: Int) {
+        while true {
+            let p = rebuildNext.add(1, ordering: .relaxed).oldValue
+            guard p < parts else { return }
+            rebuild(p * StateStore.rebuildPart..<min(count, (p + 1) * StateStore.rebuildPart), shared: true)
+            rebuildDone.add(1, ordering: .releasing)
+        }
+    }
+
+    /// Enters the stored states `range` in the table: their hashes are taken and their
+    /// home slots prefetched `lookupDistance` states before they are entered, so that the
+    /// misses of successive entries overlap. `shared`: other threads enter states at
+    /// once, so a slot is claimed with compare-and-swap.
+    private func rebuild(_ range: Range<Int>, shared: Bool) {
         let mask = slotMask
         let d = lookupDistance
-        for i in 0..<(count + d) {
-            // The hash of state j sits where state i's goes: enter j, then hash i.
-            let j = i - d
-            if j >= 0 {
-                let h = rebuildHashes[j & (d - 1)]
-                var slot = Int(truncatingIfNeeded: h) & mask
-                while table[slot] != 0 { slot = (slot + 1) & mask }
-                table[slot] = tag(h) | UInt32(truncatingIfNeeded: j + 1)
-            }
-            if i < count {
-                load(i, into: scratch)
-                let h = StateStore.hash(scratch, stateWords)
-                rebuildHashes[i & (d - 1)] = h
-                Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: d + stateWords) { space in
+            let hashes = space.baseAddress.unsafelyUnwrapped, state = hashes + d
+            for i in range.lowerBound..<(range.upperBound + d) {
+                // The hash of state j sits where state i's goes: enter j, then hash i.
+                let j = i - d
+                if j >= range.lowerBound {
+                    let h = hashes[j & (d - 1)]
+                    let entry = tag(h) | UInt32(truncatingIfNeeded: j + 1)
+                    var slot = Int(truncatingIfNeeded: h) & mask
+                    if shared {
+                        table.withMemoryRebound(to: Atomic<UInt32>.self, capacity: mask + 1) { slots in
+                            while !slots[slot].compareExchange(expected: 0, desired: entry, ordering: .relaxed)
+                                .exchanged
+                            {
+                                slot = (slot + 1) & mask
+                            }
+                        }
+                    } else {
+                        while table[slot] != 0 { slot = (slot + 1) & mask }
+                        table[slot] = entry
+                    }
+                }
+                if i < range.upperBound {
+                    loadShared(i, into: state)
+                    let h = StateStore.hash(state, stateWords)
+                    hashes[i & (d - 1)] = h
+                    Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
+                }
             }
         }
     }

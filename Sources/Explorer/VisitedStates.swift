@@ -38,9 +38,21 @@ protocol VisitedStates: AnyObject {
     /// Breadth-first: the expansion of the next level (level 0 first) begins; the states
     /// stored since the last call are its states.
     func levelBegins()
+    /// Several threads search: the thread that inserts shares a growth of the store with
+    /// the threads that call `helpGrow` while it lasts.
+    func shareGrowth()
+    /// On a thread other than the one that inserts, at a moment this thread reads nothing
+    /// of the store: takes a part of a growth under way, if there is one.
+    func helpGrow()
+}
+
+extension VisitedStates {
+    func shareGrowth() {}
+    func helpGrow() {}
 }
 
 extension StateStore: VisitedStates {
+    func shareGrowth() { sharesGrowth = true }
     func expanded(below i: Int) {}
     func levelBegins() {}
     func discard() { preconditionFailure("an exact store is kept to the end") }
