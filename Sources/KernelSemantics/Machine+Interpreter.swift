@@ -195,6 +195,18 @@ extension Machine {
                 if r[Int(i.a)] < r[Int(i.b)] { pc = Int(i.c) }
             case .jumpIfLessOrEqual:
                 if r[Int(i.a)] <= r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfMMEqual:
+                if mm[Int(r[Int(i.a)])] == r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfMMNotEqual:
+                if mm[Int(r[Int(i.a)])] != r[Int(i.b)] { pc = Int(i.c) }
+            case .jumpIfUsersEqual, .jumpIfUsersNotEqual, .jumpIfCountEqual, .jumpIfCountNotEqual:
+                let m = r[Int(i.a)]
+                if tracks { footprint.read(m) }
+                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
+                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.readCounter), mm: m, site: i.site) }
+                let users = i.operation == .jumpIfUsersEqual || i.operation == .jumpIfUsersNotEqual
+                let equal = i.operation == .jumpIfUsersEqual || i.operation == .jumpIfCountEqual
+                if (w[(users ? oUsers : oCount) &+ Int(m) &- 1] == r[Int(i.b)]) == equal { pc = Int(i.c) }
             case .end:
                 return .done
             }

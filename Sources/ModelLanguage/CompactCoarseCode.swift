@@ -7,11 +7,17 @@
 ///   start (`constants`, set once by the machine and written by no instruction). Not an
 ///   mm register holding a slot, which a free could mark dangling.
 /// - A `move` from a register its action never writes (an input) is dropped: its readers
-///   read the input (not for mm registers, which a free marks dangling one by one).
+///   read the input (not for mm registers, which a free marks dangling one by one; a free
+///   marks only those of the action it runs in, so a register is an mm register or not
+///   action by action).
 /// - A `constant` or `move` (or a load that cannot fail) into a register no instruction
 ///   of its action reads is dropped. Input registers are never touched: the actions read
 ///   them too. Each of these holds only for a register never read before its action has
 ///   written it (what another step left in it is never looked at).
+/// - A load of an mm, users or count whose register only the equality test right after it
+///   reads, where nothing else jumps to that test, becomes one with the test
+///   (`jumpIfMMEqual` and the others): it loads, fails where the load would, with the
+///   load's site, and jumps on the value.
 ///
 /// Jumps and action entries are moved to the instruction that followed the dropped ones,
 /// and a jump to an unconditional jump goes straight to that one's target.
@@ -73,14 +79,22 @@ public struct CompactCoarseCode: Sendable {
         }
         var constantRegister: [Int32: Int32] = [:]
         var constants: [(register: Int32, value: Int32)] = []
-        let mmRegisters = Set(model.mmRegisters.joined())
+        // The mm registers of each part: those of the actions that start there (a free
+        // marks dangling only the registers of the action it runs in).
+        var partMM = [Set<Int32>](repeating: [], count: starts.count)
+        for (a, entry) in model.entries.enumerated() {
+            if let entry, let k = starts.firstIndex(of: entry) { partMM[k].formUnion(model.mmRegisters[a]) }
+        }
+        let anyMM = Set(model.mmRegisters.joined())
+        /// Whether `r` holds mm references in the action of `pc`.
+        func isMM(_ r: Int32, at pc: Int) -> Bool { part[pc] < 0 ? anyMM.contains(r) : partMM[part[pc]].contains(r) }
         for (pc, i) in code.enumerated() where i.operation == .constant && neverStale[Int(i.a)] {
             let r = i.a
             // The only write of r in its action, so (never stale) it gives every reader
             // there its value; and no free rewrites it (`Machine.markDangling` rewrites an
             // mm register only when it holds the freed slot, never none or init_mm).
             guard defs[Int(r)].allSatisfy({ $0 == pc || part[$0] != part[pc] }),
-                !mmRegisters.contains(r) || i.b < Ref.slot(0)
+                !isMM(r, at: pc) || i.b < Ref.slot(0)
             else { continue }
             let k: Int32
             if let known = constantRegister[i.b] {
@@ -98,7 +112,7 @@ public struct CompactCoarseCode: Sendable {
         // values a free rewrites register by register (`Machine.markDangling`).
         for (pc, i) in code.enumerated() where i.operation == .move && neverStale[Int(i.a)] {
             let r = i.a, source = i.b
-            guard !mmRegisters.contains(r), !mmRegisters.contains(source), source >= 0,
+            guard !isMM(r, at: pc), !isMM(source, at: pc), source >= 0,
                 !defs[Int(source)].contains(where: { part[$0] == part[pc] }),
                 defs[Int(r)].allSatisfy({ $0 == pc || part[$0] != part[pc] })
             else { continue }
@@ -115,6 +129,49 @@ public struct CompactCoarseCode: Sendable {
         }
         /// The first instruction kept at or after `pc`.
         func firstKept(at pc: Int) -> Int? { (pc..<n).first { !dropped[$0] } }
+        // A load whose register only the (equality) jump right after it reads, and that
+        // nothing jumps to: one instruction that loads, fails as the load would, and
+        // jumps on the value (`Instruction.Operation.jumpIfMMEqual` and the others).
+        var reachedOtherwise = [Bool](repeating: false, count: n + 1)
+        for entry in model.entries.compactMap({ $0 }) { reachedOtherwise[entry] = true }
+        for pc in 0..<n where !dropped[pc] && rewritten[pc].operation.isJump {
+            reachedOtherwise[Int(rewritten[pc].c)] = true
+        }
+        // The kept readers and writers of each register, part by part.
+        var partReaders = [[Int32: [Int]]](repeating: [:], count: starts.count)
+        var partWriters = [[Int32: [Int]]](repeating: [:], count: starts.count)
+        for pc in 0..<n where !dropped[pc] && part[pc] >= 0 {
+            let i = rewritten[pc]
+            if i.readsA { partReaders[part[pc]][i.a, default: []].append(pc) }
+            if i.readsB && !(i.readsA && i.b == i.a) { partReaders[part[pc]][i.b, default: []].append(pc) }
+            if i.writesA { partWriters[part[pc]][i.a, default: []].append(pc) }
+        }
+        for pc in 0..<n where !dropped[pc] && part[pc] >= 0 {
+            let load = rewritten[pc]
+            let fused: (equal: Instruction.Operation, notEqual: Instruction.Operation)
+            switch load.operation {
+            case .loadMM: fused = (.jumpIfMMEqual, .jumpIfMMNotEqual)
+            case .loadUsers: fused = (.jumpIfUsersEqual, .jumpIfUsersNotEqual)
+            case .loadCount: fused = (.jumpIfCountEqual, .jumpIfCountNotEqual)
+            default: continue
+            }
+            let x = load.a, k = part[pc]
+            guard let q = firstKept(at: pc + 1), part[q] == k, neverStale[Int(x)],
+                !(pc + 1...q).contains(where: { reachedOtherwise[$0] }),
+                partReaders[k][x] == [q], partWriters[k][x] == [pc]
+            else { continue }
+            let test = rewritten[q]
+            guard test.operation == .jumpIfEqual || test.operation == .jumpIfNotEqual, test.a != test.b else {
+                continue
+            }
+            let other = test.a == x ? test.b : test.a
+            rewritten[q] = Instruction(
+                test.operation == .jumpIfEqual ? fused.equal : fused.notEqual, load.b, other, test.c, site: load.site)
+            dropped[pc] = true
+            partReaders[k][x] = nil
+            partWriters[k][x] = nil
+            partReaders[k][load.b, default: []].append(q)
+        }
         // New place of each old pc: that of the first instruction kept at or after it.
         var place = [Int](repeating: 0, count: n + 1)
         var kept = 0

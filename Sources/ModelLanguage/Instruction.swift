@@ -66,6 +66,19 @@ public struct Instruction: Sendable, Equatable {
         case lockTask
         /// task_unlock(task(r[a]))
         case unlockTask
+        /// Coarse compact code only (`CompactCoarseCode`): a load and the jump that tests
+        /// what it loaded, as one instruction. if task(r[a]).mm == r[b] { pc = c }
+        case jumpIfMMEqual
+        /// if task(r[a]).mm != r[b] { pc = c }
+        case jumpIfMMNotEqual
+        /// if mm(r[a]).users == r[b] { pc = c }, failing where `loadUsers` would
+        case jumpIfUsersEqual
+        /// if mm(r[a]).users != r[b] { pc = c }, failing where `loadUsers` would
+        case jumpIfUsersNotEqual
+        /// if mm(r[a]).count == r[b] { pc = c }, failing where `loadCount` would
+        case jumpIfCountEqual
+        /// if mm(r[a]).count != r[b] { pc = c }, failing where `loadCount` would
+        case jumpIfCountNotEqual
     }
 
     public var operation: Operation
@@ -92,7 +105,8 @@ extension Instruction {
         switch operation {
         case .storeMM, .storeActiveMM, .storeHolderMM, .storePrevMM, .addUsers, .addCount, .free, .exitMmap,
             .accessRemoteVM, .lockTask, .unlockTask, .switchMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess,
-            .jumpIfLessOrEqual:
+            .jumpIfLessOrEqual, .jumpIfMMEqual, .jumpIfMMNotEqual, .jumpIfUsersEqual, .jumpIfUsersNotEqual,
+            .jumpIfCountEqual, .jumpIfCountNotEqual:
             return true
         default: return false
         }
@@ -103,7 +117,8 @@ extension Instruction {
     public var readsB: Bool {
         switch operation {
         case .move, .loadMM, .loadActiveMM, .loadUsers, .loadCount, .loadHolderMM, .storeMM, .storeActiveMM,
-            .storeHolderMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual:
+            .storeHolderMM, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual, .jumpIfMMEqual,
+            .jumpIfMMNotEqual, .jumpIfUsersEqual, .jumpIfUsersNotEqual, .jumpIfCountEqual, .jumpIfCountNotEqual:
             return true
         case .switchMM: return c != 0
         default: return false
@@ -125,7 +140,9 @@ extension Instruction.Operation {
     /// Sets the program counter to `c` (always, or when its condition holds).
     public var isJump: Bool {
         switch self {
-        case .jump, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return true
+        case .jump, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual, .jumpIfMMEqual, .jumpIfMMNotEqual,
+            .jumpIfUsersEqual, .jumpIfUsersNotEqual, .jumpIfCountEqual, .jumpIfCountNotEqual:
+            return true
         default: return false
         }
     }

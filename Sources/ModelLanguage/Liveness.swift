@@ -23,7 +23,7 @@ enum Liveness {
         let words = max(1, (registers + 63) / 64)
         var targetSlot: [Int: Int] = [:]  // pc -> its stored set's index
         var hasBackwardJump = false
-        for pc in range where isJump(code[pc].operation) {
+        for pc in range where code[pc].operation.isJump {
             let target = Int(code[pc].c)
             guard range.contains(target) else { continue }
             if target <= pc { hasBackwardJump = true }
@@ -47,7 +47,7 @@ enum Liveness {
                 if op == .end || op == .jump {
                     for w in 0..<words { live[w] = 0 }
                 }
-                if isJump(op), let slot = targetSlot[Int(instruction.c)] {
+                if op.isJump, let slot = targetSlot[Int(instruction.c)] {
                     for w in 0..<words { live[w] |= stored[slot * words + w] }
                 }
                 let (uses, def) = usesAndDef(instruction)
@@ -80,13 +80,6 @@ enum Liveness {
             if !hasBackwardJump { break }
         }
         return .success(result)
-    }
-
-    private static func isJump(_ op: Instruction.Operation) -> Bool {
-        switch op {
-        case .jump, .jumpIfEqual, .jumpIfNotEqual, .jumpIfLess, .jumpIfLessOrEqual: return true
-        default: return false
-        }
     }
 
     static func usesAndDef(_ i: Instruction) -> (uses: [Int32], def: Int32?) {

@@ -34,8 +34,12 @@ import Testing
 
     /// linux-6's schedule action, worked out by hand from its 39 emitted instructions: the
     /// literal `none` of its five tests and three stores is one constant register; the
-    /// copy of the input `prev` is gone (its readers read the input), as is the unused copy
-    /// passed to finish_task_switch; 29 instructions are left.
+    /// copies of the inputs `prev` and `next` are gone (their readers read the inputs: the
+    /// register `next` is copied into holds an mm in exit, but a free marks dangling only
+    /// the mm registers of its own action), as is the unused copy passed to
+    /// finish_task_switch; 28 are left. Then the four loads tested right after and read
+    /// nowhere else (`next.mm is none`, `prev.mm is none` in both branches, and mmdrop's
+    /// `m.count == 0`) each become one with their test: 24 instructions.
     @Test func linux6ScheduleLosesItsConstantsAndCopies() throws {
         let model = try Fixture.load("models/linux-6.mmc")
         let compact = CompactCoarseCode(model)
@@ -47,7 +51,13 @@ import Testing
         }
         let schedule = Int(Action.schedule.rawValue)
         #expect(length(model.code, from: model.entries[schedule]) == 39)
-        #expect(length(compact.code, from: compact.entries[schedule]) == 29)
+        #expect(length(compact.code, from: compact.entries[schedule]) == 24)
+        let entry = try #require(compact.entries[schedule])
+        let ops = compact.code[entry..<(entry + 24)].map(\.operation)
+        #expect(ops.filter { $0 == .jumpIfMMEqual || $0 == .jumpIfMMNotEqual }.count == 3)
+        #expect(ops.filter { $0 == .jumpIfCountNotEqual }.count == 1)
+        // The one copy left is of an mm (finish_task_switch passing `m` to mmdrop).
+        #expect(ops.filter { $0 == .move }.count == 1)
         #expect(!compact.code.contains { $0.operation == .constant && $0.b == Ref.none })
     }
 }
