@@ -156,7 +156,6 @@ public final class Search {
             if workers.count < options.effectiveThreads { workers = [system] }
         }
         self.workers = workers
-        if workers.count > 1 { store.shareGrowth() }
         defersChecks = batched && !reduces && !options.fingerprint && system.canDeferStateChecks
         passBuffers = workers.map { _ in SuccessorBuffer(stateWords: system.stateWords) }
         let batchStates = workers.count * Search.batchPerWorker
@@ -239,11 +238,14 @@ public final class Search {
     private func breadthFirst() {
         if batched && workers.count > 1 {
             let shared = Shared(search: self)
-            pool = WorkerPool(
+            let pool = WorkerPool(
                 threads: workers.count, work: { w in shared.search.stepThread(w) },
                 idle: { shared.search.store.helpGrow() })
+            self.pool = pool
+            store.shareGrowth(wake: { pool.nudge() })
         }
         defer {
+            store.shareGrowth(wake: nil)
             pool?.close()
             pool = nil
         }

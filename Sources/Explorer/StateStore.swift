@@ -59,6 +59,8 @@ public final class StateStore {
     /// Other threads may help rebuild a grown table (`helpGrow`), so its slots are then
     /// claimed with compare-and-swap.
     @exclusivity(unchecked) var sharesGrowth = false
+    /// Called when a shared rebuild begins, to wake threads that could help.
+    var growthBegins: (@Sendable () -> Void)?
     /// A rebuild open to helpers: its parts (`rebuildPart` states each; 0 when none is
     /// open), the next part to take, the parts finished, and the helpers inside.
     private let rebuildParts = Atomic<Int>(0)
@@ -379,6 +381,7 @@ public final class StateStore {
         rebuildDone.store(0, ordering: .relaxed)
         // Publishes the new table with the parts.
         rebuildParts.store(parts, ordering: .sequentiallyConsistent)
+        growthBegins?()
         takeParts(parts)
         while rebuildDone.load(ordering: .acquiring) < parts {}
         // Closed: a helper that comes later sees no parts, and one that came earlier has

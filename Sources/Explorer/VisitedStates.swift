@@ -39,20 +39,24 @@ protocol VisitedStates: AnyObject {
     /// stored since the last call are its states.
     func levelBegins()
     /// Several threads search: the thread that inserts shares a growth of the store with
-    /// the threads that call `helpGrow` while it lasts.
-    func shareGrowth()
+    /// the threads that call `helpGrow` while it lasts, calling `wake` when it begins
+    /// (nil: it grows the store alone).
+    func shareGrowth(wake: (@Sendable () -> Void)?)
     /// On a thread other than the one that inserts, at a moment this thread reads nothing
     /// of the store: takes a part of a growth under way, if there is one.
     func helpGrow()
 }
 
 extension VisitedStates {
-    func shareGrowth() {}
+    func shareGrowth(wake: (@Sendable () -> Void)?) {}
     func helpGrow() {}
 }
 
 extension StateStore: VisitedStates {
-    func shareGrowth() { sharesGrowth = true }
+    func shareGrowth(wake: (@Sendable () -> Void)?) {
+        sharesGrowth = wake != nil
+        growthBegins = wake
+    }
     func expanded(below i: Int) {}
     func levelBegins() {}
     func discard() { preconditionFailure("an exact store is kept to the end") }

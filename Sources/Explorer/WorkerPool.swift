@@ -96,15 +96,25 @@ final class WorkerPool: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Wakes the threads parked while they wait, so that each calls `idle()` once more:
+    /// there is work for them there.
+    func nudge() { wake() }
+
     /// Returns once `done()`: spinning first, then parked on the condition (every change
-    /// a waiter waits for is followed by a broadcast under its lock).
+    /// a waiter waits for is followed by a broadcast under its lock), calling `idle()`
+    /// now and then as it spins and each time it is woken.
     private func wait(until done: () -> Bool) {
         for i in 0..<WorkerPool.spins {
             if done() { return }
             if i & 15 == 15 { idle() }
         }
         condition.lock()
-        while !done() { condition.wait() }
+        while !done() {
+            condition.wait()
+            condition.unlock()
+            idle()
+            condition.lock()
+        }
         condition.unlock()
     }
 }
