@@ -56,6 +56,13 @@ final class RecordArena {
     @exclusivity(unchecked) private var heldBytes = 0
     /// Records appended so far (released ones included).
     @exclusivity(unchecked) private(set) var count = 0
+    /// With `preparesAhead`, the next steady chunk is made when the one being filled is
+    /// three quarters full (at record `spareAt`), and handed to a `Populator` to be faulted
+    /// in before it is first written: held (and counted) only for that last quarter.
+    @exclusivity(unchecked) var preparesAhead = false
+    @exclusivity(unchecked) private var spareAt = Int.max
+    @exclusivity(unchecked) private var spare: UnsafeMutableRawPointer?
+    private var populator: Populator?
 
     init(recordBytes: Int, budget: MemoryBudget) {
         precondition(recordBytes > 0)
@@ -78,6 +85,8 @@ final class RecordArena {
     }
 
     deinit {
+        populator?.close()
+        if let spare { LargeBlock.free(spare, steadyRecords * recordBytes) }
         for c in firstHeld..<chunkCount { LargeBlock.free(chunks[c].unsafelyUnwrapped, chunkBytes(c)) }
         free(chunks)
         budget.release(bytesAllocated)
@@ -140,6 +149,7 @@ final class RecordArena {
         if count == chunkStart(chunkCount) {
             guard addChunk() else { return nil }
         }
+        if count == spareAt { makeSpare() }
         count += 1
         return record(count - 1)
     }
@@ -161,22 +171,57 @@ final class RecordArena {
             c += 1
         }
         firstHeld = c
+        if index >= count, let spare {
+            // Every record goes: the spare would have held later ones.
+            let bytes = steadyRecords * recordBytes
+            LargeBlock.free(spare, bytes)
+            budget.release(bytes)
+            heldBytes -= bytes
+            self.spare = nil
+            spareAt = Int.max
+        }
     }
 
     private func addChunk() -> Bool {
         precondition(chunkCount < chunkSlots, "an arena holds fewer than 2^32 records")
         // The chunk, and its entry in the chunk table.
         let bytes = chunkBytes(chunkCount)
-        let charged = bytes + MemoryLayout<UnsafeMutableRawPointer?>.stride
-        guard budget.reserve(charged) else { return false }
-        guard let chunk = LargeBlock.allocate(bytes) else {
-            budget.release(charged)
-            return false
+        let entry = MemoryLayout<UnsafeMutableRawPointer?>.stride
+        if let spare, chunkCount >= rampChunks {
+            // The spare, made for this chunk and charged already.
+            guard budget.reserve(entry) else { return false }
+            chunks[chunkCount] = spare
+            self.spare = nil
+        } else {
+            guard budget.reserve(bytes + entry) else { return false }
+            guard let chunk = LargeBlock.allocate(bytes) else {
+                budget.release(bytes + entry)
+                return false
+            }
+            chunks[chunkCount] = chunk
+            heldBytes += bytes
         }
-        chunks[chunkCount] = chunk
         chunkCount += 1
-        heldBytes += bytes
+        if preparesAhead && chunkCount >= rampChunks {
+            spareAt = chunkStart(chunkCount - 1) + chunkRecords(chunkCount - 1) / 4 * 3
+        }
         return true
+    }
+
+    /// Makes the spare, if the budget and the system allow (if not, the next chunk is
+    /// made when it is needed, as without `preparesAhead`).
+    private func makeSpare() {
+        spareAt = Int.max
+        let bytes = steadyRecords * recordBytes
+        guard spare == nil, budget.reserve(bytes) else { return }
+        guard let block = LargeBlock.allocate(bytes) else {
+            budget.release(bytes)
+            return
+        }
+        spare = block
+        heldBytes += bytes
+        if populator == nil { populator = Populator() }
+        populator?.populate(block, bytes: bytes)
     }
 }
 

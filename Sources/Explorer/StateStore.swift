@@ -88,6 +88,8 @@ public final class StateStore {
         self.stateBytes = bytes
         self.budget = budget
         arena = RecordArena(recordBytes: bytes, budget: budget)
+        // The same for every number of threads, so that a memory limit stops alike.
+        arena.preparesAhead = true
         self.links = links ? RecordArena(recordBytes: 4, budget: budget) : nil
         var bits = 4
         while Double(1 << bits) * StateStore.maximumLoad < Double(initialCapacity) { bits += 1 }
