@@ -171,15 +171,20 @@ final class RecordArena {
             c += 1
         }
         firstHeld = c
-        if index >= count, let spare {
-            // Every record goes: the spare would have held later ones.
-            let bytes = steadyRecords * recordBytes
-            LargeBlock.free(spare, bytes)
-            budget.release(bytes)
-            heldBytes -= bytes
-            self.spare = nil
-            spareAt = Int.max
-        }
+        // Every record goes: the spare would have held later ones.
+        if index >= count { releaseSpare() }
+    }
+
+    /// Gives back the next chunk made ahead, if there is one: no record will be appended
+    /// (if one is, its chunk is made then).
+    func releaseSpare() {
+        guard let spare else { return }
+        let bytes = steadyRecords * recordBytes
+        LargeBlock.free(spare, bytes)
+        budget.release(bytes)
+        heldBytes -= bytes
+        self.spare = nil
+        spareAt = Int.max
     }
 
     private func addChunk() -> Bool {

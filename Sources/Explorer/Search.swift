@@ -227,6 +227,7 @@ public final class Search {
         }
         let ending = stopReason ?? .exhausted
         let seconds = ResourceUsage.now() - start
+        store.storingEnds()
         let states = store.count, bytes = store.bytesAllocated
         if !pending.isEmpty { rebuildBySearchingAgain() }
         return SearchResult(

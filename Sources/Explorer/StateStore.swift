@@ -213,6 +213,10 @@ public final class StateStore {
         table = t.bindMemory(to: UInt32.self, capacity: 16)
     }
 
+    /// Gives back the arena's chunk made ahead (`RecordArena.preparesAhead`): no more
+    /// states will be stored.
+    func releaseSpare() { arena.releaseSpare() }
+
     /// Whether `s` is stored.
     @inline(__always)
     func contains(_ s: UnsafePointer<UInt64>) -> Bool {

@@ -45,14 +45,18 @@ protocol VisitedStates: AnyObject {
     /// On a thread other than the one that inserts, at a moment this thread reads nothing
     /// of the store: takes a part of a growth under way, if there is one.
     func helpGrow()
+    /// The search stores no more states: the store gives back what it held for later ones.
+    func storingEnds()
 }
 
 extension VisitedStates {
+    func storingEnds() {}
     func shareGrowth(wake: (@Sendable () -> Void)?) {}
     func helpGrow() {}
 }
 
 extension StateStore: VisitedStates {
+    func storingEnds() { releaseSpare() }
     func shareGrowth(wake: (@Sendable () -> Void)?) {
         sharesGrowth = wake != nil
         growthBegins = wake

@@ -40,10 +40,18 @@ import Testing
         fill(to: ramp + steady / 4 * 3 + 1)
         #expect(arena.bytesAllocated == ramp * 16 + 2 * spareBytes + (rampChunks + 1) * entry)
         #expect(budget.used == arena.bytesAllocated)
+        // Given back when no more records are expected; made on demand if one comes.
+        arena.releaseSpare()
+        #expect(arena.bytesAllocated == ramp * 16 + spareBytes + (rampChunks + 1) * entry)
+        fill(to: ramp + steady + 1)
+        #expect(arena.bytesAllocated == ramp * 16 + 2 * spareBytes + (rampChunks + 2) * entry)
+        #expect(budget.used == arena.bytesAllocated)
         #expect((0..<arena.count).allSatisfy { arena.record($0).load(as: UInt64.self) == UInt64($0) })
         // Every record given back: the spare goes too.
+        fill(to: ramp + steady + steady / 4 * 3 + 1)
+        #expect(arena.bytesAllocated == ramp * 16 + 3 * spareBytes + (rampChunks + 2) * entry)
         arena.release(below: Int.max)
-        #expect(arena.bytesAllocated == (rampChunks + 1) * entry)
+        #expect(arena.bytesAllocated == (rampChunks + 2) * entry)
         #expect(budget.used == arena.bytesAllocated)
     }
 
