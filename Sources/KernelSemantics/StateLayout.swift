@@ -86,9 +86,15 @@ public struct StateLayout: Sendable {
     let packed: [PackedField]
     /// For each word, the end of its fields in `packed` (they are in word order).
     let wordEnds: [Int]
-    /// For each unpacked field (by offset), its index in `packed`, or -1 for a field not
-    /// packed (a constant).
-    let packedIndex: [Int32]
+    /// For each unpacked field (by offset), where `packChanges` writes it: its word, its
+    /// shift and its mask shifted into place (0 for a field not packed, a constant, so
+    /// that writing it changes no bit).
+    struct FieldChange: Sendable {
+        var word: Int
+        var shift: UInt64
+        var mask: UInt64
+    }
+    let changes: [FieldChange]
 
     /// Largest packed width this version accepts.
     public static let maxWords = 16
@@ -227,9 +233,11 @@ public struct StateLayout: Sendable {
         packed = placed
         words = word + 1
         wordEnds = (0..<words).map { k in placed.lastIndex(where: { $0.word == k }).map { $0 + 1 } ?? 0 }
-        var index = [Int32](repeating: -1, count: fieldCount)
-        for (i, f) in placed.enumerated() { index[Int(f.offset)] = Int32(i) }
-        packedIndex = index
+        var changes = [FieldChange](repeating: FieldChange(word: 0, shift: 0, mask: 0), count: fieldCount)
+        for f in placed {
+            changes[Int(f.offset)] = FieldChange(word: Int(f.word), shift: f.shift, mask: f.mask << f.shift)
+        }
+        self.changes = changes
         bits = used
         bytes = (word * 64 + shift + 7) / 8
     }
@@ -292,22 +300,27 @@ public struct StateLayout: Sendable {
         _ w: UnsafePointer<Int32>, dirty: UnsafePointer<UInt64>, words dirtyWords: Int,
         parent: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>
     ) {
-        out.update(from: parent, count: words)
-        packed.withUnsafeBufferPointer { fields in
-            packedIndex.withUnsafeBufferPointer { index in
-                for d in 0..<dirtyWords {
-                    var bits = dirty[d]
-                    while bits != 0 {
-                        let offset = d &<< 6 &+ bits.trailingZeroBitCount
-                        bits &= bits &- 1
-                        let i = Int(index[offset])
-                        if i < 0 { continue }
-                        let f = fields[i]
-                        let value = UInt64(UInt32(bitPattern: w[offset]))
-                        assert(value & ~f.mask == 0, "field \(offset) holds \(w[offset]), wider than its bits")
-                        let k = Int(f.word)
-                        out[k] = out[k] & ~(f.mask &<< f.shift) | value &<< f.shift
-                    }
+        // Most states are a word or two: copied inline rather than by a call.
+        switch words {
+        case 1: out[0] = parent[0]
+        case 2:
+            out[0] = parent[0]
+            out[1] = parent[1]
+        default: out.update(from: parent, count: words)
+        }
+        changes.withUnsafeBufferPointer { changes in
+            for d in 0..<dirtyWords {
+                var bits = dirty[d]
+                while bits != 0 {
+                    let offset = d &<< 6 &+ bits.trailingZeroBitCount
+                    bits &= bits &- 1
+                    let c = changes[offset]
+                    let value = UInt64(UInt32(bitPattern: w[offset])) &<< c.shift
+                    assert(
+                        c.mask == 0
+                            || (value & ~c.mask == 0 && value &>> c.shift == UInt64(UInt32(bitPattern: w[offset]))),
+                        "field \(offset) holds \(w[offset]), wider than its bits")
+                    out[c.word] = out[c.word] & ~c.mask | value & c.mask
                 }
             }
         }
