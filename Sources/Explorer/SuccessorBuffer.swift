@@ -21,6 +21,8 @@ public final class SuccessorBuffer {
     /// Scratch for a store looking the successors up: one hash per successor (for one
     /// found stored already, its number or `unknownNumber`).
     @exclusivity(unchecked) private(set) var hashes: UnsafeMutablePointer<UInt64>
+    /// Scratch for `inLookupPipeline`: the successors it looks up.
+    @exclusivity(unchecked) private(set) var lookups: UnsafeMutablePointer<Int32>
 
     public init(stateWords: Int, capacity: Int = 64) {
         self.stateWords = stateWords
@@ -29,6 +31,7 @@ public final class SuccessorBuffer {
         labels = .allocate(capacity: self.capacity)
         outcomes = .allocate(capacity: self.capacity)
         hashes = .allocate(capacity: self.capacity)
+        lookups = .allocate(capacity: self.capacity)
     }
 
     deinit {
@@ -36,6 +39,7 @@ public final class SuccessorBuffer {
         labels.deallocate()
         outcomes.deallocate()
         hashes.deallocate()
+        lookups.deallocate()
     }
 
     /// The successors in the buffer.
@@ -132,6 +136,8 @@ public final class SuccessorBuffer {
         outcomes = o
         hashes.deallocate()
         hashes = .allocate(capacity: newCapacity)
+        lookups.deallocate()
+        lookups = .allocate(capacity: newCapacity)
         capacity = newCapacity
     }
 }

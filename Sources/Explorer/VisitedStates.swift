@@ -78,20 +78,14 @@ extension SuccessorBuffer {
     /// the slot and prefetches what the lookup will compare against, `last` looks up.
     @inline(__always)
     func inLookupPipeline(from: Int, to: Int, first: (Int) -> Void, second: (Int) -> Void, last: (Int) -> Void) {
-        let d = lookupDistance
-        var k = from
-        while k < to + 2 * d {
-            if k < to && violation(k) == SuccessorBuffer.noViolation { first(k) }
-            let b = k - d
-            if b >= from && b < to && violation(b) == SuccessorBuffer.noViolation { second(b) }
-            let c = k - 2 * d
-            if c >= from && violation(c) == SuccessorBuffer.noViolation { last(c) }
-            k += 1
+        let todo = lookups, n = gatherLookups(from: from, to: to), d = lookupDistance
+        for j in 0..<(n + 2 * d) {
+            if j < n { first(Int(todo[j])) }
+            if j >= d && j < n + d { second(Int(todo[j - d])) }
+            if j >= 2 * d { last(Int(todo[j - 2 * d])) }
         }
     }
-}
 
-extension SuccessorBuffer {
     /// `inLookupPipeline` with four stages, `lookupDistance` successors apart: for a lookup
     /// that takes one more dependent step (`CompressedStore`: the halves' slots, then their
     /// stored halves, then the pair's slot).
@@ -99,17 +93,25 @@ extension SuccessorBuffer {
     func inLookupPipeline(
         from: Int, to: Int, first: (Int) -> Void, second: (Int) -> Void, third: (Int) -> Void, last: (Int) -> Void
     ) {
-        let d = lookupDistance
-        var k = from
-        while k < to + 3 * d {
-            if k < to && violation(k) == SuccessorBuffer.noViolation { first(k) }
-            let b = k - d
-            if b >= from && b < to && violation(b) == SuccessorBuffer.noViolation { second(b) }
-            let c = k - 2 * d
-            if c >= from && c < to && violation(c) == SuccessorBuffer.noViolation { third(c) }
-            let e = k - 3 * d
-            if e >= from && violation(e) == SuccessorBuffer.noViolation { last(e) }
-            k += 1
+        let todo = lookups, n = gatherLookups(from: from, to: to), d = lookupDistance
+        for j in 0..<(n + 3 * d) {
+            if j < n { first(Int(todo[j])) }
+            if j >= d && j < n + d { second(Int(todo[j - d])) }
+            if j >= 2 * d && j < n + 2 * d { third(Int(todo[j - 2 * d])) }
+            if j >= 3 * d { last(Int(todo[j - 3 * d])) }
         }
+    }
+
+    /// Puts the successors `from..<to` that violate nothing in `lookups`, in order, and
+    /// returns how many there are.
+    @inline(__always)
+    private func gatherLookups(from: Int, to: Int) -> Int {
+        assert(from >= 0 && from <= to && to <= count, "successor range out of bounds")
+        var n = 0
+        for k in from..<to where violation(k) == SuccessorBuffer.noViolation {
+            lookups[n] = Int32(truncatingIfNeeded: k)
+            n &+= 1
+        }
+        return n
     }
 }
