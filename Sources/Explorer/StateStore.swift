@@ -28,7 +28,8 @@ import Synchronization
 /// system has no memory left), `insert` stores nothing and returns `StateStore.full`.
 ///
 /// `@exclusivity(unchecked)`: the fields are touched on every state of the search, by the
-/// one thread that inserts; other threads only look up while no one inserts.
+/// one thread that inserts; other threads only look up while no one inserts, and enter
+/// states in a grown table while the one that grew it waits for them (`helpGrow`).
 public final class StateStore {
     /// Words per state, as the system hands them over.
     let stateWords: Int
