@@ -180,20 +180,22 @@ public final class StateStore {
     }
 
     /// Prefetches the state named by the first slot of `h`'s run with a matching tag (most
-    /// likely the state a lookup of hash `h` compares with), if there is one.
-    @inline(__always)
-    func prefetchRecord(key h: UInt64) {
+    /// likely the state a lookup of hash `h` compares with), if there is one. Returns that
+    /// slot (or the empty one that ends the run) and the state: a lookup may go on from
+    /// there, as the slots before it hold other tags.
+    @inline(__always) @discardableResult
+    func prefetchRecord(key h: UInt64) -> (slot: Int, record: UnsafeRawPointer?) {
         let mask = slotMask
         let t = tag(h)
         var slot = Int(truncatingIfNeeded: h) & mask
         while table[slot] != 0 && table[slot] & ~indexMask != t { slot = (slot + 1) & mask }
         let entry = table[slot]
-        if entry != 0 {
-            // Both ends: a record may straddle two cache lines.
-            let record = arena.record(Int(entry & indexMask) - 1)
-            Prefetch.read(record)
-            Prefetch.read(record + (stateBytes - 1))
-        }
+        guard entry != 0 else { return (slot, nil) }
+        // Both ends: a record may straddle two cache lines.
+        let record = arena.record(Int(entry & indexMask) - 1)
+        Prefetch.read(record)
+        Prefetch.read(record + (stateBytes - 1))
+        return (slot, UnsafeRawPointer(record))
     }
 
     /// Prefetches the home slot of hash `h`, where a lookup starts.
@@ -242,45 +244,23 @@ public final class StateStore {
                 first: { k in
                     let h = key(buffer.state(k))
                     hashes[k] = h
-                    Prefetch.read(table + (Int(truncatingIfNeeded: h) & mask))
+                    prefetchHome(h)
                 },
-                second: { k in
-                    let h = hashes[k], t = tag(h)
-                    var slot = Int(truncatingIfNeeded: h) & mask
-                    while table[slot] != 0 && table[slot] & tagMask != t { slot = (slot + 1) & mask }
-                    let entry = table[slot]
-                    if entry != 0 {
-                        // Both ends: a record may straddle two cache lines.
-                        let record = arena.record(Int(entry & numberMask) - 1)
-                        Prefetch.read(record)
-                        Prefetch.read(record + (stateBytes - 1))
-                        resume[k & (ring - 1)] = (slot, UnsafeRawPointer(record))
-                    } else {
-                        resume[k & (ring - 1)] = (slot, nil)
-                    }
-                },
+                second: { k in resume[k & (ring - 1)] = prefetchRecord(key: hashes[k]) },
                 last: { k in
                     let s = buffer.state(k), t = tag(hashes[k])
-                    var (slot, candidate) = resume[k & (ring - 1)]
-                    guard let record = candidate else { return }
-                    if PackedBytes.equal(record, s, bytes: stateBytes) {
-                        hashes[k] = UInt64(table[slot] & numberMask) - 1
-                        buffer.markAlreadyStored(k)
-                        return
-                    }
-                    slot = (slot + 1) & mask
-                    while true {
-                        let entry = table[slot]
-                        if entry == 0 { return }
-                        if entry & tagMask == t
-                            && PackedBytes.equal(arena.record(Int(entry & numberMask) - 1), s, bytes: stateBytes)
-                        {
+                    var (slot, record) = resume[k & (ring - 1)]
+                    while let candidate = record {
+                        if PackedBytes.equal(candidate, s, bytes: stateBytes) {
                             // Its number, for the partial-order proviso (`Search.closesCycle`).
-                            hashes[k] = UInt64(entry & numberMask) - 1
+                            hashes[k] = UInt64(table[slot] & numberMask) - 1
                             buffer.markAlreadyStored(k)
                             return
                         }
-                        slot = (slot + 1) & mask
+                        // The next slot of the run with the same tag, if there is one.
+                        repeat { slot = (slot + 1) & mask } while table[slot] != 0 && table[slot] & tagMask != t
+                        let entry = table[slot]
+                        record = entry == 0 ? nil : UnsafeRawPointer(arena.record(Int(entry & numberMask) - 1))
                     }
                 })
         }

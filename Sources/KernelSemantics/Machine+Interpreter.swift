@@ -94,12 +94,20 @@ extension Machine {
                 set(oPrev &+ Int(cpu), v)
             case .loadCurr:
                 r[Int(i.a)] = currentTask(Int(cpu), in: w)
-            case .loadUsers, .loadCount:
+            case .loadUsers, .loadCount, .jumpIfUsersEqual, .jumpIfUsersNotEqual, .jumpIfCountEqual,
+                .jumpIfCountNotEqual:
                 let m = r[Int(i.b)]
                 if tracks { footprint.read(m) }
                 if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
                 if !isLive(m) { return fail(.noUseAfterFree, .notLive(.readCounter), mm: m, site: i.site) }
-                r[Int(i.a)] = w[(i.operation == .loadUsers ? oUsers : oCount) &+ Int(m) &- 1]
+                let op = i.operation
+                let users = op == .loadUsers || op == .jumpIfUsersEqual || op == .jumpIfUsersNotEqual
+                let value = w[(users ? oUsers : oCount) &+ Int(m) &- 1]
+                switch op {
+                case .loadUsers, .loadCount: r[Int(i.a)] = value
+                case .jumpIfUsersEqual, .jumpIfCountEqual: if value == r[Int(i.a)] { pc = Int(i.c) }
+                default: if value != r[Int(i.a)] { pc = Int(i.c) }
+                }
             case .addUsers, .addCount:
                 let m = r[Int(i.a)]
                 let users = i.operation == .addUsers
@@ -196,17 +204,9 @@ extension Machine {
             case .jumpIfLessOrEqual:
                 if r[Int(i.a)] <= r[Int(i.b)] { pc = Int(i.c) }
             case .jumpIfMMEqual:
-                if mm[Int(r[Int(i.a)])] == r[Int(i.b)] { pc = Int(i.c) }
+                if mm[Int(r[Int(i.b)])] == r[Int(i.a)] { pc = Int(i.c) }
             case .jumpIfMMNotEqual:
-                if mm[Int(r[Int(i.a)])] != r[Int(i.b)] { pc = Int(i.c) }
-            case .jumpIfUsersEqual, .jumpIfUsersNotEqual, .jumpIfCountEqual, .jumpIfCountNotEqual:
-                let m = r[Int(i.a)]
-                if tracks { footprint.read(m) }
-                if m == Ref.none { return fail(.noUseAfterFree, .noneUsed(.readCounter), mm: m, site: i.site) }
-                if !isLive(m) { return fail(.noUseAfterFree, .notLive(.readCounter), mm: m, site: i.site) }
-                let users = i.operation == .jumpIfUsersEqual || i.operation == .jumpIfUsersNotEqual
-                let equal = i.operation == .jumpIfUsersEqual || i.operation == .jumpIfCountEqual
-                if (w[(users ? oUsers : oCount) &+ Int(m) &- 1] == r[Int(i.b)]) == equal { pc = Int(i.c) }
+                if mm[Int(r[Int(i.b)])] != r[Int(i.a)] { pc = Int(i.c) }
             case .end:
                 return .done
             }

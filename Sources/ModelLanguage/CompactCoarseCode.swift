@@ -166,7 +166,7 @@ public struct CompactCoarseCode: Sendable {
             }
             let other = test.a == x ? test.b : test.a
             rewritten[q] = Instruction(
-                test.operation == .jumpIfEqual ? fused.equal : fused.notEqual, load.b, other, test.c, site: load.site)
+                test.operation == .jumpIfEqual ? fused.equal : fused.notEqual, other, load.b, test.c, site: load.site)
             dropped[pc] = true
             partReaders[k][x] = nil
             partWriters[k][x] = nil

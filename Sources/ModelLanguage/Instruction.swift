@@ -67,17 +67,18 @@ public struct Instruction: Sendable, Equatable {
         /// task_unlock(task(r[a]))
         case unlockTask
         /// Coarse compact code only (`CompactCoarseCode`): a load and the jump that tests
-        /// what it loaded, as one instruction. if task(r[a]).mm == r[b] { pc = c }
+        /// what it loaded, as one instruction, `b` what the load reads from and `a` what
+        /// the value is compared with. if task(r[b]).mm == r[a] { pc = c }
         case jumpIfMMEqual
-        /// if task(r[a]).mm != r[b] { pc = c }
+        /// if task(r[b]).mm != r[a] { pc = c }
         case jumpIfMMNotEqual
-        /// if mm(r[a]).users == r[b] { pc = c }, failing where `loadUsers` would
+        /// if mm(r[b]).users == r[a] { pc = c }, failing where `loadUsers` would
         case jumpIfUsersEqual
-        /// if mm(r[a]).users != r[b] { pc = c }, failing where `loadUsers` would
+        /// if mm(r[b]).users != r[a] { pc = c }, failing where `loadUsers` would
         case jumpIfUsersNotEqual
-        /// if mm(r[a]).count == r[b] { pc = c }, failing where `loadCount` would
+        /// if mm(r[b]).count == r[a] { pc = c }, failing where `loadCount` would
         case jumpIfCountEqual
-        /// if mm(r[a]).count != r[b] { pc = c }, failing where `loadCount` would
+        /// if mm(r[b]).count != r[a] { pc = c }, failing where `loadCount` would
         case jumpIfCountNotEqual
     }
 
